@@ -1,0 +1,106 @@
+"""The kernel contract every backend implements.
+
+An op's forward function (see ``minitf/ops``) never touches NumPy, Numba or CUDA directly: it
+calls one of these methods on the active backend. A backend is therefore one class, and two
+backends differ only in how they compile and launch the same kernels (``@njit`` on the CPU,
+``@cuda.jit`` on a GPU). Arrays passed in already have the dtype the op's rule chose; every
+method returns new arrays and never writes into its inputs.
+
+Element-wise kernels are named, not passed as Python callables, so that each backend can look
+up its own compiled version; the names and their meaning live in ``kernel_table.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Array = Any  # a host ndarray here; a device array on the GPU backend
+
+
+class Backend:
+    """Abstract kernel contract. ``NumpyBackend`` is the reference implementation."""
+
+    name: str = "abstract"
+
+    # -- element-wise -----------------------------------------------------------------------
+    def unary(self, fn: str, x: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
+        """``fn`` applied to every element (names: ``kernel_table.UNARY``)."""
+        raise NotImplementedError
+
+    def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
+        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``)."""
+        raise NotImplementedError
+
+    def select(self, cond: Array, x: Array, y: Array) -> Array:
+        """``x`` where ``cond`` else ``y``, broadcasting all three."""
+        raise NotImplementedError
+
+    # -- reductions -------------------------------------------------------------------------
+    def reduce(self, fn: str, x: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
+        """Reduce over ``axes`` (sorted, non-negative, may be empty = copy).
+
+        ``fn`` is one of sum, mean, max, min, prod, any, all. The result has ``x``'s dtype
+        (float sums accumulate in float64 first).
+        """
+        raise NotImplementedError
+
+    def argreduce(self, fn: str, x: Array, axis: int, out_dtype: np.dtype) -> Array:
+        """Index of the max (``fn='argmax'``) or min (``'argmin'``) along ``axis``."""
+        raise NotImplementedError
+
+    # -- linear algebra ---------------------------------------------------------------------
+    def matmul(self, a: Array, b: Array, transpose_a: bool = False, transpose_b: bool = False) -> Array:
+        """Matrix product of the last two axes; leading (batch) axes broadcast."""
+        raise NotImplementedError
+
+    # -- softmax family (always over the last axis) ------------------------------------------
+    def softmax(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def log_softmax(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def softmax_xent(self, logits: Array, labels: Array) -> tuple[Array, Array]:
+        """Fused softmax cross-entropy: ``(loss[...], softmax(logits) - labels)``."""
+        raise NotImplementedError
+
+    def sparse_softmax_xent(self, logits: Array, labels: Array) -> tuple[Array, Array]:
+        """As ``softmax_xent`` with integer class ids; ids outside [0, classes) raise ValueError."""
+        raise NotImplementedError
+
+    # -- fused optimizer updates (minitf/ops/optimizer_ops.py) ------------------------------
+    # ``lr`` and ``step`` are Python floats; each returns the new state, same dtype as ``var``.
+    def apply_gradient_descent(self, var: Array, grad: Array, lr: float) -> Array:
+        """``var - lr * grad``."""
+        raise NotImplementedError
+
+    def apply_momentum(self, var: Array, accum: Array, grad: Array, lr: float, momentum: float,
+                       nesterov: bool) -> tuple[Array, Array]:
+        """Keras momentum: ``accum' = momentum*accum - lr*grad``; returns ``(var + accum',
+        accum')``, or with Nesterov ``(var + momentum*accum' - lr*grad, accum')``."""
+        raise NotImplementedError
+
+    def apply_adam(self, var: Array, m: Array, v: Array, grad: Array, lr: float, beta1: float,
+                   beta2: float, epsilon: float, step: float) -> tuple[Array, Array, Array]:
+        """Adam step ``step`` (1-based): ``m' = m + (grad - m)(1 - beta1)``,
+        ``v' = v + (grad^2 - v)(1 - beta2)``, returns
+        ``(var - lr*sqrt(1 - beta2^step)/(1 - beta1^step) * m'/(sqrt(v') + epsilon), m', v')``."""
+        raise NotImplementedError
+
+    def apply_adagrad(self, var: Array, accum: Array, grad: Array, lr: float,
+                      epsilon: float) -> tuple[Array, Array]:
+        """``accum' = accum + grad^2``; returns
+        ``(var - lr*grad/sqrt(accum' + epsilon), accum')``."""
+        raise NotImplementedError
+
+    def apply_rmsprop(self, var: Array, ms: Array, mom: Array | None, mg: Array | None,
+                      grad: Array, lr: float, rho: float, momentum: float, epsilon: float
+                      ) -> tuple[Array, Array, Array | None, Array | None]:
+        """RMSprop: ``ms' = rho*ms + (1-rho)*grad^2``; centered when ``mg`` is given
+        (``mg' = rho*mg + (1-rho)*grad``, ``denom = ms' - mg'^2 + epsilon``), else
+        ``denom = ms' + epsilon``; ``inc = lr*grad/sqrt(denom)``; with ``mom``:
+        ``mom' = momentum*mom + inc`` and ``var - mom'``, else ``var - inc``. Returns
+        ``(var', ms', mom', mg')`` with ``None`` for the slots not given."""
+        raise NotImplementedError

@@ -1,0 +1,153 @@
+"""Fused optimizer kernels compiled with Numba: one pass over the ravelled arrays per update.
+
+The formulas are those of ``minitf/backends/optim_numpy.py`` (the reference); here each
+element's new state is computed in registers and written once, instead of NumPy's one
+temporary array per arithmetic step. Scalars are cast to the variable's dtype (float32 in
+practice) so the loops vectorize, and ``error_model="numpy"`` drops Python's zero-division
+check, which would otherwise keep every loop with a division scalar.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+Array = Any
+
+
+def _flat(a: Array, dtype: Any) -> Array:
+    """A contiguous 1-D array of ``dtype`` with ``a``'s elements (no copy when possible)."""
+    return (a if a.dtype == dtype else a.astype(dtype)).ravel()
+
+
+@njit(cache=True, error_model="numpy")
+def _sgd(w, g, lr):
+    out = np.empty_like(w)
+    r = w.dtype.type(lr)
+    for i in range(w.size):
+        out[i] = w[i] - r * g[i]
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _momentum(w, a, g, lr, momentum, nesterov):
+    out_w = np.empty_like(w)
+    out_a = np.empty_like(a)
+    dt = w.dtype.type
+    r, mu = dt(lr), dt(momentum)
+    for i in range(w.size):
+        gi = g[i]
+        ai = mu * a[i] - r * gi
+        out_a[i] = ai
+        if nesterov:
+            out_w[i] = w[i] + mu * ai - r * gi
+        else:
+            out_w[i] = w[i] + ai
+    return out_w, out_a
+
+
+@njit(cache=True, error_model="numpy")
+def _adam(w, m, v, g, alpha, beta1, beta2, epsilon):
+    out_w = np.empty_like(w)
+    out_m = np.empty_like(m)
+    out_v = np.empty_like(v)
+    dt = w.dtype.type
+    c1, c2, a, eps = dt(1.0 - beta1), dt(1.0 - beta2), dt(alpha), dt(epsilon)
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * c1
+        vi = v[i] + (gi * gi - v[i]) * c2
+        out_m[i] = mi
+        out_v[i] = vi
+        out_w[i] = w[i] - a * mi / (np.sqrt(vi) + eps)
+    return out_w, out_m, out_v
+
+
+@njit(cache=True, error_model="numpy")
+def _adagrad(w, a, g, lr, epsilon):
+    out_w = np.empty_like(w)
+    out_a = np.empty_like(a)
+    dt = w.dtype.type
+    r, eps = dt(lr), dt(epsilon)
+    for i in range(w.size):
+        gi = g[i]
+        ai = a[i] + gi * gi
+        out_a[i] = ai
+        out_w[i] = w[i] - r * gi / np.sqrt(ai + eps)
+    return out_w, out_a
+
+
+@njit(cache=True, error_model="numpy")
+def _rmsprop(w, ms, mom, mg, g, lr, rho, momentum, epsilon, use_mom, centered):
+    out_w = np.empty_like(w)
+    out_ms = np.empty_like(ms)
+    out_mom = np.empty_like(mom)
+    out_mg = np.empty_like(mg)
+    dt = w.dtype.type
+    r, p, p1, mu, eps = dt(lr), dt(rho), dt(1.0 - rho), dt(momentum), dt(epsilon)
+    for i in range(w.size):
+        gi = g[i]
+        msi = p * ms[i] + p1 * gi * gi
+        out_ms[i] = msi
+        if centered:
+            mgi = p * mg[i] + p1 * gi
+            out_mg[i] = mgi
+            denom = msi - mgi * mgi + eps
+        else:
+            denom = msi + eps
+        inc = r * gi / np.sqrt(denom)
+        if use_mom:
+            inc = mu * mom[i] + inc
+            out_mom[i] = inc
+        out_w[i] = w[i] - inc
+    return out_w, out_ms, out_mom, out_mg
+
+
+class OptimizerKernelsNumba:
+    """Mixin giving a backend the fused optimizer updates (see ``OptimizerKernelsNumpy``)."""
+
+    def apply_gradient_descent(self, var: Array, grad: Array, lr: float) -> Array:
+        """``var - lr * grad``."""
+        d = var.dtype
+        return _sgd(_flat(var, d), _flat(grad, d), float(lr)).reshape(var.shape)
+
+    def apply_momentum(self, var: Array, accum: Array, grad: Array, lr: float, momentum: float,
+                       nesterov: bool) -> tuple[Array, Array]:
+        """Keras SGD with momentum (see ``OptimizerKernelsNumpy.apply_momentum``)."""
+        d, s = var.dtype, var.shape
+        w, a = _momentum(_flat(var, d), _flat(accum, d), _flat(grad, d), float(lr),
+                         float(momentum), bool(nesterov))
+        return w.reshape(s), a.reshape(s)
+
+    def apply_adam(self, var: Array, m: Array, v: Array, grad: Array, lr: float, beta1: float,
+                   beta2: float, epsilon: float, step: float) -> tuple[Array, Array, Array]:
+        """Adam with Keras' bias correction (see ``OptimizerKernelsNumpy.apply_adam``)."""
+        d, s = var.dtype, var.shape
+        alpha = float(lr) * math.sqrt(1.0 - beta2**step) / (1.0 - beta1**step)
+        w, m2, v2 = _adam(_flat(var, d), _flat(m, d), _flat(v, d), _flat(grad, d), alpha,
+                          float(beta1), float(beta2), float(epsilon))
+        return w.reshape(s), m2.reshape(s), v2.reshape(s)
+
+    def apply_adagrad(self, var: Array, accum: Array, grad: Array, lr: float,
+                      epsilon: float) -> tuple[Array, Array]:
+        """``accum += grad^2; var -= lr * grad / sqrt(accum + eps)``."""
+        d, s = var.dtype, var.shape
+        w, a = _adagrad(_flat(var, d), _flat(accum, d), _flat(grad, d), float(lr),
+                        float(epsilon))
+        return w.reshape(s), a.reshape(s)
+
+    def apply_rmsprop(self, var: Array, ms: Array, mom: Array | None, mg: Array | None,
+                      grad: Array, lr: float, rho: float, momentum: float, epsilon: float
+                      ) -> tuple[Array, Array, Array | None, Array | None]:
+        """RMSprop, plain or centered, with or without momentum (see the NumPy reference)."""
+        d, s = var.dtype, var.shape
+        empty = np.empty(0, dtype=d)
+        w, ms2, mom2, mg2 = _rmsprop(
+            _flat(var, d), _flat(ms, d), empty if mom is None else _flat(mom, d),
+            empty if mg is None else _flat(mg, d), _flat(grad, d), float(lr), float(rho),
+            float(momentum), float(epsilon), mom is not None, mg is not None)
+        return (w.reshape(s), ms2.reshape(s), None if mom is None else mom2.reshape(s),
+                None if mg is None else mg2.reshape(s))

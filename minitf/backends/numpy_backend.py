@@ -1,0 +1,240 @@
+"""The reference backend: every kernel as a short NumPy expression.
+
+This is the readable definition the compiled backends are tested against. Each element-wise
+function mirrors the expression of the same name in ``kernel_table.py``; results are cast to
+the dtype the caller asks for, and floating-point errors (division by zero, overflow, log of
+a negative number) give NumPy's inf/NaN without warnings, as TensorFlow's kernels do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .base import Array, Backend
+from .optim_numpy import OptimizerKernelsNumpy
+
+
+def _sigmoid(x: Array) -> Array:
+    # exp(-|x|) never overflows; the two branches are the same function rewritten.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+UNARY: dict[str, Callable[[Array, float], Array]] = {
+    "negative": lambda x, p: np.negative(x),
+    "abs": lambda x, p: np.abs(x),
+    "sign": lambda x, p: np.sign(x),
+    "square": lambda x, p: np.square(x),
+    "sqrt": lambda x, p: np.sqrt(x),
+    "rsqrt": lambda x, p: 1.0 / np.sqrt(x),
+    "reciprocal": lambda x, p: 1.0 / x,
+    "exp": lambda x, p: np.exp(x),
+    "expm1": lambda x, p: np.expm1(x),
+    "log": lambda x, p: np.log(x),
+    "log1p": lambda x, p: np.log1p(x),
+    "sin": lambda x, p: np.sin(x),
+    "cos": lambda x, p: np.cos(x),
+    "tanh": lambda x, p: np.tanh(x),
+    "sigmoid": lambda x, p: _sigmoid(x),
+    "relu": lambda x, p: np.maximum(x, 0),
+    "relu6": lambda x, p: np.minimum(np.maximum(x, 0), 6),
+    "softplus": lambda x, p: np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))),
+    "elu": lambda x, p: np.where(x > 0, x, np.expm1(x)),
+    "leaky_relu": lambda x, p: np.where(x > 0, x, p * x),
+    "floor": lambda x, p: np.floor(x),
+    "ceil": lambda x, p: np.ceil(x),
+    "round": lambda x, p: np.rint(x),  # half to even
+    "logical_not": lambda x, p: np.logical_not(x),
+    "identity": lambda x, p: np.array(x, copy=True),
+}
+"""Unary kernel name -> ``f(x, p)``; the same names and meaning as ``kernel_table.UNARY``."""
+
+BINARY: dict[str, Callable[[Array, Array, float], Array]] = {
+    "add": lambda x, y, p: np.add(x, y),
+    "subtract": lambda x, y, p: np.subtract(x, y),
+    "multiply": lambda x, y, p: np.multiply(x, y),
+    "divide": lambda x, y, p: np.true_divide(x, y),
+    "floordiv": lambda x, y, p: np.floor_divide(x, y),
+    "floormod": lambda x, y, p: np.remainder(x, y),  # sign of y, as Python's %
+    "pow": lambda x, y, p: np.power(x, y),
+    "maximum": lambda x, y, p: np.maximum(x, y),
+    "minimum": lambda x, y, p: np.minimum(x, y),
+    "squared_difference": lambda x, y, p: np.square(np.subtract(x, y)),
+    "equal": lambda x, y, p: np.equal(x, y),
+    "not_equal": lambda x, y, p: np.not_equal(x, y),
+    "less": lambda x, y, p: np.less(x, y),
+    "less_equal": lambda x, y, p: np.less_equal(x, y),
+    "greater": lambda x, y, p: np.greater(x, y),
+    "greater_equal": lambda x, y, p: np.greater_equal(x, y),
+    "logical_and": lambda x, y, p: np.logical_and(x, y),
+    "logical_or": lambda x, y, p: np.logical_or(x, y),
+    # Gradient kernels: TensorFlow's argument order, see kernel_table.py.
+    "relu_grad": lambda g, x, p: np.where(x > 0, g, 0),
+    "relu6_grad": lambda g, x, p: np.where((x > 0) & (x < 6), g, 0),
+    "leaky_relu_grad": lambda g, x, p: np.where(x > 0, g, p * g),
+    "elu_grad": lambda g, y, p: np.where(y > 0, g, g * (y + 1)),
+    "sigmoid_grad": lambda y, g, p: g * y * (1 - y),
+    "tanh_grad": lambda y, g, p: g * (1 - y * y),
+    "sqrt_grad": lambda y, g, p: 0.5 * g / y,
+    "rsqrt_grad": lambda y, g, p: -0.5 * g * y * y * y,
+    "reciprocal_grad": lambda y, g, p: -g * y * y,
+    "softplus_grad": lambda g, x, p: g * _sigmoid(x),
+}
+"""Binary kernel name -> ``f(x, y, p)``; the same names and meaning as ``kernel_table.BINARY``."""
+
+_REDUCERS: dict[str, Callable[..., Any]] = {
+    "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
+    "any": np.any, "all": np.all,
+}
+
+
+def as_np_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy dtype (accepts NumPy dtypes, scalar types and ``tf.float32``)."""
+    return np.dtype(getattr(dtype, "as_numpy_dtype", dtype))
+
+
+def kernel(table: dict[str, Any], fn: str) -> Any:
+    """``table[fn]``, or a ValueError listing the known kernel names."""
+    try:
+        return table[fn]
+    except KeyError:
+        raise ValueError(f"Unknown kernel {fn!r}; known: {', '.join(sorted(table))}") from None
+
+
+def check_int_pow(x: Array, y: Array, out_dtype: np.dtype) -> None:
+    """Raise as NumPy and TensorFlow do for an integer base to a negative integer power."""
+    if out_dtype.kind in "iu" and np.asarray(y).dtype.kind == "i" and np.any(np.asarray(y) < 0):
+        raise ValueError("Integers to negative integer powers are not allowed.")
+
+
+def check_labels(labels: Array, logits_shape: tuple[int, ...]) -> None:
+    """Raise ValueError unless ``labels`` has shape ``logits_shape[:-1]`` and every label is
+    in ``[0, classes)``; the message names the first bad label."""
+    labels = np.asarray(labels)
+    classes = logits_shape[-1]
+    if labels.shape != tuple(logits_shape[:-1]):
+        raise ValueError(f"labels of shape {labels.shape} do not match logits of shape "
+                         f"{tuple(logits_shape)}: expected {tuple(logits_shape[:-1])}")
+    bad = (labels < 0) | (labels >= classes)
+    if np.any(bad):
+        value = labels[bad].flat[0]
+        raise ValueError(f"Received a label value of {value} which is outside the valid range "
+                         f"of [0, {classes}).")
+
+
+def accumulator_dtype(fn: str, dtype: np.dtype) -> np.dtype:
+    """The dtype reduction ``fn`` of ``dtype`` values accumulates in: float64 for every mean
+    and float sum/prod, int64/uint64 for integer (and bool) sum/prod, else ``dtype``."""
+    if fn == "mean" or (fn in ("sum", "prod") and dtype.kind == "f"):
+        return np.dtype(np.float64)
+    if fn in ("sum", "prod") and dtype.kind in "biu":
+        return np.dtype(np.uint64 if dtype.kind == "u" else np.int64)
+    return dtype
+
+
+class NumpyBackend(OptimizerKernelsNumpy, Backend):
+    """The reference backend: plain NumPy, single-threaded except inside BLAS."""
+
+    name = "numpy"
+
+    # -- element-wise -----------------------------------------------------------------------
+    def unary(self, fn: str, x: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
+        """``fn`` applied to every element (names: ``kernel_table.UNARY``)."""
+        f = kernel(UNARY, fn)
+        with np.errstate(all="ignore"):
+            return np.asarray(f(np.asarray(x), float(param))).astype(as_np_dtype(out_dtype),
+                                                                     copy=False)
+
+    def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
+        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``)."""
+        f = kernel(BINARY, fn)
+        out_dtype = as_np_dtype(out_dtype)
+        x, y = np.asarray(x), np.asarray(y)
+        if fn == "pow":
+            check_int_pow(x, y, out_dtype)
+        with np.errstate(all="ignore"):
+            return np.asarray(f(x, y, float(param))).astype(out_dtype, copy=False)
+
+    def select(self, cond: Array, x: Array, y: Array) -> Array:
+        """``x`` where ``cond`` else ``y``, broadcasting all three."""
+        return np.where(cond, x, y)
+
+    # -- reductions -------------------------------------------------------------------------
+    def reduce(self, fn: str, x: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
+        """Reduce over ``axes``; the result keeps ``x``'s dtype.
+
+        Float sum/mean/prod accumulate in float64. The mean of integers is the float64 mean
+        truncated toward zero (``int(-1.5) == -1``), which is TensorFlow's integer division.
+        """
+        x = np.asarray(x)
+        if not axes:
+            return x.copy()
+        f = kernel(_REDUCERS, fn)
+        kw = {"dtype": accumulator_dtype(fn, x.dtype)} if fn in ("sum", "mean", "prod") else {}
+        r = f(x, axis=tuple(axes), keepdims=keepdims, **kw)
+        return np.asarray(r).astype(x.dtype, copy=False)
+
+    def argreduce(self, fn: str, x: Array, axis: int, out_dtype: np.dtype) -> Array:
+        """Index of the max (``fn='argmax'``) or min (``'argmin'``) along ``axis``."""
+        f = kernel({"argmax": np.argmax, "argmin": np.argmin}, fn)
+        return np.asarray(f(x, axis=axis)).astype(as_np_dtype(out_dtype), copy=False)
+
+    # -- linear algebra ---------------------------------------------------------------------
+    def matmul(self, a: Array, b: Array, transpose_a: bool = False, transpose_b: bool = False) -> Array:
+        """Matrix product of the last two axes; leading (batch) axes broadcast."""
+        a, b = np.asarray(a), np.asarray(b)
+        if transpose_a:
+            a = np.swapaxes(a, -1, -2)
+        if transpose_b:
+            b = np.swapaxes(b, -1, -2)
+        return np.matmul(a, b)
+
+    # -- softmax family (last axis) -----------------------------------------------------------
+    @staticmethod
+    def _shifted(x: Array) -> tuple[Array, Array]:
+        """``(x - max, log(sum(exp(x - max))))`` over the last axis; the sum in float64."""
+        z = x - np.max(x, axis=-1, keepdims=True)
+        s = np.sum(np.exp(z), axis=-1, keepdims=True, dtype=np.float64)
+        return z, np.log(s).astype(x.dtype)
+
+    def softmax(self, x: Array) -> Array:
+        """``exp(x - max) / sum(exp(x - max))`` over the last axis."""
+        x = np.asarray(x)
+        with np.errstate(all="ignore"):
+            z, lse = self._shifted(x)
+            return np.exp(z - lse).astype(x.dtype, copy=False)
+
+    def log_softmax(self, x: Array) -> Array:
+        """``x - max - log(sum(exp(x - max)))`` over the last axis."""
+        x = np.asarray(x)
+        with np.errstate(all="ignore"):
+            z, lse = self._shifted(x)
+            return (z - lse).astype(x.dtype, copy=False)
+
+    def softmax_xent(self, logits: Array, labels: Array) -> tuple[Array, Array]:
+        """``(-sum(labels * log_softmax(logits)), softmax(logits) - labels)``."""
+        logits = np.asarray(logits)
+        labels = np.asarray(labels)
+        dt = logits.dtype
+        with np.errstate(all="ignore"):
+            z, lse = self._shifted(logits)
+            logp = z - lse
+            loss = -np.sum(labels * logp, axis=-1, dtype=np.float64)
+            return loss.astype(dt), (np.exp(logp) - labels).astype(dt, copy=False)
+
+    def sparse_softmax_xent(self, logits: Array, labels: Array) -> tuple[Array, Array]:
+        """As ``softmax_xent`` with class ids ``labels`` (shape ``logits.shape[:-1]``)."""
+        logits = np.asarray(logits)
+        labels = np.asarray(labels)
+        check_labels(labels, logits.shape)
+        idx = labels.astype(np.intp)[..., None]
+        with np.errstate(all="ignore"):
+            z, lse = self._shifted(logits)
+            logp = z - lse
+            loss = -np.take_along_axis(logp, idx, axis=-1)[..., 0]
+            grad = np.exp(logp)
+            np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=-1) - 1, axis=-1)
+        return loss.astype(logits.dtype, copy=False), grad.astype(logits.dtype, copy=False)

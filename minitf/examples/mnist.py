@@ -1,0 +1,93 @@
+"""Train the course's MNIST models headlessly and report accuracy and time per epoch.
+
+    python -m minitf.examples.mnist --model mlp            # 784-128-10, Adam, batch 32
+    python -m minitf.examples.mnist --model mlp --subset 10000 --epochs 2
+
+This is the headless equivalent of chapter 09: the same model, on the full data set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+
+import minitf as tf
+
+
+def build_mlp(dropout: float = 0.2) -> Any:
+    """The chapter-09 network: Flatten -> Dense(128, relu) -> Dropout -> Dense(10)."""
+    return tf.keras.Sequential([
+        tf.keras.layers.Flatten(input_shape=(28, 28)),
+        tf.keras.layers.Dense(128, activation="relu"),
+        tf.keras.layers.Dropout(dropout),
+        tf.keras.layers.Dense(10),
+    ])
+
+
+class EpochTimer(tf.keras.callbacks.Callback):
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.times.append(time.perf_counter() - self._t)
+
+
+def load(subset: int | None) -> tuple:
+    (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+    x_train = x_train.astype("float32") / 255.0
+    x_test = x_test.astype("float32") / 255.0
+    if subset:
+        x_train, y_train = x_train[:subset], y_train[:subset]
+    return (x_train, y_train.astype("int32")), (x_test, y_test.astype("int32"))
+
+
+def train_mlp(epochs: int, batch_size: int, subset: int | None, seed: int, verbose: int) -> dict:
+    tf.random.set_seed(seed)
+    (x_train, y_train), (x_test, y_test) = load(subset)
+    model = build_mlp()
+    schedule = tf.keras.optimizers.schedules.ExponentialDecay(
+        1e-3, decay_steps=len(x_train) // batch_size, decay_rate=0.8)
+    model.compile(optimizer=tf.keras.optimizers.Adam(schedule),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    timer = EpochTimer()
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=verbose,
+              callbacks=[timer])
+    loss, acc = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    return {"model": "mlp", "test_accuracy": float(acc), "test_loss": float(loss),
+            "epoch_seconds": timer.times}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--subset", type=int, default=None, help="train on the first N images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbose", type=int, default=2)
+    args = p.parse_args(argv)
+    if args.model == "cnn":
+        try:
+            from . import mnist_cnn
+        except ImportError:
+            raise SystemExit("The CNN example arrives with the convolution chapter (coming).") \
+                from None
+        result = mnist_cnn.train(args)
+    else:
+        result = train_mlp(args.epochs or 12, args.batch_size, args.subset, args.seed,
+                           args.verbose)
+    times = result["epoch_seconds"]
+    print(f"{result['model']}: test accuracy {result['test_accuracy']:.4f}, "
+          f"median epoch {np.median(times):.2f} s (first {times[0]:.2f} s, includes tracing)")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The machinery under the public API: tensors, graphs, the op registry, execution, autodiff."""

@@ -1,0 +1,323 @@
+"""``tf.Session``: runs (part of) a Graph and owns the values of its variables.
+
+``sess.run(fetches, feed_dict)`` works out which operations the fetches need (stopping at fed
+tensors), orders them, and turns them into a flat *execution plan*: a list of
+(kernel, input slots, output slots). The plan is cached per (fetches, feeds) signature, so a
+training loop pays for the graph walk once and then only for the kernels.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .errors import FailedPreconditionError, InvalidArgumentError, OpError
+from .execute import run_op_error
+from .graph import Graph, Operation, get_default_graph
+from .tensor import EagerTensor, Tensor, is_symbolic
+from .tensor_shape import fmt
+
+
+class _Plan:
+    __slots__ = ("steps", "nslots", "feed_slots", "fetch_slots")
+
+    def __init__(self, steps: list, nslots: int, feed_slots: list, fetch_slots: list) -> None:
+        self.steps = steps  # [(forward, attrs, in_slots, out_slots, num_outputs, op)]
+        self.nslots = nslots
+        self.feed_slots = feed_slots
+        self.fetch_slots = fetch_slots  # slot index, or None for an operation (fetches None)
+
+
+class _SessionRuntime:
+    """The runtime ops see during ``Session.run``: graph variables live in the session."""
+
+    __slots__ = ("sess",)
+
+    def __init__(self, sess: Session) -> None:
+        self.sess = sess
+
+    @property
+    def be(self):
+        from ..backends import get_backend
+
+        return get_backend()
+
+    def read(self, var: Any) -> np.ndarray:
+        if var._graph is None:  # an eager variable captured by reference
+            return var._value
+        try:
+            return self.sess._values[id(var)]
+        except KeyError:
+            raise FailedPreconditionError(
+                f"Attempting to use uninitialized value {var.name[:-2]}: run "
+                "sess.run(tf.global_variables_initializer()) (or var.initializer) first"
+            ) from None
+
+    def write(self, var: Any, value: np.ndarray) -> None:
+        if var._graph is None:
+            var._value = value
+        else:
+            self.sess._values[id(var)] = value
+
+
+class Session:
+    """Runs graph ``graph`` (default: the default graph). Use it as a context manager."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None) -> None:
+        self.graph = graph if graph is not None else get_default_graph()
+        self._values: dict[int, np.ndarray] = {}
+        self._plans: dict[tuple, _Plan] = {}
+        self._eager_fetches: dict[int, _EagerValue] = {}  # one per eager variable: stable ids
+        self._rt = _SessionRuntime(self)
+        self._closed = False
+        self._contexts: list[Any] = []
+
+    # -- context management -------------------------------------------------------------------
+    def __enter__(self) -> Session:
+        cm = self.graph.as_default()
+        cm.__enter__()
+        self._contexts.append(cm)
+        _session_stack().append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _session_stack().pop()
+        self._contexts.pop().__exit__(*exc)
+        self.close()
+
+    def as_default(self) -> Any:
+        return _DefaultSession(self)
+
+    def close(self) -> None:
+        self._closed = True
+        self._values.clear()
+        self._plans.clear()
+        self._eager_fetches.clear()
+
+    # -- running -----------------------------------------------------------------------------------
+    def run(self, fetches: Any, feed_dict: Mapping | None = None, options: Any = None,
+            run_metadata: Any = None) -> Any:
+        """Evaluate ``fetches`` (a tensor, op, variable, name, or a nested list/tuple/dict of
+        them), with ``feed_dict`` mapping placeholders (or any tensor) to values."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        flat: list[Any] = []
+        structure = _flatten(fetches, flat)
+        targets = [self._as_target(f) for f in flat]
+        feeds = self._prepare_feeds(feed_dict or {})
+        key = (tuple(id(t) for t in targets), tuple(id(t) for t, _ in feeds))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_plan(targets, [t for t, _ in feeds])
+        values = self._execute(plan, [v for _, v in feeds])
+        results = iter(values)
+        return _rebuild(structure, results)
+
+    def _as_target(self, f: Any) -> Any:
+        if isinstance(f, EagerTensor):
+            return f  # eager tensors already have their value: returned as is
+        if isinstance(f, str):
+            f = (self.graph.get_tensor_by_name(f) if ":" in f
+                 else self.graph.get_operation_by_name(f))
+        if hasattr(f, "_graph_tensor"):  # a Variable
+            if f._graph is None and f._graph_tensors.get(id(self.graph)) is None:
+                ev = self._eager_fetches.get(id(f))
+                if ev is None:  # reused, so the plan cache sees the same fetch each run
+                    ev = self._eager_fetches[id(f)] = _EagerValue(f)
+                return ev
+            return f._graph_tensor(self.graph)
+        if isinstance(f, _NoOpResult):
+            return f
+        if isinstance(f, Tensor | Operation):
+            if f.graph is not self.graph:
+                raise ValueError(f"Fetch {f!r} is not an element of this session's graph")
+            return f
+        raise TypeError(
+            f"Fetch argument {f!r} has invalid type {type(f).__name__}: fetch tensors, "
+            "operations, variables or their names"
+        )
+
+    def _prepare_feeds(self, feed_dict: Mapping) -> list[tuple[Tensor, np.ndarray]]:
+        feeds = []
+        for k, v in feed_dict.items():
+            t = self.graph.get_tensor_by_name(k) if isinstance(k, str) else k
+            if hasattr(t, "_graph_tensor"):
+                t = t._graph_tensor(self.graph)
+            if not is_symbolic(t):
+                raise TypeError(f"Cannot feed {t!r}: feed_dict keys must be graph tensors")
+            if t.graph is not self.graph:
+                raise ValueError(f"Cannot feed '{t.name}': it belongs to another graph")
+            arr = np.asarray(v.numpy() if isinstance(v, EagerTensor) else v)
+            if arr.dtype != t.dtype.np:
+                if arr.dtype.kind == "f" and t.dtype.is_integer:
+                    raise InvalidArgumentError(
+                        f"Cannot feed a {arr.dtype} value to tensor '{t.name}' of dtype "
+                        f"{t.dtype.name}"
+                    )
+                arr = arr.astype(t.dtype.np)
+            if not t.shape.is_compatible_with(arr.shape):
+                raise InvalidArgumentError(
+                    f"Cannot feed value of shape {fmt(arr.shape)} for Tensor '{t.name}', "
+                    f"which has shape {fmt(t.shape)}"
+                )
+            feeds.append((t, arr))
+        return feeds
+
+    def _make_plan(self, targets: list, fed: list[Tensor]) -> _Plan:
+        fed_ids = {id(t) for t in fed}
+        needed: dict[int, Operation] = {}
+        graph_targets = [t for t in targets if is_symbolic(t) or isinstance(t, Operation)]
+        stack = [t.op if isinstance(t, Tensor) else t for t in graph_targets
+                 if not (isinstance(t, Tensor) and id(t) in fed_ids)]
+        while stack:
+            op = stack.pop()
+            if id(op) in needed:
+                continue
+            needed[id(op)] = op
+            for t in op.inputs:
+                if id(t) not in fed_ids:
+                    stack.append(t.op)
+            stack.extend(op.control_inputs)
+        ops = sorted(needed.values(), key=lambda o: o._id)
+        slots: dict[int, int] = {}
+        for t in fed:
+            slots[id(t)] = len(slots)
+        steps = []
+        for op in ops:
+            if op.type == "Placeholder":
+                t = op.outputs[0]
+                raise InvalidArgumentError(
+                    f"You must feed a value for placeholder tensor '{t.name}' with dtype "
+                    f"{t.dtype.name} and shape {fmt(t.shape)}", op)
+            ins = tuple(slots[id(t)] for t in op.inputs)
+            outs = []
+            for t in op.outputs:
+                if id(t) not in slots:  # a fed output keeps its fed value
+                    slots[id(t)] = len(slots)
+                outs.append(slots[id(t)])
+            steps.append((op.opdef.forward, op.attrs, ins, tuple(outs), op.opdef.num_outputs, op))
+        fetch_slots = []
+        for t in targets:
+            fetch_slots.append(slots[id(t)] if is_symbolic(t) else t)
+        return _Plan(steps, len(slots), [slots[id(t)] for t in fed], fetch_slots)
+
+    def _execute(self, plan: _Plan, feed_values: list[np.ndarray]) -> list[Any]:
+        vals: list[Any] = [None] * plan.nslots
+        for slot, v in zip(plan.feed_slots, feed_values):
+            vals[slot] = v
+        rt = self._rt
+        for forward, attrs, ins, outs, nout, op in plan.steps:
+            args = [vals[i] for i in ins]
+            try:
+                res = forward(rt, *args, **attrs)
+            except OpError:
+                raise
+            except Exception as e:  # a kernel failed: say which node, with the real shapes
+                raise run_op_error(op, args, e) from e
+            if nout == 1:
+                vals[outs[0]] = res
+            elif nout > 1:
+                for i, r in zip(outs, res):
+                    vals[i] = r
+        out = []
+        for s in plan.fetch_slots:
+            if isinstance(s, int):
+                out.append(vals[s])
+            elif isinstance(s, EagerTensor):
+                out.append(s.numpy())
+            elif isinstance(s, _EagerValue):
+                out.append(s.var._value)
+            else:
+                out.append(None)  # operations fetch as None
+        return out
+
+
+class InteractiveSession(Session):
+    """A Session that makes itself the default on creation (for notebooks)."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None) -> None:
+        super().__init__(target, graph, config)
+        _session_stack().append(self)
+
+    def close(self) -> None:
+        stack = _session_stack()
+        if self in stack:
+            stack.remove(self)
+        super().close()
+
+
+class _EagerValue:
+    """A fetch of an eager variable: its current value."""
+
+    def __init__(self, var: Any) -> None:
+        self.var = var
+
+
+class _NoOpResult:
+    """What graph-free ``tf.group``/``tf.no_op``/initializers return: runs as nothing."""
+
+    name = "NoOp"
+    type = "NoOp"
+
+    def run(self, feed_dict: Any = None, session: Any = None) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "<tf.Operation 'NoOp' (eager: nothing to run)>"
+
+
+class _DefaultSession:
+    def __init__(self, sess: Session) -> None:
+        self.sess = sess
+
+    def __enter__(self) -> Session:
+        _session_stack().append(self.sess)
+        return self.sess
+
+    def __exit__(self, *exc: Any) -> None:
+        _session_stack().pop()
+
+
+_local = threading.local()
+
+
+def _session_stack() -> list[Session]:
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
+
+
+def get_default_session() -> Session | None:
+    s = _session_stack()
+    return s[-1] if s else None
+
+
+# -- nested fetch structures ----------------------------------------------------------------------
+
+
+def _flatten(fetches: Any, flat: list) -> Any:
+    """Record ``fetches``' structure and append its leaves to ``flat``."""
+    if isinstance(fetches, Mapping):
+        return (type(fetches), [(k, _flatten(v, flat)) for k, v in fetches.items()])
+    if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):  # namedtuple
+        return (type(fetches), [_flatten(v, flat) for v in fetches])
+    if isinstance(fetches, list | tuple):
+        return (type(fetches), [_flatten(v, flat) for v in fetches])
+    if fetches is None:
+        raise TypeError("Fetch argument None has invalid type NoneType")
+    flat.append(fetches)
+    return None
+
+
+def _rebuild(structure: Any, leaves: Any) -> Any:
+    if structure is None:
+        return next(leaves)
+    kind, items = structure
+    if issubclass(kind, Mapping):
+        return kind((k, _rebuild(s, leaves)) for k, s in items)
+    if issubclass(kind, tuple) and hasattr(kind, "_fields"):
+        return kind(*[_rebuild(s, leaves) for s in items])
+    return kind(_rebuild(s, leaves) for s in items)

@@ -1,0 +1,17 @@
+"""``tf.keras``: layers, models with compile/fit/evaluate/predict, losses, optimizers, ..."""
+
+from . import (  # noqa: F401
+    activations,
+    backend,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
+from .layers import Input  # noqa: F401
+from .models import Model, Sequential  # noqa: F401

@@ -1,0 +1,119 @@
+"""Dense, Flatten, Dropout, Activation and the Input marker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ... import nn
+from ...framework.tensor_shape import TensorShape
+from ...ops import array_ops, math_ops
+from .. import activations, initializers, regularizers
+from .base import Layer
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)`` on the last axis."""
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(units) <= 0:
+            raise ValueError(f"Dense units must be a positive integer, got {units}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def build(self, input_shape: TensorShape) -> None:
+        last = input_shape[-1] if len(input_shape) else None
+        if last is None:
+            raise ValueError(f"Dense '{self.name}' needs the last input dimension to be known, "
+                             f"got input shape {input_shape}")
+        self.kernel = self.add_weight("kernel", (last, self.units), self.kernel_initializer,
+                                      self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                    self.bias_regularizer) if self.use_bias else None
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        y = math_ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            y = math_ops.add(y, self.bias)
+        return self.activation(y)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+
+
+class Flatten(Layer):
+    """Keep the batch axis, flatten the rest: (N, 28, 28) -> (N, 784)."""
+
+    def call(self, inputs: Any) -> Any:
+        rest = inputs.shape[1:]
+        if any(d is None for d in rest):
+            raise ValueError(f"Flatten '{self.name}' needs known non-batch dimensions, got "
+                             f"{inputs.shape}")
+        return array_ops.reshape(inputs, [-1, int(np.prod(rest, dtype=np.int64))])
+
+
+class Dropout(Layer):
+    """Zero a fraction ``rate`` of inputs while training (scaled by 1/(1-rate)); identity
+    at inference."""
+
+    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if not training or self.rate == 0:
+            return inputs
+        return nn.dropout(inputs, self.rate, seed=self.seed)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class Activation(Layer):
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs: Any) -> Any:
+        return self.activation(inputs)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class InputLayer(Layer):
+    """Declares the input shape (without the batch axis) of a Sequential model."""
+
+    def __init__(self, input_shape: Any = None, shape: Any = None, dtype: Any = "float32",
+                 name: str | None = None, **kwargs: Any) -> None:
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
+        super().__init__(name=name, input_shape=tuple(shape), **kwargs)
+        self.dtype = dtype
+
+
+def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,  # noqa: N802
+          batch_size: int | None = None) -> InputLayer:
+    """``tf.keras.Input(shape=(784,))``: for a Sequential model's first entry.
+
+    (minitf has no functional API: Input returns an InputLayer, usable in Sequential.)
+    """
+    return InputLayer(shape=shape, dtype=dtype, name=name)
+
+

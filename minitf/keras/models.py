@@ -1,0 +1,541 @@
+"""``Model`` and ``Sequential`` with Keras' compile / fit / evaluate / predict.
+
+Speed: ``fit`` does not run the training step op by op in Python. It traces the step
+(forward, loss, ``GradientTape`` gradients, optimizer update, metric updates) into a graph once
+per input signature with ``tf.function`` and then replays the cached plan, so each batch costs
+the kernels and one plan walk. ``compile(run_eagerly=True)`` runs it eagerly instead (slower,
+easier to debug with print).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..framework.backprop import GradientTape
+from ..framework.execute import convert_to_tensor
+from ..framework.function import function
+from ..framework.graph import Graph
+from ..framework.tensor import EagerTensor
+from ..framework.tensor_shape import TensorShape
+from ..framework.variables import Variable
+from ..ops import math_ops
+from . import callbacks as callbacks_module
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
+from .layers.base import Layer
+from .layers.core import InputLayer
+
+
+class Model(Layer):
+    """A layer with training: subclass it and define ``call``, or use ``Sequential``."""
+
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        object.__setattr__(self, "_layers", [])
+        super().__init__(name=name, **kwargs)
+        self.optimizer: Any = None
+        self.compiled_loss: Any = None
+        self.compiled_metrics: list[Any] = []
+        self.stop_training = False
+        self.history: callbacks_module.History | None = None
+        self._run_eagerly = False
+        self._fns: dict[str, Any] = {}
+        self._loss_tracker: Any = None
+        self._metric_specs: list[Any] = []
+
+    # -- tracking layers and weights ------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Layer) and value is not self and value not in self._layers:
+            self._layers.append(value)
+        object.__setattr__(self, name, value)
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    @property
+    def weights(self) -> list[Variable]:
+        seen, out = set(), []
+        for w in self._weights + [w for layer in self._layers for w in layer.weights]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        out = [w for w in self._weights if w.trainable]
+        for layer in self._layers:
+            out += [w for w in layer.trainable_weights if all(w is not o for o in out)]
+        return out
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        train = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in train]
+
+    variables = weights
+
+    @property
+    def losses(self) -> list[Any]:
+        return [fn() for fn in self._losses_fns] + [x for layer in self._layers
+                                                     for x in layer.losses]
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [np.array(w.numpy()) for w in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        ws = self.weights
+        if len(weights) != len(ws):
+            raise ValueError(f"Model '{self.name}' has {len(ws)} weight arrays, got {len(weights)}")
+        for v, w in zip(ws, weights):
+            w = np.asarray(w)
+            if tuple(v.shape) != w.shape:
+                raise ValueError(f"weight '{v.name}' has shape {v.shape}, got {w.shape}")
+            v.assign(w.astype(v.dtype.np))
+
+    def build(self, input_shape: Any) -> None:
+        """Create every weight by running the model once on a placeholder in a scratch graph."""
+        from ..ops.array_ops import placeholder
+
+        input_shape = TensorShape(input_shape)
+        with Graph().as_default():
+            self(placeholder("float32", input_shape))
+        self.built = True
+
+    def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        inputs = convert_to_tensor(inputs)
+        if self.input_shape_ is None:
+            self.input_shape_ = TensorShape((None, *inputs.shape[1:]))
+        self.built = True
+        out = self.call(inputs, training=training, **kwargs)
+        if self.output_shape_ is None and hasattr(out, "shape"):
+            self.output_shape_ = TensorShape((None, *out.shape[1:]))
+        return out
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        raise NotImplementedError("Subclasses of Model define call(inputs, training=None)")
+
+    # -- compile ------------------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, run_eagerly: bool = False, **kwargs: Any) -> None:
+        """Choose the optimizer, the loss and the metrics (objects or their string names)."""
+        self.optimizer = optimizers_module.get(optimizer)
+        self.compiled_loss = losses_module.get(loss) if loss is not None else None
+        self._metric_specs = list(metrics or [])
+        self.compiled_metrics = []
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._run_eagerly = bool(run_eagerly)
+        self._fns = {}
+
+    def _resolve_metrics(self, y: np.ndarray, out_shape: TensorShape) -> None:
+        if self.compiled_metrics or not self._metric_specs:
+            return
+        out = []
+        for m in self._metric_specs:
+            if isinstance(m, str) and m in ("accuracy", "acc"):
+                out.append(metrics_module.resolve_accuracy(self.compiled_loss, y.shape,
+                                                           tuple(out_shape), name=m))
+            else:
+                out.append(metrics_module.get(m))
+        self.compiled_metrics = out
+
+    @property
+    def metrics(self) -> list[Any]:
+        return ([self._loss_tracker] if self._loss_tracker is not None else []) + \
+            self.compiled_metrics
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    # -- the steps (traced by tf.function unless run_eagerly) -----------------------------------
+    def train_step(self, x: Any, y: Any) -> Any:
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred)
+            reg = self.losses
+            total = math_ops.add_n([loss, *reg]) if reg else loss
+        variables = self.trainable_variables
+        grads = tape.gradient(total, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        self._loss_tracker.update_state(loss)
+        for m in self.compiled_metrics:
+            m.update_state(y, y_pred)
+        return loss
+
+    def test_step(self, x: Any, y: Any) -> Any:
+        y_pred = self(x, training=False)
+        loss = self.compiled_loss(y, y_pred)
+        self._loss_tracker.update_state(loss)
+        for m in self.compiled_metrics:
+            m.update_state(y, y_pred)
+        return loss
+
+    def predict_step(self, x: Any) -> Any:
+        return self(x, training=False)
+
+    def _fn(self, kind: str) -> Any:
+        fn = self._fns.get(kind)
+        if fn is None:
+            step = getattr(self, f"{kind}_step")
+            fn = self._fns[kind] = step if self._run_eagerly else function(step)
+        return fn
+
+    def _require_compiled(self) -> None:
+        if self.optimizer is None or self.compiled_loss is None:
+            raise RuntimeError("You must compile your model before training/testing: "
+                               "model.compile(optimizer='adam', loss='...')")
+
+    def _prepare(self, x: np.ndarray, y: np.ndarray) -> None:
+        if not self.built or self.output_shape_ is None:
+            self.build((None, *x.shape[1:]))
+        self._resolve_metrics(y, self.output_shape_)
+
+    # -- fit / evaluate / predict ------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1, class_weight: Any = None, sample_weight: Any = None,
+            ) -> callbacks_module.History:
+        """Train for ``epochs`` epochs; returns a History whose ``.history`` maps metric names to
+        per-epoch values (``val_*`` for validation data)."""
+        self._require_compiled()
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("minitf's fit does not support class_weight/sample_weight")
+        data = _DataAdapter(x, y, batch_size, shuffle, steps_per_epoch)
+        if validation_split and validation_data is None:
+            if data.dataset is not None:
+                raise ValueError("validation_split is not supported with a Dataset; "
+                                 "pass validation_data")
+            data, validation_data = data.split(validation_split)
+        val = None
+        if validation_data is not None:
+            val = _DataAdapter(*_unpack_xy(validation_data),
+                               validation_batch_size or batch_size, False, None)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        self.history = callbacks_module.History()
+        cbs = callbacks_module.CallbackList(
+            list(callbacks or []), model=self, add_history=self.history, verbose=verbose,
+            epochs=epochs, steps=data.steps)
+        self.stop_training = False
+        train = self._fn("train")
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            for m in self.metrics:
+                m.reset_state()
+            cbs.on_epoch_begin(epoch)
+            for step, (xb, yb) in enumerate(data.batches()):
+                if step == 0 and epoch == initial_epoch:
+                    self._prepare(xb, yb)
+                    for m in self.metrics:
+                        m.reset_state()
+                cbs.on_train_batch_begin(step)
+                loss = train(xb, yb)
+                cbs.on_train_batch_end(step, _BatchLogs(self, loss))
+                if self.stop_training:
+                    break
+            logs = self._logs()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate(val)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end()
+        return self.history
+
+    def _logs(self) -> dict[str, float]:
+        return {m.name: float(np.asarray(m.result())) for m in self.metrics}
+
+    def _evaluate(self, data: _DataAdapter) -> dict[str, float]:
+        for m in self.metrics:
+            m.reset_state()
+        test = self._fn("test")
+        for i, (xb, yb) in enumerate(data.batches()):
+            if i == 0:
+                self._prepare(xb, yb)
+            test(xb, yb)
+        return self._logs()
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", return_dict: bool = False, **kwargs: Any) -> Any:
+        """Loss (and metrics) over the data: a scalar, a list ``[loss, *metrics]`` or a dict."""
+        self._require_compiled()
+        data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"))
+        logs = self._evaluate(data)
+        if verbose not in (0, "auto") or verbose == 1:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0,
+                steps: int | None = None, **kwargs: Any) -> np.ndarray:
+        """Model outputs for ``x`` as a NumPy array, computed batch by batch."""
+        data = _DataAdapter(x, None, batch_size, False, steps)
+        fn = self._fn("predict")
+        outs = []
+        for xb, _ in data.batches():
+            if not self.built:
+                self.build((None, *xb.shape[1:]))
+            outs.append(np.asarray(fn(xb)))
+        return np.concatenate(outs) if outs else np.zeros((0,))
+
+    def train_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
+        self._require_compiled()
+        x, y = _to_array(x), _to_array(y)
+        self._prepare(x, y)
+        for m in self.metrics:
+            m.reset_state()
+        self._fn("train")(x, y)
+        logs = self._logs()
+        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else
+                                         next(iter(logs.values())))
+
+    def test_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
+        self._require_compiled()
+        data = _DataAdapter(x, y, len(x), False, None)
+        logs = self._evaluate(data)
+        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else
+                                         next(iter(logs.values())))
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        return np.asarray(self._fn("predict")(_to_array(x)))
+
+    # -- description ------------------------------------------------------------------------------
+    def summary(self, print_fn: Any = print) -> None:
+        """Print the layers, their output shapes and parameter counts, as Keras does."""
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build it by calling it on data, "
+                             "by calling model.build(input_shape), or give the first layer an "
+                             "input_shape.")
+        width = 65
+        lines = [f'Model: "{self.name}"', "_" * width,
+                 f" {'Layer (type)':<28}{'Output Shape':<26}{'Param #':<10}", "=" * width]
+        for i, layer in enumerate(self.layers):
+            shape = _fmt_shape(layer.output_shape_)
+            lines.append(f" {layer.name + ' (' + type(layer).__name__ + ')':<28}{shape:<26}"
+                         f"{layer.count_params():<10}")
+            lines.append("=" * width if i == len(self.layers) - 1 else "")
+        total = sum(int(np.prod(w.shape)) for w in self.weights)
+        trainable = sum(int(np.prod(w.shape)) for w in self.trainable_weights)
+        lines += [f"Total params: {total:,} ({_fmt_bytes(total * 4)})",
+                  f"Trainable params: {trainable:,} ({_fmt_bytes(trainable * 4)})",
+                  f"Non-trainable params: {total - trainable:,} "
+                  f"({_fmt_bytes((total - trainable) * 4)})", "_" * width]
+        for line in lines:
+            print_fn(line)
+
+    def count_params(self) -> int:
+        return int(sum(np.prod(w.shape) for w in self.weights))
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    # -- saving (minitf/keras/saving.py: a zip of JSON and .npz, never pickle) ------------------
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Architecture, weights, optimizer state and RNG state to a '.keras' (or '.h5') file."""
+        from . import saving
+
+        saving.save_model(self, filepath, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        from . import saving
+
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath: Any) -> None:
+        from . import saving
+
+        saving.load_weights(self, filepath)
+
+
+class Sequential(Model):
+    """A plain stack of layers, each feeding the next."""
+
+    def __init__(self, layers: list[Layer] | None = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self._input_declared: tuple | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add takes a layer, got {layer!r}")
+        if isinstance(layer, InputLayer):
+            self._input_declared = layer._input_shape_arg
+            return
+        if not self._layers and layer._input_shape_arg is not None:
+            self._input_declared = layer._input_shape_arg
+        self._layers.append(layer)
+        if self._input_declared is not None:
+            self.built = False
+            self.build((None, *self._input_declared))
+
+    def pop(self) -> Layer:
+        layer = self._layers.pop()
+        return layer
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "layers": [
+            {"class_name": type(layer).__name__, "config": layer.get_config()}
+            for layer in self._layers]}
+
+
+# -- data handling ------------------------------------------------------------------------------------
+
+
+def _to_array(a: Any) -> Any:
+    if a is None:
+        return None
+    if isinstance(a, EagerTensor):
+        return a.numpy()
+    if isinstance(a, dict | list | tuple) and not isinstance(a, np.ndarray):
+        arr = np.asarray(a)
+        return arr
+    return np.asarray(a)
+
+
+def _unpack_xy(data: Any) -> tuple:
+    if isinstance(data, tuple | list) and len(data) in (2, 3) and not isinstance(data, np.ndarray):
+        return data[0], data[1]
+    return data, None  # a Dataset yielding (x, y)
+
+
+class _DataAdapter:
+    """Batches from NumPy arrays (sliced, shuffled with minitf's RNG) or from a Dataset."""
+
+    def __init__(self, x: Any, y: Any, batch_size: int | None, shuffle: bool,
+                 steps: int | None) -> None:
+        self.dataset = x if hasattr(x, "as_numpy_iterator") else None
+        self.shuffle = shuffle
+        self.max_steps = steps
+        if self.dataset is not None:
+            if y is not None:
+                raise ValueError("When x is a Dataset, y must be None (the Dataset yields pairs)")
+            try:
+                n = len(self.dataset)
+            except TypeError:
+                n = None
+            self.steps = steps or n
+            return
+        if x is None:
+            raise ValueError("fit/evaluate/predict need data: x (and y)")
+        self.x, self.y = _to_array(x), _to_array(y)
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(f"x and y have different numbers of samples: {len(self.x)} vs "
+                             f"{len(self.y)}")
+        self.batch_size = int(batch_size or 32)
+        n_steps = math.ceil(len(self.x) / self.batch_size)
+        self.steps = min(n_steps, steps) if steps else n_steps
+
+    def split(self, fraction: float) -> tuple[_DataAdapter, tuple]:
+        """Keras' validation_split: the *last* fraction of the samples, taken before shuffling."""
+        n_val = int(len(self.x) * fraction)
+        if n_val == 0:
+            raise ValueError(f"validation_split={fraction} leaves no validation samples")
+        cut = len(self.x) - n_val
+        train = _DataAdapter(self.x[:cut], None if self.y is None else self.y[:cut],
+                             self.batch_size, self.shuffle, self.max_steps)
+        return train, (self.x[cut:], None if self.y is None else self.y[cut:])
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        if self.dataset is not None:
+            for i, item in enumerate(self.dataset):
+                if self.max_steps is not None and i >= self.max_steps:
+                    return
+                if isinstance(item, tuple | list):
+                    yield _to_array(item[0]), _to_array(item[1]) if len(item) > 1 else None
+                else:
+                    yield _to_array(item), None
+            return
+        n = len(self.x)
+        if self.shuffle:
+            from ..ops.random_ops import get_global_generator
+
+            order = get_global_generator().permutation(n)
+        else:
+            order = None
+        for s in range(self.steps):
+            lo, hi = s * self.batch_size, min(n, (s + 1) * self.batch_size)
+            if order is None:
+                yield self.x[lo:hi], None if self.y is None else self.y[lo:hi]
+            else:
+                idx = order[lo:hi]
+                yield self.x[idx], None if self.y is None else self.y[idx]
+
+
+class _BatchLogs(dict):
+    """Per-batch logs, computed only if a callback reads them (reading costs a sync)."""
+
+    def __init__(self, model: Model, loss: Any) -> None:
+        super().__init__()
+        self._model, self._loss, self._filled = model, loss, False
+
+    def _fill(self) -> None:
+        if not self._filled:
+            self._filled = True
+            super().update(self._model._logs())
+            self["batch_loss"] = float(np.asarray(self._loss))
+
+    def __getitem__(self, k: str) -> Any:
+        self._fill()
+        return super().__getitem__(k)
+
+    def get(self, k: str, default: Any = None) -> Any:
+        self._fill()
+        return super().get(k, default)
+
+    def items(self):  # type: ignore[override]
+        self._fill()
+        return super().items()
+
+    def keys(self):  # type: ignore[override]
+        self._fill()
+        return super().keys()
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+
+def _fmt_shape(shape: Any) -> str:
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024
+    return f"{n:.2f} GB"
+
+
+def load_model(filepath: Any, compile: bool = True, **kwargs: Any) -> Model:  # noqa: A002
+    """Load a model written by ``model.save`` (no pickle: a hostile file runs no code)."""
+    from . import saving
+
+    return saving.load_model(filepath, compile=compile)

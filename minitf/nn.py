@@ -1,0 +1,24 @@
+"""``tf.nn``: activations, softmax and losses on logits."""
+
+from .ops.math_ops import (  # noqa: F401
+    elu,
+    leaky_relu,
+    relu,
+    relu6,
+    sigmoid,
+    sigmoid_cross_entropy_with_logits,
+    softplus,
+    tanh,
+)
+from .ops.nn_ops import (  # noqa: F401
+    bias_add,
+    dropout,
+    l2_loss,
+    log_softmax,
+    moments,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    sparse_softmax_cross_entropy_with_logits,
+)
+
+softmax_cross_entropy_with_logits_v2 = softmax_cross_entropy_with_logits

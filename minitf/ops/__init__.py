@@ -1,0 +1,13 @@
+"""Every op of minitf. Importing this package registers them all in the registry."""
+
+from . import (  # noqa: F401 - imported to register the ops
+    array_ops,
+    control_ops,
+    math_ops,
+    nn_ops,
+    operators,
+    optimizer_ops,
+    random_ops,
+    reduction_ops,
+    state_ops,
+)

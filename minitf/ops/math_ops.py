@@ -1,0 +1,391 @@
+"""Element-wise math, matmul and cast: shape rule, kernel and gradient of each op, in one place.
+
+Gradients are written with the public functions of this package, so they are ops too.
+``_unbroadcast(g, x)`` sums a gradient back to the shape of an input that was broadcast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes as _dtypes
+from ..framework.execute import convert_to_tensor, execute
+from ..framework.registry import ShapeError, defop
+from ..framework.tensor import Tensor
+from ..framework.tensor_shape import TensorShape, fmt
+from . import _rules
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """Convert two operands; a Python value takes the dtype of the tensor beside it (as TF)."""
+    xt = isinstance(x, Tensor) or hasattr(x, "_as_tensor")
+    yt = isinstance(y, Tensor) or hasattr(y, "_as_tensor")
+    if xt and not yt:
+        x = convert_to_tensor(x)
+        return x, convert_to_tensor(y, dtype_hint=x.dtype)
+    if yt and not xt:
+        y = convert_to_tensor(y)
+        return convert_to_tensor(x, dtype_hint=y.dtype), y
+    return convert_to_tensor(x), convert_to_tensor(y)
+
+
+def _unbroadcast(g: Tensor | None, x: Tensor) -> Tensor | None:
+    """Sum ``g`` over the axes along which ``x`` was broadcast (no-op when shapes match)."""
+    if g is None:
+        return None
+    if g.shape == x.shape and g.shape.is_fully_defined():
+        return g
+    from .array_ops import sum_to_shape_of
+
+    return sum_to_shape_of(g, x)
+
+
+def _elementwise_infer(kinds: str, out_bool: bool = False):
+    def infer(shapes, dtypes, attrs):
+        d = _rules.same_dtype(dtypes)
+        _rules.require(d, kinds, "this op")
+        return [(_rules.broadcast_shapes(*shapes), _dtypes.bool if out_bool else d)]
+
+    return infer
+
+
+# -- unary ops ------------------------------------------------------------------------------------
+
+
+def _unary(op_type: str, kernel: str, kinds: str, gradient: Any, doc: str) -> Any:
+    def forward(rt, x, **attrs):
+        return rt.be.unary(kernel, x, x.dtype, attrs.get("alpha", 0.0))
+
+    defop(op_type, _elementwise_infer(kinds), forward, gradient, doc=doc)
+
+    def fn(x: Any, name: str | None = None) -> Tensor:
+        return execute(op_type, [convert_to_tensor(x)], name=name)
+
+    fn.__name__ = kernel
+    fn.__doc__ = doc
+    return fn
+
+
+def _nograd(op, g):
+    return [None] * len(op.inputs)
+
+
+negative = _unary("Neg", "negative", "fic", lambda op, g: [negative(g)], "-x element-wise.")
+neg = negative
+abs = _unary("Abs", "abs", "fi", lambda op, g: [g * sign(op.inputs[0])], "|x|.")  # noqa: A001
+sign = _unary("Sign", "sign", "fi", lambda op, g: [None], "-1, 0 or 1.")
+square = _unary("Square", "square", "fic", lambda op, g: [g * 2.0 * op.inputs[0]], "x * x.")
+sqrt = _unary("Sqrt", "sqrt", "f", lambda op, g: [sqrt_grad(op.outputs[0], g)], "Square root.")
+rsqrt = _unary("Rsqrt", "rsqrt", "f", lambda op, g: [rsqrt_grad(op.outputs[0], g)], "1/sqrt(x).")
+reciprocal = _unary("Reciprocal", "reciprocal", "f",
+                    lambda op, g: [reciprocal_grad(op.outputs[0], g)], "1/x.")
+exp = _unary("Exp", "exp", "fc", lambda op, g: [g * op.outputs[0]], "e**x.")
+expm1 = _unary("Expm1", "expm1", "f", lambda op, g: [g * (op.outputs[0] + 1.0)], "e**x - 1.")
+log = _unary("Log", "log", "f", lambda op, g: [g * reciprocal(op.inputs[0])], "Natural log.")
+log1p = _unary("Log1p", "log1p", "f", lambda op, g: [g * reciprocal(op.inputs[0] + 1.0)],
+               "log(1 + x), accurate for small x.")
+sin = _unary("Sin", "sin", "f", lambda op, g: [g * cos(op.inputs[0])], "Sine.")
+cos = _unary("Cos", "cos", "f", lambda op, g: [negative(g * sin(op.inputs[0]))], "Cosine.")
+tanh = _unary("Tanh", "tanh", "f", lambda op, g: [tanh_grad(op.outputs[0], g)], "tanh(x).")
+sigmoid = _unary("Sigmoid", "sigmoid", "f", lambda op, g: [sigmoid_grad(op.outputs[0], g)],
+                 "1 / (1 + e**-x), computed stably.")
+relu = _unary("Relu", "relu", "fi", lambda op, g: [relu_grad(g, op.outputs[0])], "max(x, 0).")
+relu6 = _unary("Relu6", "relu6", "f", lambda op, g: [relu6_grad(g, op.inputs[0])],
+               "min(max(x, 0), 6).")
+softplus = _unary("Softplus", "softplus", "f", lambda op, g: [softplus_grad(g, op.inputs[0])],
+                  "log(1 + e**x), computed stably.")
+elu = _unary("Elu", "elu", "f", lambda op, g: [elu_grad(g, op.outputs[0])],
+             "x if x > 0 else e**x - 1.")
+floor = _unary("Floor", "floor", "f", lambda op, g: [None], "Round down.")
+ceil = _unary("Ceil", "ceil", "f", lambda op, g: [None], "Round up.")
+round = _unary("Round", "round", "f", lambda op, g: [None], "Round half to even.")  # noqa: A001
+logical_not = _unary("LogicalNot", "logical_not", "b", _nograd, "Boolean not.")
+
+
+def _leaky_grad(op, g):
+    return [leaky_relu_grad(g, op.inputs[0], alpha=op.attrs["alpha"])]
+
+
+defop("LeakyRelu", _elementwise_infer("f"),
+      lambda rt, x, alpha: rt.be.unary("leaky_relu", x, x.dtype, alpha), _leaky_grad,
+      doc="x if x > 0 else alpha * x.")
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+    """x if x > 0 else alpha * x (TF's default alpha is 0.2)."""
+    return execute("LeakyRelu", [convert_to_tensor(features)], {"alpha": float(alpha)}, name)
+
+
+# -- fused gradient ops: one kernel each, and differentiable again --------------------------------
+
+
+def _binary_def(op_type: str, kernel: str, kinds: str, gradient: Any, doc: str,
+                out_bool: bool = False) -> Any:
+    def forward(rt, x, y, **attrs):
+        out = rt.be.binary(kernel, x, y, bool if out_bool else x.dtype, attrs.get("alpha", 0.0))
+        return out
+
+    defop(op_type, _elementwise_infer(kinds, out_bool), forward, gradient, doc=doc)
+
+    def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
+        return execute(op_type, list(_pair(x, y)), name=name)
+
+    fn.__name__ = kernel
+    fn.__doc__ = doc
+    return fn
+
+
+relu_grad = _binary_def("ReluGrad", "relu_grad", "fi",
+                        lambda op, gg: [relu_grad(gg, op.inputs[1]), None],
+                        "g where x > 0, else 0 (backprop through relu).")
+relu6_grad = _binary_def("Relu6Grad", "relu6_grad", "f",
+                         lambda op, gg: [relu6_grad(gg, op.inputs[1]), None],
+                         "g where 0 < x < 6, else 0.")
+sigmoid_grad = _binary_def(
+    "SigmoidGrad", "sigmoid_grad", "f",
+    lambda op, gg: [gg * op.inputs[1] * (1.0 - 2.0 * op.inputs[0]), sigmoid_grad(op.inputs[0], gg)],
+    "g * y * (1 - y) for y = sigmoid(x).")
+tanh_grad = _binary_def(
+    "TanhGrad", "tanh_grad", "f",
+    lambda op, gg: [gg * op.inputs[1] * -2.0 * op.inputs[0], tanh_grad(op.inputs[0], gg)],
+    "g * (1 - y*y) for y = tanh(x).")
+sqrt_grad = _binary_def(
+    "SqrtGrad", "sqrt_grad", "f",
+    lambda op, gg: [negative(gg * op.outputs[0] / op.inputs[0]), sqrt_grad(op.inputs[0], gg)],
+    "0.5 * g / y for y = sqrt(x).")
+rsqrt_grad = _binary_def(
+    "RsqrtGrad", "rsqrt_grad", "f",
+    lambda op, gg: [gg * op.inputs[1] * -1.5 * square(op.inputs[0]), rsqrt_grad(op.inputs[0], gg)],
+    "-0.5 * g * y**3 for y = rsqrt(x).")
+reciprocal_grad = _binary_def(
+    "ReciprocalGrad", "reciprocal_grad", "f",
+    lambda op, gg: [gg * op.inputs[1] * -2.0 * op.inputs[0], reciprocal_grad(op.inputs[0], gg)],
+    "-g * y**2 for y = 1/x.")
+softplus_grad = _binary_def(
+    "SoftplusGrad", "softplus_grad", "f",
+    lambda op, gg: [softplus_grad(gg, op.inputs[1]),
+                    sigmoid_grad(sigmoid(op.inputs[1]), gg * op.inputs[0])],
+    "g * sigmoid(x) (backprop through softplus).")
+
+
+def _elu_grad_grad(op, gg):
+    from .array_ops import where, zeros_like
+
+    g, y = op.inputs
+    return [elu_grad(gg, y), where(y > 0.0, zeros_like(gg), gg * g)]
+
+
+elu_grad = _binary_def("EluGrad", "elu_grad", "f", _elu_grad_grad,
+                       "g if y > 0 else g * (y + 1) for y = elu(x).")
+
+
+def _leaky_grad_grad(op, gg):
+    return [leaky_relu_grad(gg, op.inputs[1], alpha=op.attrs["alpha"]), None]
+
+
+defop("LeakyReluGrad", _elementwise_infer("f"),
+      lambda rt, g, x, alpha: rt.be.binary("leaky_relu_grad", g, x, g.dtype, alpha),
+      _leaky_grad_grad, doc="g if x > 0 else alpha * g.")
+
+
+def leaky_relu_grad(g: Any, x: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+    return execute("LeakyReluGrad", list(_pair(g, x)), {"alpha": float(alpha)}, name)
+
+
+# -- binary arithmetic ---------------------------------------------------------------------------
+
+
+def _add_grad(op, g):
+    x, y = op.inputs
+    return [_unbroadcast(g, x), _unbroadcast(g, y)]
+
+
+def _sub_grad(op, g):
+    x, y = op.inputs
+    return [_unbroadcast(g, x), _unbroadcast(negative(g), y)]
+
+
+def _mul_grad(op, g):
+    x, y = op.inputs
+    return [_unbroadcast(g * y, x), _unbroadcast(g * x, y)]
+
+
+def _div_grad(op, g):
+    x, y = op.inputs
+    return [_unbroadcast(g / y, x), _unbroadcast(negative(g) * op.outputs[0] / y, y)]
+
+
+def _pow_grad(op, g):
+    from .array_ops import where, zeros_like
+
+    x, y = op.inputs
+    z = op.outputs[0]
+    gx = g * y * pow(x, y - 1.0)
+    safe_log = log(where(x > 0.0, x, zeros_like(x) + 1.0))
+    gy = g * z * safe_log
+    return [_unbroadcast(gx, x), _unbroadcast(gy, y)]
+
+
+def _minmax_grad(pick_x):
+    def grad(op, g):
+        from .array_ops import where, zeros_like
+
+        x, y = op.inputs
+        mask = pick_x(x, y)
+        zeros = zeros_like(g)
+        return [_unbroadcast(where(mask, g, zeros), x), _unbroadcast(where(mask, zeros, g), y)]
+
+    return grad
+
+
+def _sqdiff_grad(op, g):
+    x, y = op.inputs
+    d = g * 2.0 * (x - y)
+    return [_unbroadcast(d, x), _unbroadcast(negative(d), y)]
+
+
+def _floormod_grad(op, g):
+    x, y = op.inputs
+    return [_unbroadcast(g, x), _unbroadcast(negative(g) * floor(x / y), y)]
+
+
+add = _binary_def("AddV2", "add", "fic", _add_grad, "x + y with broadcasting.")
+subtract = _binary_def("Sub", "subtract", "fic", _sub_grad, "x - y with broadcasting.")
+multiply = _binary_def("Mul", "multiply", "fic", _mul_grad, "x * y with broadcasting.")
+_truediv = _binary_def("RealDiv", "divide", "fc", _div_grad, "x / y (true division).")
+floordiv = _binary_def("FloorDiv", "floordiv", "fi", _nograd, "Floor of x / y (as Python //).")
+floormod = _binary_def("FloorMod", "floormod", "fi", _floormod_grad,
+                       "Remainder with the sign of y (as Python %).")
+_pow = _binary_def("Pow", "pow", "fi", _pow_grad, "x ** y.")
+maximum = _binary_def("Maximum", "maximum", "fi", _minmax_grad(lambda x, y: x >= y),
+                      "Element-wise max; ties send the gradient to x.")
+minimum = _binary_def("Minimum", "minimum", "fi", _minmax_grad(lambda x, y: x <= y),
+                      "Element-wise min; ties send the gradient to x.")
+squared_difference = _binary_def("SquaredDifference", "squared_difference", "fi", _sqdiff_grad,
+                                 "(x - y) ** 2.")
+equal = _binary_def("Equal", "equal", "fibc", _nograd, "x == y (bool).", out_bool=True)
+not_equal = _binary_def("NotEqual", "not_equal", "fibc", _nograd, "x != y.", out_bool=True)
+less = _binary_def("Less", "less", "fi", _nograd, "x < y.", out_bool=True)
+less_equal = _binary_def("LessEqual", "less_equal", "fi", _nograd, "x <= y.", out_bool=True)
+greater = _binary_def("Greater", "greater", "fi", _nograd, "x > y.", out_bool=True)
+greater_equal = _binary_def("GreaterEqual", "greater_equal", "fi", _nograd, "x >= y.",
+                            out_bool=True)
+logical_and = _binary_def("LogicalAnd", "logical_and", "b", _nograd, "x and y.", out_bool=True)
+logical_or = _binary_def("LogicalOr", "logical_or", "b", _nograd, "x or y.", out_bool=True)
+mod = floormod
+sub = subtract
+mul = multiply
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x / y. Integer inputs are converted to float64 first, as TF does."""
+    x, y = _pair(x, y)
+    if x.dtype.is_integer and y.dtype.is_integer:
+        x, y = cast(x, _dtypes.float64), cast(y, _dtypes.float64)
+    return _truediv(x, y, name=name)
+
+
+truediv = divide
+realdiv = _truediv
+
+
+def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF's name
+    """x ** y."""
+    return _pow(x, y, name=name)
+
+
+# -- matmul ----------------------------------------------------------------------------------------------
+
+
+def _matmul_infer(shapes, dtypes, attrs):
+    a, b = shapes
+    d = _rules.same_dtype(dtypes, "ab")
+    _rules.require(d, "fic", "MatMul")
+    if len(a) < 2 or len(b) < 2:
+        raise ShapeError(f"both inputs must be at least 2-D, got {fmt(a)} and {fmt(b)}")
+    m, ka = (a[-1], a[-2]) if attrs["transpose_a"] else (a[-2], a[-1])
+    kb, n = (b[-1], b[-2]) if attrs["transpose_b"] else (b[-2], b[-1])
+    if ka is not None and kb is not None and ka != kb:
+        ta = "ᵀ" if attrs["transpose_a"] else ""
+        tb = "ᵀ" if attrs["transpose_b"] else ""
+        raise ShapeError(f"inner dimensions differ: {fmt(a)}{ta} @ {fmt(b)}{tb} ({ka} != {kb})")
+    batch = _rules.broadcast_shapes(a[:-2], b[:-2])
+    return [(TensorShape([*batch, m, n]), d)]
+
+
+def _matmul_grad(op, g):
+    a, b = op.inputs
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    if not ta and not tb:
+        ga, gb = matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)
+    elif not ta and tb:
+        ga, gb = matmul(g, b), matmul(g, a, transpose_a=True)
+    elif ta and not tb:
+        ga, gb = matmul(b, g, transpose_b=True), matmul(a, g)
+    else:
+        ga, gb = matmul(b, g, transpose_a=True, transpose_b=True), matmul(
+            g, a, transpose_a=True, transpose_b=True)
+    return [_unbroadcast(ga, a), _unbroadcast(gb, b)]
+
+
+defop("MatMul", _matmul_infer,
+      lambda rt, a, b, transpose_a, transpose_b: rt.be.matmul(a, b, transpose_a, transpose_b),
+      _matmul_grad, doc="Matrix product of the last two axes; batch axes broadcast.")
+
+
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+           name: str | None = None, **unsupported: Any) -> Tensor:
+    """``a @ b`` over the last two axes (2-D or batched); ``transpose_*`` transpose first."""
+    if unsupported.pop("adjoint_a", False) or unsupported.pop("adjoint_b", False) or unsupported:
+        raise NotImplementedError(f"minitf.matmul does not support {sorted(unsupported)} "
+                                  "(adjoint_*, sparse flags)")
+    a, b = _pair(a, b)
+    return execute("MatMul", [a, b], {"transpose_a": bool(transpose_a),
+                                      "transpose_b": bool(transpose_b)}, name)
+
+
+# -- cast and sums of many -----------------------------------------------------------------------------
+
+
+def _cast_grad(op, g):
+    x = op.inputs[0]
+    if not x.dtype.is_differentiable or not g.dtype.is_differentiable:
+        return [None]
+    return [cast(g, x.dtype)]
+
+
+def _cast_forward(rt, x, dtype):
+    return x.astype(dtype.np)
+
+
+defop("Cast", lambda shapes, dtypes, attrs: [(shapes[0], attrs["dtype"])], _cast_forward,
+      _cast_grad, doc="Convert to another dtype (float -> int truncates toward zero).")
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """``x`` converted to ``dtype``."""
+    dtype = _dtypes.as_dtype(dtype)
+    x = convert_to_tensor(x)
+    if x.dtype == dtype:
+        return x
+    return execute("Cast", [x], {"dtype": dtype}, name)
+
+
+def add_n(inputs: list, name: str | None = None) -> Tensor:
+    """The sum of a list of same-shaped tensors."""
+    if not inputs:
+        raise ValueError("add_n needs at least one input")
+    total = convert_to_tensor(inputs[0])
+    for t in inputs[1:]:
+        total = add(total, t)
+    return total
+
+
+def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
+                                      name: str | None = None) -> Tensor:
+    """Per-element logistic loss, stable for large |logits|: max(x,0) - x*z + log1p(e^-|x|)."""
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, dtype=logits.dtype)
+    return add(maximum(logits, 0.0) - logits * labels, log1p(exp(negative(abs(logits)))), name)

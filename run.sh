@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# minitf course: one command for each job, each doing its own set-up on a fresh machine.
+#   ./run.sh lab     open the course in JupyterLab (127.0.0.1)
+#   ./run.sh train   headless: train the MNIST models from the command line
+#   ./run.sh test    the whole test suite (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=$ROOT/.venv
+export NUMBA_CACHE_DIR=$ROOT/.numba_cache
+export PYTHONHASHSEED=0
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> creating $VENV"
+    python3 -m venv "$VENV" || {
+      echo "python3 -m venv failed: install Python 3.10+ with venv (Debian: apt-get install python3-venv)" >&2
+      exit 1
+    }
+  fi
+  local stamp="$VENV/.minitf-installed" want
+  want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "==> installing minitf and its dependencies into $VENV"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[course,test]"
+    echo "$want" >"$stamp"
+  fi
+}
+
+fetch_data() {
+  "$VENV/bin/python" -m minitf.datasets fetch mnist
+}
+
+case "${1:-}" in
+  lab)
+    setup
+    fetch_data
+    args=(--no-browser --ip=127.0.0.1 --port="${PORT:-8888}" --notebook-dir="$ROOT/notebooks")
+    [ "$(id -u)" = 0 ] && args+=(--allow-root)
+    exec "$VENV/bin/jupyter" lab "${args[@]}"
+    ;;
+  train)
+    setup
+    fetch_data
+    shift
+    "$VENV/bin/python" -m minitf.examples.mnist --model mlp "$@"
+    if "$VENV/bin/python" -c "import minitf.examples.mnist_cnn" 2>/dev/null; then
+      "$VENV/bin/python" -m minitf.examples.mnist --model cnn "$@"
+    else
+      echo "(the CNN model arrives with the convolution chapter)"
+    fi
+    ;;
+  test)
+    setup
+    fetch_data
+    shift
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/python" -m minitf.backends.codegen --check
+    "$VENV/bin/python" -m pytest "$@"
+    if [ -d tests/cudasim ]; then
+      NUMBA_ENABLE_CUDASIM=1 "$VENV/bin/python" -m pytest -p no:nbval tests/cudasim "$@"
+    fi
+    ;;
+  *)
+    sed -n '2,5p' "$0"
+    exit 2
+    ;;
+esac

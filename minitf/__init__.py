@@ -14,7 +14,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import dtypes
+from . import (
+    _malloc,  # noqa: F401 - reuse freed memory (see its docstring): before any kernel
+    dtypes,
+)
 from .dtypes import (
     DType,
     as_dtype,

@@ -115,8 +115,6 @@ def test_complex64_where_allowed():
     assert tape.gradient(y, x).numpy()[0] == 2 + 2j
 
 
-@pytest.mark.xfail(strict=True, reason="backend bug (minitf/backends, not edited here): the mean "
-                   "of a complex tensor accumulates in float64 and drops the imaginary part")
 @pytest.mark.filterwarnings("ignore:Casting complex values")
 def test_complex_mean_keeps_the_imaginary_part():
     a = tf.constant([1 + 2j, 3 + 4j], dtype=tf.complex64)
@@ -137,9 +135,6 @@ def test_constant_shape_and_copy_semantics():
     assert t.numpy()[0] == 1.0 and c.numpy()[0] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="EagerTensor.numpy() returns the tensor's own writable "
-                   "buffer (the docstring promises a read-only view; TF returns a copy): needs a "
-                   "decision between read-only and copying")
 def test_writing_into_numpy_result_does_not_change_the_tensor():
     t = tf.constant([1.0, 2.0])
     try:
@@ -469,8 +464,6 @@ def test_eager_tensor_repr_and_str():
         _ = t.name
 
 
-@pytest.mark.xfail(strict=True, reason="TF shows a scalar's value plainly (numpy=1.5); minitf "
-                   "shows numpy=array(1.5, dtype=float32): needs a format decision")
 def test_eager_scalar_repr_like_tensorflow():
     assert repr(tf.constant(1.5)) == "<tf.Tensor: shape=(), dtype=float32, numpy=1.5>"
 

@@ -127,7 +127,10 @@ def check_labels(labels: Array, logits_shape: tuple[int, ...]) -> None:
 
 def accumulator_dtype(fn: str, dtype: np.dtype) -> np.dtype:
     """The dtype reduction ``fn`` of ``dtype`` values accumulates in: float64 for every mean
-    and float sum/prod, int64/uint64 for integer (and bool) sum/prod, else ``dtype``."""
+    and float sum/prod, int64/uint64 for integer (and bool) sum/prod, complex128 for complex
+    sum/mean/prod, else ``dtype``."""
+    if dtype.kind == "c" and fn in ("sum", "mean", "prod"):
+        return np.dtype(np.complex128)
     if fn == "mean" or (fn in ("sum", "prod") and dtype.kind == "f"):
         return np.dtype(np.float64)
     if fn in ("sum", "prod") and dtype.kind in "biu":

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backends as _backends
 from .. import dtypes as _dtypes
 from . import registry
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError
@@ -103,9 +104,7 @@ class EagerRuntime:
 
     @property
     def be(self):
-        from ..backends import get_backend
-
-        return get_backend()
+        return _backends.get_backend()
 
     def read(self, var: Any) -> np.ndarray:
         if var._value is None:

@@ -100,6 +100,14 @@ class Graph:
             self._name_counts[candidate.lower()] = 1
         return candidate
 
+    def unique_name_absolute(self, full: str) -> str:
+        """Like ``unique_name`` but ``full`` is already scoped (ignores the name stack)."""
+        saved, self._name_stack = self._name_stack, []
+        try:
+            return self.unique_name(full)
+        finally:
+            self._name_stack = saved
+
     @contextlib.contextmanager
     def name_scope(self, name: str | None) -> Iterator[str]:
         if not name:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import get_backend
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError
 from .execute import run_op_error
 from .graph import Graph, Operation, get_default_graph
@@ -34,16 +35,11 @@ class _Plan:
 class _SessionRuntime:
     """The runtime ops see during ``Session.run``: graph variables live in the session."""
 
-    __slots__ = ("sess",)
+    __slots__ = ("sess", "be")
 
     def __init__(self, sess: Session) -> None:
         self.sess = sess
-
-    @property
-    def be(self):
-        from ..backends import get_backend
-
-        return get_backend()
+        self.be = None  # the backend, looked up once per run (set in _execute)
 
     def read(self, var: Any) -> np.ndarray:
         if var._graph is None:  # an eager variable captured by reference
@@ -209,6 +205,7 @@ class Session:
         for slot, v in zip(plan.feed_slots, feed_values):
             vals[slot] = v
         rt = self._rt
+        rt.be = get_backend()
         for forward, attrs, ins, outs, nout, op in plan.steps:
             args = [vals[i] for i in ins]
             try:

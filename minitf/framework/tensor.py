@@ -137,8 +137,8 @@ class EagerTensor(Tensor):
         return None
 
     def numpy(self) -> np.ndarray:
-        """The value as a NumPy array (a read-only view; copy it to modify)."""
-        return self._value
+        """The value as a NumPy array (a copy: changing it leaves the tensor as it was)."""
+        return self._value.copy()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         v = self._value
@@ -176,10 +176,9 @@ class EagerTensor(Tensor):
         return []
 
     def __repr__(self) -> str:
-        return (
-            f"<tf.Tensor: shape={self._shape}, dtype={self._dtype.name}, "
-            f"numpy={np.array_repr(self._value)}>"
-        )
+        v = self._value
+        shown = repr(v.item()) if v.ndim == 0 else np.array_repr(v)  # TF: numpy=1.5
+        return f"<tf.Tensor: shape={self._shape}, dtype={self._dtype.name}, numpy={shown}>"
 
     def __str__(self) -> str:
         return f"tf.Tensor({self._value}, shape={self._shape}, dtype={self._dtype.name})"

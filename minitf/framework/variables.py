@@ -89,7 +89,7 @@ class Variable:
         )
         with g.as_default():
             self._initializer = execute("AssignVariableOp", [init], {"var": self},
-                                        name=base + "/Assign").op
+                                        name=g.unique_name_absolute(base + "/Assign") + "/").op
         self._initial_value = init
         g.add_to_collection(GLOBAL_VARIABLES, self)
         if self.trainable:

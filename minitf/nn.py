@@ -1,5 +1,6 @@
 """``tf.nn``: activations, softmax and losses on logits."""
 
+from .ops.conv_ops import avg_pool2d, conv2d, max_pool2d  # noqa: F401
 from .ops.math_ops import (  # noqa: F401
     elu,
     leaky_relu,
@@ -22,3 +23,5 @@ from .ops.nn_ops import (  # noqa: F401
 )
 
 softmax_cross_entropy_with_logits_v2 = softmax_cross_entropy_with_logits
+max_pool = max_pool2d
+avg_pool = avg_pool2d

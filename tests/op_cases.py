@@ -28,7 +28,7 @@ import numpy as np
 import minitf as tf
 import minitf.ops
 from minitf.framework.execute import execute
-from minitf.ops import array_ops, math_ops, optimizer_ops, random_ops
+from minitf.ops import array_ops, conv_ops, math_ops, optimizer_ops, random_ops
 
 for _mod in pkgutil.iter_modules(minitf.ops.__path__):  # register every op module's ops
     importlib.import_module(f"minitf.ops.{_mod.name}")
@@ -410,6 +410,45 @@ case("SparseSoftmaxCrossEntropyWithLogits", ex("SparseSoftmaxCrossEntropyWithLog
      [floats(2, 3), fixed([2, 2], "int64")], [0], "both-outputs")
 
 
+# -- convolution and pooling (NHWC) ----------------------------------------------------------------
+
+_CONV = {"strides": (1, 1), "padding": "SAME", "dilations": (1, 1)}
+_CONV_S2 = {"strides": (2, 1), "padding": "VALID", "dilations": (1, 1)}
+case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"), [floats(2, 4, 4, 2), floats(3, 3, 2, 3)],
+     [0, 1], "same")
+case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, [1, 2, 2, 1], "VALID"),
+     [floats(1, 5, 6, 1), floats(2, 2, 1, 2)], [0, 1], "valid-stride2")
+case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, 1, "SAME", dilations=2),
+     [floats(1, 5, 5, 2), floats(2, 2, 2, 2)], [0, 1], "dilated")
+case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, 2, "SAME"), [floats(1, 5, 4, 1), floats(3, 2, 1, 2)],
+     [0, 1], "same-stride2")
+case("FusedConv2D", lambda x, w, b: conv_ops.conv2d_bias_activation(x, w, b, 1, "SAME",
+                                                                    activation="relu"),
+     [floats(2, 4, 4, 2), floats(3, 3, 2, 3), floats(3)], [0, 1, 2], "relu")
+case("FusedConv2D", lambda x, w, b: conv_ops.conv2d_bias_activation(x, w, b, 2, "VALID"),
+     [floats(1, 5, 5, 1), floats(2, 2, 1, 2), floats(2)], [0, 1, 2], "linear-stride2")
+case("Conv2DBackpropInput", ex("Conv2DBackpropInput", **_CONV),
+     [floats(1, 3, 3, 2), floats(2, 2, 2, 3), floats(1, 3, 3, 3)], [1, 2], no_grad=(0,))
+case("Conv2DBackpropInput", ex("Conv2DBackpropInput", **_CONV_S2),
+     [floats(1, 5, 4, 1), floats(2, 2, 1, 2), floats(1, 2, 3, 2)], [1, 2], "valid-stride2",
+     no_grad=(0,))
+case("Conv2DBackpropFilter", ex("Conv2DBackpropFilter", **_CONV),
+     [floats(1, 3, 3, 2), floats(2, 2, 2, 3), floats(1, 3, 3, 3)], [0, 2], no_grad=(1,))
+case("Conv2DBackpropFilter", ex("Conv2DBackpropFilter", **_CONV_S2),
+     [floats(1, 5, 4, 1), floats(2, 2, 1, 2), floats(1, 2, 3, 2)], [0, 2], "valid-stride2",
+     no_grad=(1,))
+case("MaxPool", lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"), [distinct(2, 4, 4, 2)], [0])
+case("MaxPool", lambda x: tf.nn.max_pool2d(x, 3, 2, "SAME"), [distinct(1, 5, 5, 2)], [0], "same")
+_POOL = {"ksize": (3, 3), "strides": (2, 2), "padding": "SAME"}
+case("MaxPoolGrad", ex("MaxPoolGrad", **_POOL),
+     [distinct(1, 5, 5, 2), floats(1, 3, 3, 2), floats(1, 3, 3, 2)], [2], no_grad=(0, 1))
+case("MaxPoolGradGrad", ex("MaxPoolGradGrad", **_POOL),
+     [distinct(1, 5, 5, 2), floats(1, 3, 3, 2), floats(1, 5, 5, 2)], [2], no_grad=(0, 1))
+case("AvgPool", lambda x: tf.nn.avg_pool2d(x, 2, 2, "VALID"), [floats(2, 4, 4, 2)], [0])
+case("AvgPool", lambda x: tf.nn.avg_pool2d(x, 3, 2, "SAME"), [floats(1, 5, 5, 2)], [0], "same")
+case("AvgPoolGrad", ex("AvgPoolGrad", **_POOL), [floats(1, 5, 5, 2), floats(1, 3, 3, 2)], [1],
+     no_grad=(0,))
+
 # -- ops that run only through state: parity cases that return the new state ---------------------
 
 
@@ -565,7 +604,8 @@ NOT_FD: dict[str, str] = {
 
 SECOND_ORDER_FD = (
     "Tanh", "Sigmoid", "Exp", "Log", "Sqrt", "Mul", "RealDiv", "Pow", "MatMul", "Softmax",
-    "LogSoftmax", "SoftmaxCrossEntropyWithLogits", "Softplus", "Elu", "Prod",
+    "LogSoftmax", "SoftmaxCrossEntropyWithLogits", "Softplus", "Elu", "Prod", "Conv2D",
+    "MaxPool", "AvgPool",
 )
 """Ops whose second derivatives are also checked in graph mode (tf.gradients twice)."""
 

@@ -70,6 +70,55 @@ class Backend:
         """As ``softmax_xent`` with integer class ids; ids outside [0, classes) raise ValueError."""
         raise NotImplementedError
 
+    # -- convolution and pooling, NHWC (minitf/ops/conv_ops.py; sizes: conv_geometry.py) ----
+    # ``strides``/``dilations``/``ksize`` are (h, w) int pairs, ``padding`` 'SAME' or 'VALID'.
+    def conv2d(self, x: Array, w: Array, strides: tuple[int, int], padding: str,
+               dilations: tuple[int, int]) -> Array:
+        """Cross-correlation of ``x`` [n, h, w, ci] with filters ``w`` [kh, kw, ci, co]."""
+        raise NotImplementedError
+
+    def conv2d_bias_act(self, x: Array, w: Array, b: Array, strides: tuple[int, int],
+                        padding: str, dilations: tuple[int, int], activation: str) -> Array:
+        """``activation(conv2d(x, w) + b)``; ``activation`` is 'linear' or 'relu'."""
+        raise NotImplementedError
+
+    def conv2d_backprop_input(self, input_shape: tuple[int, ...], w: Array, dy: Array,
+                              strides: tuple[int, int], padding: str,
+                              dilations: tuple[int, int]) -> Array:
+        """Gradient of ``conv2d`` with respect to ``x`` (of ``input_shape``), given ``dy``."""
+        raise NotImplementedError
+
+    def conv2d_backprop_filter(self, x: Array, filter_shape: tuple[int, ...], dy: Array,
+                               strides: tuple[int, int], padding: str,
+                               dilations: tuple[int, int]) -> Array:
+        """Gradient of ``conv2d`` with respect to ``w`` (of ``filter_shape``), given ``dy``."""
+        raise NotImplementedError
+
+    def max_pool(self, x: Array, ksize: tuple[int, int], strides: tuple[int, int],
+                 padding: str) -> Array:
+        """Max of each window; padded positions never win."""
+        raise NotImplementedError
+
+    def max_pool_grad(self, x: Array, y: Array, dy: Array, ksize: tuple[int, int],
+                      strides: tuple[int, int], padding: str) -> Array:
+        """``dy`` routed to each window's first maximum (row-major) in ``x``."""
+        raise NotImplementedError
+
+    def max_pool_grad_grad(self, x: Array, y: Array, g: Array, ksize: tuple[int, int],
+                           strides: tuple[int, int], padding: str) -> Array:
+        """``g`` (shape of ``x``) read at each window's first maximum (shape of ``y``)."""
+        raise NotImplementedError
+
+    def avg_pool(self, x: Array, ksize: tuple[int, int], strides: tuple[int, int],
+                 padding: str) -> Array:
+        """Mean of each window over its real (non-padding) inputs."""
+        raise NotImplementedError
+
+    def avg_pool_grad(self, input_shape: tuple[int, ...], dy: Array, ksize: tuple[int, int],
+                      strides: tuple[int, int], padding: str) -> Array:
+        """Each window's ``dy`` divided equally among its real inputs."""
+        raise NotImplementedError
+
     # -- fused optimizer updates (minitf/ops/optimizer_ops.py) ------------------------------
     # ``lr`` and ``step`` are Python floats; each returns the new state, same dtype as ``var``.
     def apply_gradient_descent(self, var: Array, grad: Array, lr: float) -> Array:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Backend
+from .conv_numpy import ConvKernelsNumpy
 from .optim_numpy import OptimizerKernelsNumpy
 
 
@@ -138,7 +139,7 @@ def accumulator_dtype(fn: str, dtype: np.dtype) -> np.dtype:
     return dtype
 
 
-class NumpyBackend(OptimizerKernelsNumpy, Backend):
+class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
     """The reference backend: plain NumPy, single-threaded except inside BLAS."""
 
     name = "numpy"

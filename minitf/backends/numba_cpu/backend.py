@@ -23,6 +23,7 @@ from ..numpy_backend import (
     kernel,
 )
 from . import reductions
+from .conv import ConvKernelsNumba
 from .elementwise import BINARY_KERNELS, UNARY_KERNELS
 from .matmul import matmul_tiled
 from .optim import OptimizerKernelsNumba
@@ -75,7 +76,7 @@ def _rows(x: Array) -> Array:
     return np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
 
 
-class NumbaBackend(OptimizerKernelsNumba, NumpyBackend):
+class NumbaBackend(ConvKernelsNumba, OptimizerKernelsNumba, NumpyBackend):
     """Numba-compiled CPU kernels. ``matmul="blas"`` (default) or ``"tiled"``."""
 
     name = "numba"

@@ -1,4 +1,16 @@
 """``tf.keras.layers``."""
 
 from .base import Layer  # noqa: F401
+from .conv import Conv2D  # noqa: F401
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer  # noqa: F401
+from .normalization import BatchNormalization  # noqa: F401
+from .pooling import (  # noqa: F401
+    AveragePooling2D,
+    AvgPool2D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    MaxPooling2D,
+)
+
+Convolution2D = Conv2D

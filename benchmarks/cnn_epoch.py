@@ -1,0 +1,122 @@
+"""The MNIST CNN's speed: one training epoch and inference throughput (a measurement, not a test).
+
+    python benchmarks/cnn_epoch.py [--repeats 3] [--note "..."]   # -> benchmarks/results/cnn.txt
+
+Network: Conv(32, 3x3, relu) -> MaxPool 2 -> Conv(64, 3x3, relu) -> MaxPool 2 -> Flatten ->
+Dense(128, relu) -> Dense(10) (``minitf/examples/mnist_cnn.py``), Numba backend.
+
+* epoch: ``model.fit`` over the 60 000 training images, batch 64, Adam; median of
+  ``--repeats`` full epochs after a warm-up (JIT compilation and tracing).
+* inference: ``model.predict`` over the 10 000 test images at batch 1000; median of
+  ``--repeats`` passes, as images per second.
+
+Each figure is given as wall time and as the process's CPU time: on a machine shared with
+other work the wall time grows with the load, the CPU time much less. The peer figures are
+the quiet-machine medians of /work/shared/ANCHORS.md (same network, same machine type).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOAL_EPOCH_S = 12.0
+GOAL_IMAGES_PER_S = 15_000.0
+PEERS_EPOCH = {"NumPy by hand": 36.8, "NumPy by hand, tuned malloc": 25.4, "PyTorch 2.13 CPU": 22.6,
+               "PyTorch, tuned malloc": 14.9, "Keras 3.15 on TF 2.21": 13.4}
+PEERS_INFER = {"NumPy by hand": 3_700.0, "PyTorch 2.13 CPU": 4_300.0,
+               "Keras 3.15 on TF 2.21": 14_800.0}
+EPOCH_GFLOP = 947.0  # forward + backward of one epoch (ANCHORS.md)
+
+
+def timed(fn, repeats: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``fn()`` over ``repeats`` calls."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def main(argv: list[str] | None = None) -> str:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3, help="full epochs timed (0: skip)")
+    p.add_argument("--infer-repeats", type=int, default=5)
+    p.add_argument("--note", default="", help="a line about the conditions (e.g. machine load)")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cnn.txt"))
+    args = p.parse_args(argv)
+
+    import minitf as tf
+    from minitf.examples.mnist_cnn import build_cnn
+
+    (x, y), (xt, _) = tf.keras.datasets.mnist.load_data()
+    x = (x.astype(np.float32) / 255.0)[..., None]
+    xt = (xt.astype(np.float32) / 255.0)[..., None]
+    y = y.astype(np.int32)
+
+    tf.random.set_seed(0)
+    model = build_cnn()
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    load0 = os.getloadavg()
+    model.fit(x[:640], y[:640], batch_size=64, epochs=1, verbose=0)  # warm-up
+    model.predict(xt[:1000], batch_size=1000, verbose=0)
+    ep_wall = ep_cpu = float("nan")
+    if args.repeats:
+        ep_wall, ep_cpu = timed(lambda: model.fit(x, y, batch_size=64, epochs=1, verbose=0),
+                                args.repeats)
+    inf_wall, inf_cpu = timed(lambda: model.predict(xt, batch_size=1000, verbose=0),
+                              args.infer_repeats)
+    load1 = os.getloadavg()
+    ips_wall, ips_cpu = len(xt) / inf_wall, len(xt) / inf_cpu
+
+    lines = [
+        "MNIST CNN 32c3-p2-64c3-p2-128-10, minitf (Numba backend), benchmarks/cnn_epoch.py",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; python {platform.python_version()}; "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+        f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'unset')}",
+        f"load average (1 min) before/after: {load0[0]:.1f} / {load1[0]:.1f}; repeats: "
+        f"{args.repeats} epochs, {args.infer_repeats} inference passes",
+    ]
+    if args.note:
+        lines.append(f"note: {args.note}")
+    lines += [] if not args.repeats else [
+        "",
+        "one epoch, 60k images, batch 64, Adam (median)",
+        f"  minitf wall {ep_wall:.1f} s   CPU {ep_cpu:.1f} s   "
+        f"({EPOCH_GFLOP / ep_wall:.0f} GFLOP/s wall)",
+        f"  goal <= {GOAL_EPOCH_S:.0f} s: {'met' if ep_wall <= GOAL_EPOCH_S else 'missed'} "
+        f"(wall / goal = {ep_wall / GOAL_EPOCH_S:.2f})",
+    ]
+    lines += [f"  peer {name}: {s:.1f} s -> minitf wall / peer = {ep_wall / s:.2f}"
+              for name, s in PEERS_EPOCH.items() if args.repeats]
+    lines += [
+        "",
+        "inference, 10k test images at batch 1000 (median)",
+        f"  minitf {ips_wall:,.0f} images/s wall   ({ips_cpu:,.0f} per CPU second)",
+        f"  goal >= {GOAL_IMAGES_PER_S:,.0f}: {'met' if ips_wall >= GOAL_IMAGES_PER_S else 'missed'} "
+        f"(wall / goal = {ips_wall / GOAL_IMAGES_PER_S:.2f})",
+    ]
+    lines += [f"  peer {name}: {v:,.0f} images/s -> minitf / peer = {ips_wall / v:.2f}"
+              for name, v in PEERS_INFER.items()]
+    text = "\n".join(lines) + "\n"
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()

@@ -36,6 +36,7 @@ from .dtypes import (
     uint8,
 )
 from .framework.backprop import GradientTape, gradients
+from .framework.device import device
 from .framework.execute import convert_to_tensor
 from .framework.function import function, init_scope
 from .framework.graph import (
@@ -139,12 +140,26 @@ from .ops.reduction_ops import (
     reduce_prod,
     reduce_sum,
 )
+from .ops.state_ops import assign, assign_add, assign_sub
 
 range = _array_ops.range  # noqa: A001 - TensorFlow's name
 slice = _array_ops.slice  # noqa: A001
 
 from . import checkpoint as _checkpoint  # noqa: E402
-from . import compat, config, data, errors, keras, math, nn, random, saved_model, train, visualize  # noqa: E402  # noqa: E402
+from . import (  # noqa: E402
+    compat,
+    config,
+    data,
+    errors,
+    keras,
+    math,
+    nn,
+    profiler,
+    random,
+    saved_model,
+    train,
+    visualize,
+)
 from . import datasets as _datasets  # noqa: E402
 from .data import TensorSpec  # noqa: E402
 

@@ -3,19 +3,63 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from .backends import available_backends, get_backend, set_backend  # noqa: F401
+from .framework import device as _device
 
 
 @dataclass(frozen=True)
 class PhysicalDevice:
+    """A device minitf can run ops on, named as TensorFlow names it."""
+
     name: str
     device_type: str
 
 
+@dataclass(frozen=True)
+class LogicalDevice:
+    """A device as ``tf.device`` names it (``/device:GPU:0``)."""
+
+    name: str
+    device_type: str
+
+
+def _types(device_type: str | None) -> list[str]:
+    kinds = ["CPU"] + (["GPU"] if _device.gpu_available() else [])
+    return [k for k in kinds if device_type is None or k == device_type.upper()]
+
+
 def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:
-    """The devices minitf can use: the CPU, and GPUs once the CUDA backend is available."""
-    devices = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
-    if device_type is None:
-        return devices
-    return [d for d in devices if d.device_type == device_type.upper()]
+    """The devices minitf can use: the CPU, and GPU:0 when ``numba.cuda.is_available()``
+    (a real NVIDIA GPU, or Numba's simulator under ``NUMBA_ENABLE_CUDASIM=1``)."""
+    return [PhysicalDevice(f"/physical_device:{k}:0", k) for k in _types(device_type)]
+
+
+def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
+    """As ``list_physical_devices``, with the names ``tf.device`` accepts."""
+    return [LogicalDevice(f"/device:{k}:0", k) for k in _types(device_type)]
+
+
+def get_visible_devices(device_type: str | None = None) -> list[PhysicalDevice]:
+    return list_physical_devices(device_type)
+
+
+def get_soft_device_placement() -> bool:
+    """Always True: an op asked to run on a missing GPU, or with no GPU kernel, runs on the
+    CPU (with a one-time warning for a missing GPU)."""
+    return True
+
+
+def set_memory_growth(device: PhysicalDevice, enable: bool) -> None:
+    """Accepted for TensorFlow code; Numba allocates device memory per array, as needed."""
+
+
+def get_memory_growth(device: PhysicalDevice) -> bool:
+    return True
+
+
+experimental = SimpleNamespace(
+    list_physical_devices=list_physical_devices, list_logical_devices=list_logical_devices,
+    set_memory_growth=set_memory_growth, get_memory_growth=get_memory_growth)
+"""``tf.config.experimental``: the device functions TF2 code reaches there."""

@@ -66,12 +66,37 @@ def test_elementwise_kernels_compile(monkeypatch):
         _ptx(cuda, ew.BINARY_KERNELS[name], (bool_[:, :], m, m, float64))
 
 
+def test_elementwise_kernels_compile_for_other_dtypes(monkeypatch):
+    """The integer, bool and float64 versions the ops' dtype rules allow (a subset: each
+    kernel body once per dtype family)."""
+    cuda = _compiler(monkeypatch)
+    from numba import bool_, float64, int32, int64
+
+    from minitf.backends.cuda import elementwise as ew
+
+    i, b, d = int32[:, :], bool_[:, :], float64[:, :]
+    for name in ("negative", "abs", "sign", "square", "relu", "identity"):
+        _ptx(cuda, ew.UNARY_KERNELS[name], (i, i, float64))
+    for name in ("add", "multiply", "floordiv", "floormod", "pow", "maximum",
+                 "squared_difference", "relu_grad"):
+        _ptx(cuda, ew.BINARY_KERNELS[name], (i, i, i, float64))
+    for name in ("equal", "less_equal"):
+        _ptx(cuda, ew.BINARY_KERNELS[name], (b, int64[:, :], int64[:, :], float64))
+    _ptx(cuda, ew.UNARY_KERNELS["logical_not"], (b, b, float64))
+    _ptx(cuda, ew.BINARY_KERNELS["logical_or"], (b, b, b, float64))
+    _ptx(cuda, ew.UNARY_KERNELS["identity"], (d, b, float64))  # Cast bool -> float64
+    for name in ("exp", "sigmoid", "round", "softplus"):
+        _ptx(cuda, ew.UNARY_KERNELS[name], (d, d, float64))
+    for name in ("divide", "pow", "softplus_grad"):
+        _ptx(cuda, ew.BINARY_KERNELS[name], (d, d, d, float64))
+
+
 def test_handwritten_kernels_compile(monkeypatch):
     cuda = _compiler(monkeypatch)
     import numpy as np
     from numba import boolean, float32, float64, int32, int64
 
-    from minitf.backends.cuda import matmul, optim, reductions, softmax
+    from minitf.backends.cuda import layout, matmul, optim, reductions, softmax
 
     v, m, m3 = float32[:], float32[:, :], float32[:, :, :]
     for k in list(reductions.ROW.values()) + list(reductions.COL.values()):
@@ -85,3 +110,31 @@ def test_handwritten_kernels_compile(monkeypatch):
     _ptx(cuda, softmax.sparse_xent_rows, (m, int64[:], v, m, int32[:]))
     _ptx(cuda, optim.sgd, (v, v, float32, v))
     _ptx(cuda, optim.adam, (v, v, v, v, float32, float32, float32, float32, v, v, v))
+    _ptx(cuda, layout.fill, (v, float32))
+    _ptx(cuda, layout.fill, (int32[:], int32))
+    _ptx(cuda, layout.fill, (boolean[:], boolean))
+    _ptx(cuda, layout.transpose_last2, (m3, m3))
+    _ptx(cuda, layout.transpose_last2, (int64[:, :, :], int64[:, :, :]))
+    _ptx(cuda, reductions.ROW["sum"], (float64[:, :], float64[:], float64))
+    _ptx(cuda, softmax.sparse_xent_rows, (m, int32[:], v, m, int32[:]))
+
+
+def test_conv_kernels_compile(monkeypatch):
+    """The convolution and pooling kernels of ``cuda/conv.py``, float32 and float64."""
+    cuda = _compiler(monkeypatch)
+    from numba import boolean, float32, float64, int64
+
+    from minitf.backends.cuda import conv
+
+    i = (int64,)
+    for t in (float32, float64):
+        m, a4 = t[:, :], t[:, :, :, :]
+        _ptx(cuda, conv.im2col, (a4, m) + i * 10)
+        _ptx(cuda, conv.col2im, (m, a4) + i * 10)
+        _ptx(cuda, conv.bias_act, (m, t[:], boolean))
+        _ptx(cuda, conv.sum_parts, (m, t[:], boolean))
+        for k in (conv.max_pool, conv.avg_pool):
+            _ptx(cuda, k, (a4, a4) + i * 6)
+        for k in (conv.max_pool_grad, conv.max_pool_grad_grad):
+            _ptx(cuda, k, (a4, a4, a4) + i * 6)
+        _ptx(cuda, conv.avg_pool_grad, (a4, a4) + i * 6)

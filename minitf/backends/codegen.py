@@ -68,6 +68,15 @@ def _registry(title: str, names: list[str]) -> str:
     return f"{title} = {{\n{items}}}\n"
 
 
+def table_kernels(kernel_source) -> list[str]:
+    """One kernel per table entry, then the two name -> kernel registries."""
+    parts = [kernel_source(n, e, binary=False) for n, e in kernel_table.UNARY.items()]
+    parts += [kernel_source(n, e, binary=True) for n, e in kernel_table.BINARY.items()]
+    parts.append(_registry("UNARY_KERNELS", list(kernel_table.UNARY)) + "\n"
+                 + _registry("BINARY_KERNELS", list(kernel_table.BINARY)))
+    return parts
+
+
 def generate() -> str:
     """The full source of ``numba_cpu/elementwise.py``."""
     exprs = list(kernel_table.UNARY.values()) + list(kernel_table.BINARY.values())
@@ -75,30 +84,33 @@ def generate() -> str:
     if any("np." in e for e in exprs):
         imports += ["import numpy as np"]
     imports += ["from numba import njit", ""]
-    parts = [_HEADER + "\n".join(imports)]
-    for name, expr in kernel_table.UNARY.items():
-        parts.append(_kernel_source(name, expr, binary=False))
-    for name, expr in kernel_table.BINARY.items():
-        parts.append(_kernel_source(name, expr, binary=True))
-    parts.append(_registry("UNARY_KERNELS", list(kernel_table.UNARY)) + "\n"
-                 + _registry("BINARY_KERNELS", list(kernel_table.BINARY)))
-    return "\n\n".join(parts)
+    return "\n\n".join([_HEADER + "\n".join(imports)] + table_kernels(_kernel_source))
+
+
+def up_to_date(target: Path, generate_source) -> bool:
+    """Whether ``target`` on disk is exactly what ``generate_source()`` produces now."""
+    return target.exists() and target.read_text(encoding="utf-8") == generate_source()
 
 
 def check() -> bool:
-    """Whether the file on disk is exactly what ``generate()`` produces now."""
-    return TARGET.exists() and TARGET.read_text(encoding="utf-8") == generate()
+    """Whether ``numba_cpu/elementwise.py`` is up to date with the kernel table."""
+    return up_to_date(TARGET, generate)
+
+
+def cli(target: Path, generate_source, argv: list[str] | None = None) -> int:
+    """Rewrite ``target`` from ``generate_source()``, or with ``--check`` exit 1 if stale."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--check" in args:
+        ok = up_to_date(target, generate_source)
+        print(f"{target} is {'up to date' if ok else 'OUT OF DATE'}")
+        return 0 if ok else 1
+    target.write_text(generate_source(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if "--check" in args:
-        ok = check()
-        print(f"{TARGET} is {'up to date' if ok else 'OUT OF DATE'}")
-        return 0 if ok else 1
-    TARGET.write_text(generate(), encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    return cli(TARGET, generate, argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backends as _backends
 from .. import dtypes as _dtypes
+from . import device as _device
 from . import registry
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError
 from .graph import Graph, Operation, active_graph
@@ -117,6 +118,9 @@ class EagerRuntime:
 
 EAGER = EagerRuntime()
 
+# The recording tf.profiler.Profile, or None (set by minitf/profiler.py; Session.run reads it too).
+_profiler: Any = None
+
 
 # -- execute ------------------------------------------------------------------------------------------
 
@@ -179,6 +183,8 @@ def _build(
         full_name = g.unique_name(name or opdef.type)
     specs = opdef.check(full_name, [t.shape for t in tensors], [t.dtype for t in tensors], attrs)
     op = g._add_op(opdef, tensors, attrs, specs, full_name)
+    if _device.ACTIVE:  # a GPU may be in play: the op runs where the tf.device scope says
+        op._device = _device.resolve()
     for c in control_inputs:
         op.control_inputs.append(c.op if isinstance(c, Tensor) else c)
     from .backprop import record  # tapes also work while building a graph (tf.function)
@@ -216,7 +222,12 @@ def _run_eager(opdef: registry.OpDef, inputs: Sequence[Any], attrs: dict[str, An
     dts = [t._dtype for t in tensors]
     specs = opdef.check(name or opdef.type, shapes, dts, attrs)
     try:
-        result = opdef.forward(EAGER, *[t._value for t in tensors], **attrs)
+        if _profiler is not None:  # tf.profiler is recording: it times the same dispatch
+            result = _profiler.run_eager(opdef, name, tensors, attrs)
+        elif _device.ACTIVE:  # a GPU may be in play: placement picks the device
+            result = _device.run_eager(opdef, EAGER, tensors, attrs)
+        else:
+            result = opdef.forward(EAGER, *[t._value for t in tensors], **attrs)
     except (OpError, TypeError):
         raise
     except (ValueError, IndexError, ZeroDivisionError, FloatingPointError) as e:
@@ -233,6 +244,8 @@ def _run_eager(opdef: registry.OpDef, inputs: Sequence[Any], attrs: dict[str, An
 
 def _wrap(r: Any, dtype: _dtypes.DType) -> EagerTensor:
     if not isinstance(r, np.ndarray) or r.dtype != dtype.np:
+        if hasattr(r, "copy_to_host"):  # a device array: the op ran on the GPU
+            return _device.wrap(r, dtype)
         r = np.asarray(r, dtype=dtype.np)
     return EagerTensor(r, dtype)
 

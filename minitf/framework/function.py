@@ -80,6 +80,7 @@ class ConcreteFunction:
         side_effects = [op for op in self.graph.get_operations() if op.opdef.stateful
                         and op.type != "ReadVariableOp" and op.type != "Placeholder"]
         self._session = Session(graph=self.graph)
+        self._session._profile_source = "tf.function"  # how tf.profiler labels its kernels
         self._fetches = fetches + side_effects  # assignments run even if not returned
         self._n_out = len(fetches)
 

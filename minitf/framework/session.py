@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..backends import get_backend
+from . import device as _device
+from . import execute as _exec
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError
 from .execute import run_op_error
 from .graph import Graph, Operation, get_default_graph
@@ -194,7 +196,9 @@ class Session:
                 if id(t) not in slots:  # a fed output keeps its fed value
                     slots[id(t)] = len(slots)
                 outs.append(slots[id(t)])
-            steps.append((op.opdef.forward, op.attrs, ins, tuple(outs), op.opdef.num_outputs, op))
+            # with a GPU in play each step runs where its op was placed (costs nothing later)
+            fwd = _device.placed_forward(op) if _device.ACTIVE else op.opdef.forward
+            steps.append((fwd, op.attrs, ins, tuple(outs), op.opdef.num_outputs, op))
         fetch_slots = []
         for t in targets:
             fetch_slots.append(slots[id(t)] if is_symbolic(t) else t)
@@ -206,7 +210,8 @@ class Session:
             vals[slot] = v
         rt = self._rt
         rt.be = get_backend()
-        for forward, attrs, ins, outs, nout, op in plan.steps:
+        steps = plan.steps if _exec._profiler is None else _exec._profiler.timed_steps(plan, self)
+        for forward, attrs, ins, outs, nout, op in steps:
             args = [vals[i] for i in ins]
             try:
                 res = forward(rt, *args, **attrs)
@@ -229,6 +234,8 @@ class Session:
                 out.append(s.var._value)
             else:
                 out.append(None)  # operations fetch as None
+        if _device.ACTIVE:  # fetched values come back to the host, as in TF
+            out = [_device.to_host(v) for v in out]
         return out
 
 

@@ -62,7 +62,9 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
+        """Where the op producing this tensor runs (see ``minitf/framework/device.py``)."""
+        where = getattr(self.op, "_device", None)  # set only when a GPU may be in play
+        return f"/job:localhost/replica:0/task:0/device:{where or 'CPU'}:0"
 
     def consumers(self) -> list[Operation]:
         """The graph operations that take this tensor as an input."""
@@ -177,11 +179,13 @@ class EagerTensor(Tensor):
 
     def __repr__(self) -> str:
         v = self._value
-        shown = repr(v.item()) if v.ndim == 0 else np.array_repr(v)  # TF: numpy=1.5
+        # TF: numpy=1.5; str of the NumPy scalar keeps float32's short form (0.1, not 0.1000000015)
+        shown = str(v[()]) if v.ndim == 0 else np.array_repr(v)
         return f"<tf.Tensor: shape={self._shape}, dtype={self._dtype.name}, numpy={shown}>"
 
     def __str__(self) -> str:
-        return f"tf.Tensor({self._value}, shape={self._shape}, dtype={self._dtype.name})"
+        # !s: format() of a 0-d array goes through a Python float and prints float32 too long
+        return f"tf.Tensor({self._value!s}, shape={self._shape}, dtype={self._dtype.name})"
 
 
 class _TensorRef:

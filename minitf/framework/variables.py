@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dtypes
+from . import device as _device
 from .execute import convert_to_tensor, execute
 from .graph import Graph, active_graph, eager_scoped_name
 from .tensor import EagerTensor, Tensor, is_symbolic
@@ -46,6 +47,8 @@ class Variable:
                 self.__init__(initial_value, trainable, name, dtype, shape, validate_shape)
             return
         self.trainable = bool(trainable)
+        # the device the value lives on (tf.device scope, else a GPU if one exists)
+        self._placement = _device.resolve() if _device.ACTIVE else "CPU"
         self._graph: Graph | None = active_graph()
         self._graph_tensors: dict[int, Tensor] = {}
         if callable(initial_value):
@@ -65,6 +68,8 @@ class Variable:
         t = convert_to_tensor(initial_value, dtype=dtype)
         self._value = np.array(t.numpy(), copy=True)
         self._value.flags.writeable = False  # reads share this array; assign replaces it
+        if self._placement == "GPU":
+            self._value = _device.to_gpu(self._value)
         self._dtype = t.dtype
         self._shape = TensorShape(shape if shape is not None else self._value.shape)
         self._name = eager_scoped_name(name or "Variable") + ":0"
@@ -128,15 +133,21 @@ class Variable:
                 f"Variable '{self.name}' lives in a graph: its value is in a Session. "
                 "Use sess.run(var)."
             )
-        return self._value
+        return _device.to_host(self._value)  # a copy only if the variable lives on a GPU
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         v = self.numpy()
         return v if dtype is None else v.astype(dtype)
 
+    def __float__(self) -> float:  # float(v) works on an eager variable, as in TF
+        return float(self.numpy())
+
+    def __int__(self) -> int:
+        return int(self.numpy())
+
     def eval(self, session: Any = None) -> np.ndarray:
         if self._graph is None:
-            return self._value
+            return self.numpy()
         from .session import get_default_session
 
         return (session or get_default_session()).run(self)
@@ -198,7 +209,7 @@ class Variable:
 
     @property
     def device(self) -> str:
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
+        return f"/job:localhost/replica:0/task:0/device:{self._placement}:0"
 
     def ref(self) -> Any:
         from .tensor import _TensorRef
@@ -208,7 +219,9 @@ class Variable:
     def __repr__(self) -> str:
         head = f"<tf.Variable '{self.name}' shape={self._shape} dtype={self._dtype.name}"
         if self._graph is None:
-            return f"{head}, numpy={np.array_repr(self._value)}>"
+            v = self.numpy()
+            shown = str(v[()]) if v.ndim == 0 else np.array_repr(v)  # as EagerTensor: numpy=2.5
+            return f"{head}, numpy={shown}>"
         return head + ">"
 
 

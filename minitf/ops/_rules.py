@@ -16,14 +16,15 @@ def broadcast_shapes(*shapes: Sequence[int | None]) -> TensorShape:
     out: list[int | None] = []
     for i in range(-rank, 0):
         dims = [s[i] for s in shapes if len(s) >= -i]
-        known = {d for d in dims if d is not None and d != 1}
+        # in input order, so "(axis 1: 3 vs 2)" reads like "shapes [2,3] and [2]"
+        known = dict.fromkeys(d for d in dims if d is not None and d != 1)
         if len(known) > 1:
             raise ShapeError(
                 "shapes " + " and ".join(fmt(s) for s in shapes)
-                + f" cannot be broadcast (axis {rank + i}: {' vs '.join(map(str, sorted(known)))})"
+                + f" cannot be broadcast (axis {rank + i}: {' vs '.join(map(str, known))})"
             )
         if known:
-            out.append(known.pop())
+            out.append(next(iter(known)))
         elif any(d is None for d in dims):
             out.append(None)
         else:
@@ -77,6 +78,6 @@ def static_ints(value: Any, what: str) -> list[int]:
                 "tensor here (use -1 for one unknown dimension)"
             ) from None
     arr = np.asarray(value)
-    if arr.dtype.kind not in "iu":
+    if arr.size and arr.dtype.kind not in "iu":  # [] (a scalar's shape) is float64 in NumPy
         raise TypeError(f"{what} must be integers, got {value!r}")
     return [int(v) for v in arr.reshape(-1)]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dtypes
+from ..framework import device as _device
 from ..framework.execute import _np_value, convert_to_tensor, execute
 from ..framework.graph import active_graph, get_default_graph
 from ..framework.registry import ShapeError, defop
@@ -41,8 +42,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         shape = [int(s) for s in shape]
         arr = np.broadcast_to(arr, shape) if arr.size == 1 else arr.reshape(shape)
         arr = np.ascontiguousarray(arr)
-    if active_graph() is None:
-        return EagerTensor(arr)
+    if active_graph() is None:  # on the GPU when ops created now run there, as in TF
+        return _device.place_constant(arr) if _device.ACTIVE else EagerTensor(arr)
     return execute("Const", [], {"value": arr}, name=name)
 
 

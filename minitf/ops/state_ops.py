@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..framework.registry import ShapeError, defop
 from ..framework.tensor_shape import fmt
 
@@ -46,3 +48,22 @@ defop("AssignAddVariableOp", _assign_infer, _assign_add, None, stateful=True,
       doc="variable += delta; outputs the new value.")
 defop("AssignSubVariableOp", _assign_infer, _assign_sub, None, stateful=True,
       doc="variable -= delta; outputs the new value.")
+
+
+# -- TF1's function forms: tf.assign(ref, value) is ref.assign(value) -----------------------------
+
+
+def assign(ref: Any, value: Any, validate_shape: Any = None, use_locking: Any = None,
+           name: str | None = None) -> Any:
+    """``ref = value`` (TF1's ``tf.assign``); in a graph, an op that does it when run."""
+    return ref.assign(value, name=name)
+
+
+def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Any:
+    """``ref += value`` (TF1's ``tf.assign_add``)."""
+    return ref.assign_add(value, name=name)
+
+
+def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Any:
+    """``ref -= value`` (TF1's ``tf.assign_sub``)."""
+    return ref.assign_sub(value, name=name)

@@ -1,7 +1,8 @@
 """The CUDA backend's kernels against the NumPy reference, on Numba's CUDA simulator.
 
 Shapes are tiny (the simulator runs each thread as a Python thread) but chosen so that
-grids have partial blocks: 17 x 19 @ 19 x 5 against TILE = 16, rows longer than a block."""
+grids have partial blocks: 17 x 19 @ 19 x 5 against matmul's TILE (4 under the simulator,
+16 on a GPU), rows longer than a reduction block."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def test_ops_chain_on_device():
 @pytest.mark.parametrize("fn", ["sum", "mean", "max", "min"])
 @pytest.mark.parametrize("axes", [(1,), (0,), (0, 1), (1, 2)])
 def test_reduce(fn, axes):
-    x = _data((2, 3, 133) if axes == (1, 2) else (3, 133), seed=5)  # rows > BLOCK = 128
+    x = _data((2, 3, 133) if axes == (1, 2) else (3, 133), seed=5)  # rows > reductions.BLOCK
     keepdims = fn == "mean"
     _check(CUDA.reduce(fn, x, axes, keepdims), REF.reduce(fn, x, axes, keepdims))
 
@@ -95,6 +96,9 @@ def test_reduce_nan_and_fallbacks():
     x3 = _data((2, 3, 4))
     _check(CUDA.reduce("sum", x3, (1,), False), REF.reduce("sum", x3, (1,), False))  # middle
     _check(CUDA.reduce("prod", x3, (2,), True), REF.reduce("prod", x3, (2,), True))
+    copy = CUDA.reduce("sum", x3, (), False)  # no axes: a copy, made on the device
+    assert not isinstance(copy, np.ndarray)
+    _check(copy, x3)
     i = np.arange(12, dtype=np.int32).reshape(3, 4)
     _check(CUDA.reduce("sum", i, (1,), False), REF.reduce("sum", i, (1,), False))
     _check(CUDA.argreduce("argmax", x3, 2, np.int64), REF.argreduce("argmax", x3, 2, np.int64))
@@ -112,7 +116,11 @@ def test_matmul_batched_and_float64():
     _check(CUDA.matmul(a, b), REF.matmul(a, b), rtol=1e-4, atol=1e-5)
     a64, b64 = a[0].astype(np.float64), b[0].astype(np.float64)
     _check(CUDA.matmul(a64, b64), REF.matmul(a64, b64), rtol=1e-12, atol=1e-12)
-    _check(CUDA.matmul(a, b[0]), REF.matmul(a, b[0]))  # broadcast batch: host fallback
+    _check(CUDA.matmul(a, b[0]), REF.matmul(a, b[0]), rtol=1e-4, atol=1e-5)  # b reused
+    _check(CUDA.matmul(a[:1], b), REF.matmul(a[:1], b), rtol=1e-4, atol=1e-5)  # batch of one
+    _check(CUDA.matmul(a[0], b, False, False), REF.matmul(a[0], b), rtol=1e-4, atol=1e-5)
+    a4 = _data((2, 1, 3, 4), seed=22)
+    _check(CUDA.matmul(a4, b), REF.matmul(a4, b), rtol=1e-4, atol=1e-5)  # host fallback
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (1, 130), (7,)])
@@ -144,3 +152,13 @@ def test_optimizer_updates():
     for got, want in zip(CUDA.apply_momentum(w, m, g, 0.1, 0.9, True),
                          REF.apply_momentum(w, m, g, 0.1, 0.9, True)):
         _check(got, want)  # host fallback
+
+
+def test_elementwise_grid_stride(monkeypatch):
+    """A grid capped below the row count (CUDA allows 65535 blocks in y): the kernels loop."""
+    from minitf.backends.cuda import backend
+
+    monkeypatch.setattr(backend, "MAX_GRID_Y", 1)
+    x, y = _data((17, 5), seed=20), _data((17, 1), seed=21)
+    _check(CUDA.binary("add", x, y, F32), REF.binary("add", x, y, F32))
+    _check(CUDA.unary("exp", x, F32), REF.unary("exp", x, F32))

@@ -1,7 +1,8 @@
 """The CUDA backend (``CudaBackend``): kernels compiled by Numba for an NVIDIA GPU.
 
-Not a default and not yet selectable by name; construct it explicitly. Without a GPU it runs
-on Numba's simulator when ``NUMBA_ENABLE_CUDASIM=1`` is set before Numba is imported.
+Ops reach it through placement (``placement.py``; ``tf.device('/GPU:0')``, or automatically
+when a GPU exists), not through ``tf.config.set_backend``. Without a GPU it runs on Numba's
+simulator when ``NUMBA_ENABLE_CUDASIM=1`` is set before Numba is imported.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 Arrays live on the device: every method accepts host (NumPy) or device arrays, copies host
 inputs to the device once, and returns device arrays, so a chain of ops never leaves the
 GPU. ``to_numpy`` copies a result back. Work with a GPU kernel here: element-wise ops,
-sum/mean/max/min of float32/float64, float matmul, the softmax family, and SGD and Adam
-updates. Everything else (other dtypes or reductions, argmax, select, general broadcasts,
-the other optimizers) falls back to ``NumpyBackend`` on host copies of the operands, and
+sum/mean/max/min of float32/float64, float matmul, the softmax family, float convolution
+and pooling with their gradients (``conv.py``), and SGD and Adam updates. Everything else
+(other dtypes or reductions, argmax, select, general broadcasts, the other optimizers)
+falls back to ``NumpyBackend`` on host copies of the operands, and
 the results are copied back to the device: correct, but two transfers per op.
 
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same code runs on Numba's CPU simulator (slowly).
@@ -17,12 +18,17 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import cuda
+from numba import config, cuda
 
 from ..base import Array
 from ..numpy_backend import NumpyBackend, as_np_dtype, check_int_pow, check_labels, kernel
 from . import elementwise, optim, reductions, softmax
+from .conv import ConvKernelsCuda
 from .matmul import MATMUL, TILE
+
+# A framework launches many kernels on small tensors (a bias, a loss): Numba's warning that a
+# small grid under-uses the GPU would fire on nearly every op, so it is turned off.
+config.CUDA_LOW_OCCUPANCY_WARNINGS = 0
 
 _KERNEL_DTYPES = frozenset(np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
@@ -49,14 +55,22 @@ def to_numpy(a: Any) -> np.ndarray:
     return a.copy_to_host() if is_device(a) else np.asarray(a)
 
 
+MAX_GRID_Y = 65535
+"""CUDA's limit on a grid's y (and z) extent."""
+
+
 def _blocks(n: int, per_block: int) -> int:
     return max(1, -(-n // per_block))
 
 
 def launch_2d(f: Any, out2: Array, *args: Any) -> None:
-    """``f[grid, block](out2, *args)`` with one thread per element of 2-D ``out2``."""
+    """``f[grid, block](out2, *args)`` with one thread per element of 2-D ``out2``. A single
+    row gets blocks one row high: a (32, 8) block would leave 7 of its 8 rows idle."""
     bx, by = elementwise.BLOCK
-    f[(_blocks(out2.shape[1], bx), _blocks(out2.shape[0], by)), (bx, by)](out2, *args)
+    if out2.shape[0] == 1:
+        bx, by = bx * by, 1
+    rows = min(_blocks(out2.shape[0], by), MAX_GRID_Y)  # the kernels loop over further rows
+    f[(_blocks(out2.shape[1], bx), rows), (bx, by)](out2, *args)
 
 
 def launch_rows(f: Any, rows: int, block: int, *args: Any) -> None:
@@ -79,6 +93,11 @@ def _as_2d(a: Array) -> Array:
     return a.reshape((a.size // tuple(a.shape)[-1], tuple(a.shape)[-1]))
 
 
+def _flat(a: Array) -> Array:
+    """Contiguous device array ``a`` as one row: operands of one shape need no 2-D grid."""
+    return a.reshape((1, a.size))
+
+
 def _operand(a: Array, shape: tuple[int, ...]) -> Array:
     """A binary kernel's 2-D device view of ``a`` broadcast to ``shape``: itself, one row,
     one column or 1 x 1 (the kernel indexes modulo its shape); any other broadcast is made
@@ -97,7 +116,7 @@ def _operand(a: Array, shape: tuple[int, ...]) -> Array:
     return _as_2d(to_device(np.ascontiguousarray(np.broadcast_to(to_numpy(a), shape))))
 
 
-class CudaBackend(NumpyBackend):
+class CudaBackend(ConvKernelsCuda, NumpyBackend):
     """GPU kernels from Numba's ``@cuda.jit``; results stay on the device (see module doc)."""
 
     name = "cuda"
@@ -124,7 +143,7 @@ class CudaBackend(NumpyBackend):
             return self._on_host("unary", x, out_dtype, param)
         out = cuda.device_array(x.shape, dtype=out_dtype)
         if out.size:
-            launch_2d(f, _as_2d(out), _as_2d(x), float(param))
+            launch_2d(f, _flat(out), _flat(x), float(param))
         return out
 
     def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
@@ -138,7 +157,11 @@ class CudaBackend(NumpyBackend):
             check_int_pow(x, to_numpy(y), out_dtype)
         shape = np.broadcast_shapes(x.shape, y.shape)
         out = cuda.device_array(shape, dtype=out_dtype)
-        if out.size:
+        if not out.size:
+            return out
+        if tuple(x.shape) == tuple(y.shape):
+            launch_2d(f, _flat(out), _flat(x), _flat(y), float(param))
+        else:
             launch_2d(f, _as_2d(out), _operand(x, shape), _operand(y, shape), float(param))
         return out
 
@@ -147,6 +170,8 @@ class CudaBackend(NumpyBackend):
         """Reduce over ``axes``: sum/mean/max/min of floats over trailing or leading axes run
         on the GPU (float64 partial results); the rest on the host."""
         x, axes = to_device(x), tuple(sorted(axes))
+        if not axes and x.dtype in _KERNEL_DTYPES:  # a copy, on the device
+            return self.unary("identity", x, x.dtype)
         nd, k = x.ndim, math.prod(x.shape[a] for a in axes)
         trailing = axes == tuple(range(nd - len(axes), nd))
         leading = axes == tuple(range(len(axes)))
@@ -168,20 +193,28 @@ class CudaBackend(NumpyBackend):
 
     # -- linear algebra ---------------------------------------------------------------------
     def matmul(self, a: Array, b: Array, transpose_a: bool = False, transpose_b: bool = False) -> Array:
-        """Tiled GPU product for float operands of one dtype and equal batch shapes."""
+        """Tiled GPU product for float operands of one dtype whose batch shapes are equal, or
+        one of them a single matrix (reused for every batch entry); other batch broadcasts
+        run on the host."""
         a, b = to_device(a), to_device(b)
-        if (a.dtype != b.dtype or a.dtype not in _FLOATS or a.ndim < 2 or b.ndim < 2
-                or tuple(a.shape)[:-2] != tuple(b.shape)[:-2]):
+        if a.dtype != b.dtype or a.dtype not in _FLOATS or a.ndim < 2 or b.ndim < 2:
             return self._on_host("matmul", a, b, transpose_a, transpose_b)
-        batch, z = tuple(a.shape)[:-2], math.prod(tuple(a.shape)[:-2])
-        a3 = a.reshape((z, *tuple(a.shape)[-2:]))
-        b3 = b.reshape((z, *tuple(b.shape)[-2:]))
+        ba, bb = tuple(a.shape)[:-2], tuple(b.shape)[:-2]
+        za, zb = math.prod(ba), math.prod(bb)
+        if ba != bb and za != 1 and zb != 1:
+            return self._on_host("matmul", a, b, transpose_a, transpose_b)
+        batch = ba if ba == bb else tuple(np.broadcast_shapes(ba, bb))
+        z = math.prod(batch)
+        a3 = a.reshape((za, *tuple(a.shape)[-2:]))  # the kernel reads a3[z % za]
+        b3 = b.reshape((zb, *tuple(b.shape)[-2:]))
         m = a3.shape[2] if transpose_a else a3.shape[1]
         n = b3.shape[1] if transpose_b else b3.shape[2]
         k_a = a3.shape[1] if transpose_a else a3.shape[2]
         k_b = b3.shape[2] if transpose_b else b3.shape[1]
         if k_a != k_b:
             raise ValueError(f"matmul: inner dimensions differ ({k_a} vs {k_b})")
+        if z > MAX_GRID_Y or _blocks(m, TILE) > MAX_GRID_Y:  # beyond one launch's grid
+            return self._on_host("matmul", a, b, transpose_a, transpose_b)
         out = cuda.device_array((z, m, n), dtype=a.dtype)
         if out.size:
             grid = (_blocks(n, TILE), _blocks(m, TILE), z)

@@ -13,11 +13,10 @@ in the table do not compile for CUDA and are rewritten here: ``np.floor``/``np.c
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from .. import kernel_table
-from ..codegen import function_name
+from ..codegen import cli, function_name, table_kernels, up_to_date
 
 TARGET = Path(__file__).resolve().parent / "elementwise.py"
 
@@ -31,17 +30,20 @@ _HEADER = '''\
 
 Every kernel writes ``out[i, j] = f(x[i, j][, y[i, j]], p)`` for 2-D operands, converting
 the result to ``out.dtype``; thread ``(j, i)`` of a 2-D grid computes element ``(i, j)``, so
-neighbouring threads touch neighbouring columns (coalesced loads). Threads outside ``out``
-do nothing. A binary operand may be a single row or a single column (or 1 x 1): it is
-indexed modulo its shape, so a bias or a scalar needs no broadcast copy.
+neighbouring threads touch neighbouring columns (coalesced loads), and then rows ``i + G``,
+``i + 2G``, ... for a grid ``G`` rows high (a grid is at most 65535 blocks high, fewer than a
+long tensor has rows). Threads outside ``out`` do nothing. A binary operand may be a single
+row or a single column (or 1 x 1): it is indexed modulo its shape, so a bias or a scalar
+needs no broadcast copy.
 """
 
 import math
 
-from numba import cuda
+from numba import config, cuda
 
-BLOCK = (32, 8)
-"""Threads per block (columns, rows) the backend launches these kernels with."""
+BLOCK = (8, 4) if config.ENABLE_CUDASIM else (32, 8)
+"""Threads per block (columns, rows) the backend launches these kernels with (fewer under the
+simulator, which runs every thread of a block as a Python thread)."""
 
 
 @cuda.jit(device=True)
@@ -69,46 +71,28 @@ def _kernel_source(name: str, expr: str, binary: bool) -> str:
                  "y = ya[i % ya.shape[0], j % ya.shape[1]]"]
     else:
         loads = ["x = xa[i, j]"]
-    body = "\n".join(f"        {line}" for line in loads + [f"out[i, j] = {cuda_expr(expr)}"])
+    body = "\n".join(f"            {line}" for line in loads + [f"out[i, j] = {cuda_expr(expr)}"])
     return ("@cuda.jit\n"
             f"def {function_name(name)}({args}):\n"
             f'    """{kernel_table.DOC[name]}"""\n'
-            "    j, i = cuda.grid(2)\n"
-            "    if i < out.shape[0] and j < out.shape[1]:\n"
+            "    j, i0 = cuda.grid(2)\n"
+            "    if j < out.shape[1]:\n"
+            "        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):\n"
             f"{body}\n")
-
-
-def _registry(title: str, names: list[str]) -> str:
-    items = "".join(f'    "{n}": {function_name(n)},\n' for n in names)
-    return f"{title} = {{\n{items}}}\n"
 
 
 def generate() -> str:
     """The full source of ``cuda/elementwise.py``."""
-    parts = [_HEADER]
-    for name, expr in kernel_table.UNARY.items():
-        parts.append(_kernel_source(name, expr, binary=False))
-    for name, expr in kernel_table.BINARY.items():
-        parts.append(_kernel_source(name, expr, binary=True))
-    parts.append(_registry("UNARY_KERNELS", list(kernel_table.UNARY)) + "\n"
-                 + _registry("BINARY_KERNELS", list(kernel_table.BINARY)))
-    return "\n\n".join(parts)
+    return "\n\n".join([_HEADER] + table_kernels(_kernel_source))
 
 
 def check() -> bool:
-    """Whether the file on disk is exactly what ``generate()`` produces now."""
-    return TARGET.exists() and TARGET.read_text(encoding="utf-8") == generate()
+    """Whether ``cuda/elementwise.py`` is up to date with the kernel table."""
+    return up_to_date(TARGET, generate)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if "--check" in args:
-        ok = check()
-        print(f"{TARGET} is {'up to date' if ok else 'OUT OF DATE'}")
-        return 0 if ok else 1
-    TARGET.write_text(generate(), encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    return cli(TARGET, generate, argv)
 
 
 if __name__ == "__main__":

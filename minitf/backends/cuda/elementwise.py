@@ -4,17 +4,20 @@
 
 Every kernel writes ``out[i, j] = f(x[i, j][, y[i, j]], p)`` for 2-D operands, converting
 the result to ``out.dtype``; thread ``(j, i)`` of a 2-D grid computes element ``(i, j)``, so
-neighbouring threads touch neighbouring columns (coalesced loads). Threads outside ``out``
-do nothing. A binary operand may be a single row or a single column (or 1 x 1): it is
-indexed modulo its shape, so a bias or a scalar needs no broadcast copy.
+neighbouring threads touch neighbouring columns (coalesced loads), and then rows ``i + G``,
+``i + 2G``, ... for a grid ``G`` rows high (a grid is at most 65535 blocks high, fewer than a
+long tensor has rows). Threads outside ``out`` do nothing. A binary operand may be a single
+row or a single column (or 1 x 1): it is indexed modulo its shape, so a bias or a scalar
+needs no broadcast copy.
 """
 
 import math
 
-from numba import cuda
+from numba import config, cuda
 
-BLOCK = (32, 8)
-"""Threads per block (columns, rows) the backend launches these kernels with."""
+BLOCK = (8, 4) if config.ENABLE_CUDASIM else (32, 8)
+"""Threads per block (columns, rows) the backend launches these kernels with (fewer under the
+simulator, which runs every thread of a block as a Python thread)."""
 
 
 @cuda.jit(device=True)
@@ -30,506 +33,559 @@ def _rint(x):
 @cuda.jit
 def negative(out, xa, p):
     """-x."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = -x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = -x
 
 
 @cuda.jit
 def abs_(out, xa, p):
     """|x|."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = abs(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = abs(x)
 
 
 @cuda.jit
 def sign(out, xa, p):
     """-1, 0 or 1 (NaN stays NaN)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = 1 if x > 0 else (-1 if x < 0 else x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = 1 if x > 0 else (-1 if x < 0 else x)
 
 
 @cuda.jit
 def square(out, xa, p):
     """x * x."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = x * x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x * x
 
 
 @cuda.jit
 def sqrt(out, xa, p):
     """Square root (NaN for x < 0)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.sqrt(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.sqrt(x)
 
 
 @cuda.jit
 def rsqrt(out, xa, p):
     """1 / sqrt(x)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = 1.0 / math.sqrt(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = 1.0 / math.sqrt(x)
 
 
 @cuda.jit
 def reciprocal(out, xa, p):
     """1 / x (true division)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = 1.0 / x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = 1.0 / x
 
 
 @cuda.jit
 def exp(out, xa, p):
     """e**x."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.exp(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.exp(x)
 
 
 @cuda.jit
 def expm1(out, xa, p):
     """e**x - 1, accurate for small x."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.expm1(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.expm1(x)
 
 
 @cuda.jit
 def log(out, xa, p):
     """Natural log (-inf at 0, NaN below)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.log(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.log(x)
 
 
 @cuda.jit
 def log1p(out, xa, p):
     """log(1 + x), accurate for small x."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.log1p(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.log1p(x)
 
 
 @cuda.jit
 def sin(out, xa, p):
     """Sine."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.sin(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.sin(x)
 
 
 @cuda.jit
 def cos(out, xa, p):
     """Cosine."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.cos(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.cos(x)
 
 
 @cuda.jit
 def tanh(out, xa, p):
     """Hyperbolic tangent."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.tanh(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.tanh(x)
 
 
 @cuda.jit
 def sigmoid(out, xa, p):
     """1 / (1 + e**-x), without overflow for large |x|."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = (1.0 if x >= 0 else math.exp(-abs(x))) / (1.0 + math.exp(-abs(x)))
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = (1.0 if x >= 0 else math.exp(-abs(x))) / (1.0 + math.exp(-abs(x)))
 
 
 @cuda.jit
 def relu(out, xa, p):
     """max(x, 0)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = 0.0 if x < 0 else x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = 0.0 if x < 0 else x
 
 
 @cuda.jit
 def relu6(out, xa, p):
     """min(max(x, 0), 6)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = 0.0 if x < 0 else (6.0 if x > 6 else x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = 0.0 if x < 0 else (6.0 if x > 6 else x)
 
 
 @cuda.jit
 def softplus(out, xa, p):
     """log(1 + e**x) = max(x, 0) + log1p(e**-|x|), without overflow."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 @cuda.jit
 def elu(out, xa, p):
     """x if x > 0 else e**x - 1."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = x if x > 0 else math.expm1(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x if x > 0 else math.expm1(x)
 
 
 @cuda.jit
 def leaky_relu(out, xa, p):
     """x if x > 0 else p * x."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = x if x > 0 else p * x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x if x > 0 else p * x
 
 
 @cuda.jit
 def floor(out, xa, p):
     """Round toward -inf."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.floor(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.floor(x)
 
 
 @cuda.jit
 def ceil(out, xa, p):
     """Round toward +inf."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = math.ceil(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.ceil(x)
 
 
 @cuda.jit
 def round_(out, xa, p):
     """Round half to even, as tf.round."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = _rint(x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = _rint(x)
 
 
 @cuda.jit
 def logical_not(out, xa, p):
     """Boolean not."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = not x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = not x
 
 
 @cuda.jit
 def identity(out, xa, p):
     """A copy of x."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i, j]
-        out[i, j] = x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x
 
 
 @cuda.jit
 def add(out, xa, ya, p):
     """x + y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x + y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x + y
 
 
 @cuda.jit
 def subtract(out, xa, ya, p):
     """x - y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x - y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x - y
 
 
 @cuda.jit
 def multiply(out, xa, ya, p):
     """x * y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x * y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x * y
 
 
 @cuda.jit
 def divide(out, xa, ya, p):
     """True division x / y (ints give a float quotient)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x / y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x / y
 
 
 @cuda.jit
 def floordiv(out, xa, ya, p):
     """floor(x / y), as Python // (integer x // 0 gives 0, as NumPy)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x // y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x // y
 
 
 @cuda.jit
 def floormod(out, xa, ya, p):
     """x - floor(x / y) * y: the sign of y, as Python %."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x % y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x % y
 
 
 @cuda.jit
 def pow_(out, xa, ya, p):
     """x to the power y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x ** y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x ** y
 
 
 @cuda.jit
 def maximum(out, xa, ya, p):
     """The larger of x and y; NaN if either is."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x if (x >= y or math.isnan(x)) else y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x if (x >= y or math.isnan(x)) else y
 
 
 @cuda.jit
 def minimum(out, xa, ya, p):
     """The smaller of x and y; NaN if either is."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x if (x <= y or math.isnan(x)) else y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x if (x <= y or math.isnan(x)) else y
 
 
 @cuda.jit
 def squared_difference(out, xa, ya, p):
     """(x - y)**2."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = (x - y) * (x - y)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = (x - y) * (x - y)
 
 
 @cuda.jit
 def equal(out, xa, ya, p):
     """x == y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x == y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x == y
 
 
 @cuda.jit
 def not_equal(out, xa, ya, p):
     """x != y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x != y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x != y
 
 
 @cuda.jit
 def less(out, xa, ya, p):
     """x < y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x < y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x < y
 
 
 @cuda.jit
 def less_equal(out, xa, ya, p):
     """x <= y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x <= y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x <= y
 
 
 @cuda.jit
 def greater(out, xa, ya, p):
     """x > y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x > y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x > y
 
 
 @cuda.jit
 def greater_equal(out, xa, ya, p):
     """x >= y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x >= y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x >= y
 
 
 @cuda.jit
 def logical_and(out, xa, ya, p):
     """Boolean and."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x and y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x and y
 
 
 @cuda.jit
 def logical_or(out, xa, ya, p):
     """Boolean or."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x or y
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x or y
 
 
 @cuda.jit
 def relu_grad(out, xa, ya, p):
     """relu_grad(g, x): g if x > 0 else 0."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x if y > 0 else 0.0
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x if y > 0 else 0.0
 
 
 @cuda.jit
 def relu6_grad(out, xa, ya, p):
     """relu6_grad(g, x): g if 0 < x < 6 else 0."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x if (y > 0 and y < 6) else 0.0
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x if (y > 0 and y < 6) else 0.0
 
 
 @cuda.jit
 def leaky_relu_grad(out, xa, ya, p):
     """leaky_relu_grad(g, x): g if x > 0 else p * g."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x if y > 0 else p * x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x if y > 0 else p * x
 
 
 @cuda.jit
 def elu_grad(out, xa, ya, p):
     """elu_grad(g, y) for y = elu(x): g if y > 0 else g * (y + 1)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x if y > 0 else x * (y + 1.0)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x if y > 0 else x * (y + 1.0)
 
 
 @cuda.jit
 def sigmoid_grad(out, xa, ya, p):
     """sigmoid_grad(y, g) for y = sigmoid(x): g * y * (1 - y)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = y * x * (1.0 - x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = y * x * (1.0 - x)
 
 
 @cuda.jit
 def tanh_grad(out, xa, ya, p):
     """tanh_grad(y, g) for y = tanh(x): g * (1 - y * y)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = y * (1.0 - x * x)
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = y * (1.0 - x * x)
 
 
 @cuda.jit
 def sqrt_grad(out, xa, ya, p):
     """sqrt_grad(y, g) for y = sqrt(x): 0.5 * g / y."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = 0.5 * y / x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = 0.5 * y / x
 
 
 @cuda.jit
 def rsqrt_grad(out, xa, ya, p):
     """rsqrt_grad(y, g) for y = rsqrt(x): -0.5 * g * y**3."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = -0.5 * y * x * x * x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = -0.5 * y * x * x * x
 
 
 @cuda.jit
 def reciprocal_grad(out, xa, ya, p):
     """reciprocal_grad(y, g) for y = 1 / x: -g * y**2."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = -y * x * x
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = -y * x * x
 
 
 @cuda.jit
 def softplus_grad(out, xa, ya, p):
     """softplus_grad(g, x): g * sigmoid(x)."""
-    j, i = cuda.grid(2)
-    if i < out.shape[0] and j < out.shape[1]:
-        x = xa[i % xa.shape[0], j % xa.shape[1]]
-        y = ya[i % ya.shape[0], j % ya.shape[1]]
-        out[i, j] = x * (1.0 if y >= 0 else math.exp(-abs(y))) / (1.0 + math.exp(-abs(y)))
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x * (1.0 if y >= 0 else math.exp(-abs(y))) / (1.0 + math.exp(-abs(y)))
 
 
 UNARY_KERNELS = {

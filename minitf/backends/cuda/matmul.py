@@ -1,4 +1,5 @@
-"""Tiled matrix product in shared memory: ``out[z] = op(a[z]) @ op(b[z])`` for a batch z.
+"""Tiled matrix product in shared memory: ``out[z] = op(a[z]) @ op(b[z])`` for a batch z (an
+operand with a batch of one is reused for every z).
 
 Each block computes a TILE x TILE tile of ``out``. It walks along K in steps of TILE: its
 threads load one TILE x TILE tile of A and one of B into shared memory (one element each),
@@ -14,9 +15,9 @@ built per float type, so float32 products accumulate in float32 registers, as cu
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, float32, float64
+from numba import config, cuda, float32, float64
 
-TILE = 16
+TILE = 4 if config.ENABLE_CUDASIM else 16  # smaller under the simulator (see reductions)
 """Tile edge; blocks are TILE x TILE threads."""
 
 
@@ -32,17 +33,18 @@ def _matmul_kernel(nb_type, np_type):
         col = cuda.blockIdx.x * TILE + tx
         row = cuda.blockIdx.y * TILE + ty
         z = cuda.blockIdx.z
+        za, zb = z % a.shape[0], z % b.shape[0]  # a batch of one is reused for every z
         m, n = out.shape[1], out.shape[2]
         k_len = a.shape[1] if ta else a.shape[2]
         acc = np_type(0.0)
         for k0 in range(0, k_len, TILE):
             ka, kb = k0 + tx, k0 + ty
             if row < m and ka < k_len:
-                sa[ty, tx] = a[z, ka, row] if ta else a[z, row, ka]
+                sa[ty, tx] = a[za, ka, row] if ta else a[za, row, ka]
             else:
                 sa[ty, tx] = 0.0
             if col < n and kb < k_len:
-                sb[ty, tx] = b[z, col, kb] if tb else b[z, kb, col]
+                sb[ty, tx] = b[zb, col, kb] if tb else b[zb, kb, col]
             else:
                 sb[ty, tx] = 0.0
             cuda.syncthreads()

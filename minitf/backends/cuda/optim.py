@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from numba import cuda
+from numba import config, cuda
 
-BLOCK = 256
+BLOCK = 32 if config.ENABLE_CUDASIM else 256  # smaller under the simulator (see reductions)
 """Threads per block."""
 
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 
-from numba import cuda, float64
+from numba import config, cuda, float64
 
-BLOCK = 128
+# The simulator runs every thread of a block as a Python thread: smaller blocks there keep
+# the tests fast and still leave rows longer than a block. PTX is built with the real sizes.
+BLOCK = 16 if config.ENABLE_CUDASIM else 128
 """Threads per block of the row kernels (a power of two, for the tree)."""
 
-COL_BLOCK = 128
+COL_BLOCK = 16 if config.ENABLE_CUDASIM else 128
 """Threads per block of the column kernels (one thread per column)."""
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 
-from numba import cuda, float64
+from numba import config, cuda, float64
 
-BLOCK = 128
+BLOCK = 16 if config.ENABLE_CUDASIM else 128  # smaller under the simulator (see reductions)
 """Threads per row (a power of two, for the tree)."""
 
 

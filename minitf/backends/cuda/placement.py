@@ -1,0 +1,181 @@
+"""Running one op on the device placement chose (see ``minitf/framework/device.py``).
+
+On the GPU an op's inputs become device arrays (host inputs are copied there once) and its
+forward runs with ``CudaBackend`` as ``rt.be``, so its outputs are device arrays that the next
+op consumes where they are. Only ops whose forward uses nothing but backend kernels and
+reshapes can do that (``DEVICE_OPS``, plus the device versions in ``DEVICE_FORWARD`` of ops
+whose CPU forward calls NumPy); any other op runs on the CPU, its inputs copied to the host,
+and its outputs stay there (TensorFlow's soft placement). Variables keep their values on the
+device they were created on: every write is converted to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numba import cuda
+
+from .. import get_backend
+from . import layout
+from .backend import MAX_GRID_Y, CudaBackend, is_device, launch_1d, to_device, to_numpy
+
+__all__ = ["DEVICE_FORWARD", "DEVICE_OPS", "run", "to_device"]
+
+BACKEND = CudaBackend()
+"""The one CUDA backend every GPU-placed op uses."""
+
+_UNARY_OPS = ("Neg Abs Sign Square Sqrt Rsqrt Reciprocal Exp Expm1 Log Log1p Sin Cos Tanh "
+              "Sigmoid Relu Relu6 Softplus Elu LeakyRelu Floor Ceil Round LogicalNot")
+_BINARY_OPS = ("AddV2 Sub Mul RealDiv FloorDiv FloorMod Pow Maximum Minimum "
+               "SquaredDifference Equal NotEqual Less LessEqual Greater GreaterEqual LogicalAnd "
+               "LogicalOr ReluGrad Relu6Grad LeakyReluGrad EluGrad SigmoidGrad TanhGrad SqrtGrad "
+               "RsqrtGrad ReciprocalGrad SoftplusGrad")
+_OTHER_OPS = ("Identity StopGradient ReshapeLike SumToShapeOf MatMul Sum Mean Max Min "
+              "Prod Any All ArgMax ArgMin SelectV2 Softmax LogSoftmax "
+              "SoftmaxCrossEntropyWithLogits SparseSoftmaxCrossEntropyWithLogits "
+              "ReadVariableOp AssignAddVariableOp AssignSubVariableOp ApplyGradientDescent "
+              "ApplyMomentum ApplyAdam ApplyAdagrad ApplyRMSProp "
+              "Conv2D FusedConv2D Conv2DBackpropInput Conv2DBackpropFilter MaxPool MaxPoolGrad "
+              "MaxPoolGradGrad AvgPool AvgPoolGrad")
+
+DEVICE_OPS = frozenset((_UNARY_OPS + " " + _BINARY_OPS + " " + _OTHER_OPS).split())
+"""Ops whose own forward runs unchanged on device arrays (only ``rt.be`` kernels, reshapes)."""
+
+
+def _reshape(x: Any, shape: Sequence[int]) -> Any:
+    """``x.reshape(shape)`` for device arrays: a tuple of ints, a ``-1`` worked out here
+    (Numba's device arrays need not accept it)."""
+    dims = [int(s) for s in shape]
+    if -1 in dims:
+        known = math.prod(d for d in dims if d != -1)
+        dims[dims.index(-1)] = x.size // known if known else 0
+    return x.reshape(tuple(dims))
+
+
+def _assign(rt: Any, value: Any, var: Any) -> Any:
+    value = _reshape(value, var.shape)  # infer checked the dtype
+    rt.write(var, value)
+    return value
+
+
+def _squeeze(rt: Any, x: Any, axis: Any) -> Any:
+    shape = tuple(x.shape)
+    drop = ({i for i, d in enumerate(shape) if d == 1} if axis is None
+            else {a % len(shape) for a in axis})
+    return _reshape(x, [d for i, d in enumerate(shape) if i not in drop])
+
+
+def _expand(rt: Any, x: Any, axis: int) -> Any:
+    shape = list(x.shape)
+    shape.insert(axis % (len(shape) + 1), 1)
+    return _reshape(x, shape)
+
+
+def full(shape: Sequence[int], dtype: Any, value: float) -> Any:
+    """A new device array of ``shape`` and ``dtype`` filled with ``value`` (one kernel; no
+    host array is copied)."""
+    out = cuda.device_array(tuple(int(s) for s in shape), dtype=np.dtype(dtype))
+    if out.size:
+        launch_1d(layout.fill, out.size, layout.BLOCK, out.reshape((out.size,)),
+                  out.dtype.type(value))
+    return out
+
+
+def _transpose(rt: Any, x: Any, perm: Sequence[int]) -> Any:
+    """``np.transpose(x, perm)`` on the device when ``perm`` keeps the leading axes and swaps
+    the last two (a matrix, or a batch of them); other permutations run on the host."""
+    nd, perm = x.ndim, tuple(int(p) % max(x.ndim, 1) for p in perm)
+    if perm == tuple(range(nd)):
+        return x  # device arrays are never written in place: sharing is safe
+    shape = tuple(x.shape)
+    z = math.prod(shape[:-2])
+    if perm != tuple(range(nd - 2)) + (nd - 1, nd - 2) or z > MAX_GRID_Y or x.size == 0:
+        return np.transpose(to_numpy(x), perm)  # soft placement: this output stays on the host
+    m, n = shape[-2], shape[-1]
+    out = cuda.device_array(shape[:-2] + (n, m), dtype=x.dtype)
+    t = layout.TILE
+    grid = (-(-n // t), -(-m // t), z)
+    layout.transpose_last2[grid, (t, t)](x.reshape((z, m, n)), out.reshape((z, n, m)))
+    return out
+
+
+def _broadcast(rt: Any, x: Any, shape: Sequence[int]) -> Any:
+    """``x`` broadcast to ``shape`` as a new device array: ``x + zeros(shape)``."""
+    return rt.be.binary("add", x, full(shape, x.dtype, 0), x.dtype)
+
+
+DEVICE_FORWARD: dict[str, Callable[..., Any]] = {
+    "Cast": lambda rt, x, dtype: rt.be.unary("identity", x, dtype.np),
+    "Transpose": _transpose,
+    "Reshape": lambda rt, x, shape: _reshape(x, shape),
+    "ExpandDims": _expand,
+    "Squeeze": _squeeze,
+    "AssignVariableOp": _assign,
+    "ZerosLike": lambda rt, x: full(x.shape, x.dtype, 0),
+    "OnesLike": lambda rt, x: full(x.shape, x.dtype, 1),
+    "BroadcastLike": lambda rt, x, ref: _broadcast(rt, x, ref.shape),
+    "BroadcastTo": lambda rt, x, shape: _broadcast(rt, x, shape),
+}
+"""Device versions of ops whose CPU forward calls NumPy functions on its inputs."""
+
+
+class PlacedRuntime:
+    """The runtime a placed op sees: ``rt``'s variable storage, ``be`` for its device, and
+    variable values moved to where the op runs (reads) or the variable lives (writes)."""
+
+    __slots__ = ("rt", "be", "on_gpu")
+
+    def __init__(self, rt: Any, be: Any, on_gpu: bool) -> None:
+        self.rt, self.be, self.on_gpu = rt, be, on_gpu
+
+    def read(self, var: Any) -> Any:
+        v = self.rt.read(var)
+        return to_device(v) if self.on_gpu else to_numpy(v)
+
+    def write(self, var: Any, value: Any) -> None:
+        if getattr(var, "_placement", "CPU") == "GPU":
+            self.rt.write(var, to_device(value))
+        else:
+            value = to_numpy(value)
+            if isinstance(value, np.ndarray) and value.flags.writeable and not value.flags.owndata:
+                value = value.copy()
+            self.rt.write(var, value)
+
+
+def constant_forward() -> Callable[..., Any]:
+    """A graph constant's forward on the GPU: copied to the device on the first run only
+    (device arrays are never written in place, so every run can share the copy)."""
+    cache: list[Any] = []
+
+    def forward(rt: Any, value: Any) -> Any:
+        if not cache:
+            cache.append(to_device(value))
+        return cache[0]
+
+    return forward
+
+
+def _device_args(op_type: str, values: Sequence[Any]) -> list[Any]:
+    """Inputs for a GPU op: arrays on the device, except the scalar hyper-parameters of the
+    optimizer updates (``float(lr)`` needs a host value)."""
+    if op_type.startswith("Apply"):
+        return [to_device(values[0])] + [to_numpy(v) for v in values[1:]]
+    return [v if is_device(v) else to_device(v) for v in values]
+
+
+def run(opdef: Any, rt: Any, values: Sequence[Any], attrs: dict, where: str) -> Any:
+    """Run ``opdef`` on ``where`` ('GPU' or 'CPU'); an op that reads or writes a variable runs
+    on that variable's device instead. Returns device arrays for ops run on the GPU."""
+    var = attrs.get("var") if attrs else None
+    if var is not None:
+        where = getattr(var, "_placement", "CPU")
+    if where == "GPU":
+        t = opdef.type
+        fwd = DEVICE_FORWARD.get(t) or (opdef.forward if t in DEVICE_OPS else None)
+        if fwd is not None:
+            return fwd(PlacedRuntime(rt, BACKEND, True), *_device_args(t, values), **attrs)
+    host = [to_numpy(v) for v in values]
+    return opdef.forward(PlacedRuntime(rt, get_backend(), False), *host, **attrs)

@@ -35,6 +35,14 @@ class Checkpoint:
         self._objects = objects
         self.save_counter = 0
 
+    def __getattr__(self, name: str) -> Any:
+        # ``ckpt.step``, ``ckpt.model``: the tracked objects, as in TensorFlow
+        objects = self.__dict__.get("_objects", {})
+        if name in objects:
+            return objects[name]
+        raise AttributeError(f"Checkpoint tracks no object named {name!r} "
+                             f"(it tracks {sorted(objects)})")
+
     def _arrays(self) -> tuple[dict, dict]:
         index, arrays = {}, {}
         for name, obj in sorted(self._objects.items()):
@@ -70,26 +78,20 @@ class Checkpoint:
         (Path(path).parent / "checkpoint").write_text(Path(path).name + "\n")
         return path
 
-    def restore(self, save_path: str | Path) -> Checkpoint:
-        """Load every tracked variable (optimizer slots are created first if needed)."""
-        import io
+    def restore(self, save_path: str | Path | None) -> Checkpoint:
+        """Load every tracked variable (optimizer slots are created first if needed).
 
+        ``None`` (what ``latest_checkpoint`` gives when nothing was saved yet) restores
+        nothing, as in TensorFlow, so ``ckpt.restore(tf.train.latest_checkpoint(d))`` starts
+        fresh or resumes."""
         from .ops.random_ops import set_state
 
+        if save_path is None:
+            return self
         save_path = str(save_path)
         if not save_path.endswith(".ckpt"):
             save_path += ".ckpt"
-        try:
-            z = zipfile.ZipFile(save_path)
-        except zipfile.BadZipFile as e:
-            raise ValueError(f"{save_path} is not a minitf checkpoint: {e}") from None
-        with z:
-            meta = json.loads(z.read("index.json"))
-            if meta.get("format") != "minitf-checkpoint":
-                raise ValueError(f"{save_path} is not a minitf checkpoint")
-            with np.load(io.BytesIO(z.read("variables.npz")), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-            rng = json.loads(z.read("rng.json"))
+        meta, arrays, rng = _read(save_path)
         for name, obj in self._objects.items():
             n = meta["index"].get(name)
             if n is None:
@@ -103,9 +105,51 @@ class Checkpoint:
             if len(vs) != n:
                 raise ValueError(f"'{name}' has {len(vs)} variables but the checkpoint holds {n}")
             for i, v in enumerate(vs):
-                v.assign(arrays[f"{name}/{i:04d}"].astype(v.dtype.np))
-        set_state(rng)
+                a = arrays.get(f"{name}/{i:04d}")
+                if a is None or a.shape != tuple(v.shape):
+                    raise ValueError(f"checkpoint {save_path}: variable {i} of '{name}' "
+                                     f"({v.name}, shape {tuple(v.shape)}) is missing or has "
+                                     f"shape {None if a is None else a.shape}")
+                v.assign(a.astype(v.dtype.np))
+        try:
+            set_state(rng)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"checkpoint {save_path}: invalid random-generator state ({e})") \
+                from None
         return self
+
+    def expect_partial(self) -> Checkpoint:
+        """TensorFlow's restore-status API; minitf restores all or raises, so a no-op."""
+        return self
+
+    assert_consumed = assert_existing_objects_matched = expect_partial
+
+
+def _read(save_path: str) -> tuple[dict, dict, dict]:
+    """The index, the arrays and the RNG state of a checkpoint file; JSON and plain arrays
+    only (no pickle), any other content raises ``ValueError``."""
+    from .keras.saving import check_members, read_npz_dict
+
+    try:
+        z = zipfile.ZipFile(save_path)
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"{save_path} is not a minitf checkpoint: {e}") from None
+    check_members(z, save_path)
+    with z:
+        try:
+            meta = json.loads(z.read("index.json").decode("utf-8"))
+            rng = json.loads(z.read("rng.json").decode("utf-8"))
+            npz = z.read("variables.npz")
+        except KeyError as e:
+            raise ValueError(f"{save_path} is not a minitf checkpoint: {e.args[0]}") from None
+        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError,
+                json.JSONDecodeError) as e:
+            raise ValueError(f"{save_path} is corrupt: {e}") from None
+    if not isinstance(meta, dict) or meta.get("format") != "minitf-checkpoint" \
+            or not isinstance(meta.get("index"), dict):
+        raise ValueError(f"{save_path} is not a minitf checkpoint (index.json has no "
+                         "'minitf-checkpoint' index)")
+    return meta, read_npz_dict(npz, f"{save_path}:variables.npz"), rng
 
 
 def latest_checkpoint(checkpoint_dir: str | Path) -> str | None:

@@ -142,6 +142,7 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.wait = 0
+        self.stopped_epoch = 0
         self.best = self.baseline if self.baseline is not None else (
             math.inf if self.mode == "min" else -math.inf)
         self.best_weights = None
@@ -163,11 +164,17 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        # as Keras 3: the best weights come back at the end of training, stopped early or not
+        if self.stopped_epoch > 0 and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping (best {self.monitor} "
+                  f"{self.best:.4f} at epoch {self.best_epoch + 1})")
+        if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(f"Epoch {epoch + 1}: early stopping (best {self.monitor} "
-                      f"{self.best:.4f} at epoch {self.best_epoch + 1})")
+                print("Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(Callback):
@@ -240,12 +247,17 @@ class TerminateOnNaN(Callback):
 
 class LivePlot(Callback):
     """Redraw the training curves (one panel per metric, train and val) after every epoch in a
-    notebook; in a script it draws once at the end."""
+    notebook; in a script it draws once at the end, into ``self.figure`` (save it with
+    ``live.figure.savefig(...)``)."""
 
     def __init__(self, metrics: list[str] | None = None, figsize: tuple = (10, 3.2)) -> None:
         super().__init__()
         self.metrics, self.figsize = metrics, figsize
         self.logs: dict[str, list[float]] = {}
+        self.figure: Any = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.logs = {}
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         for k, v in (logs or {}).items():
@@ -258,14 +270,14 @@ class LivePlot(Callback):
     def _draw(self, final: bool) -> None:
         import matplotlib.pyplot as plt
 
-        try:
-            from IPython.display import clear_output, display
-        except ImportError:  # pragma: no cover - plain Python
-            clear_output = display = None
-        if display is None and not final:
+        notebook = _in_notebook()
+        if not notebook and not final:
             return
         names = self.metrics or [k for k in self.logs if not k.startswith("val_")
                                  and k != "learning_rate"]
+        names = [n for n in names if self.logs.get(n)]
+        if not names:  # no epoch ran (e.g. initial_epoch == epochs): nothing to draw
+            return
         fig, axes = plt.subplots(1, len(names), figsize=self.figsize, squeeze=False)
         for ax, name in zip(axes[0], names):
             ax.plot(range(1, len(self.logs[name]) + 1), self.logs[name], "o-", label="train")
@@ -276,10 +288,21 @@ class LivePlot(Callback):
             ax.set_title(name)
             ax.legend()
         fig.tight_layout()
-        if display is not None:
+        self.figure = fig
+        if notebook:
+            from IPython.display import clear_output, display
+
             clear_output(wait=True)
             display(fig)
         plt.close(fig)
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where ``display`` draws a figure), not in a script."""
+    shell = sys.modules.get("IPython")
+    get_ipython = getattr(shell, "get_ipython", None)
+    ip = get_ipython() if get_ipython else None
+    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
 class CallbackList:

@@ -22,7 +22,7 @@ from ..framework.graph import Graph
 from ..framework.tensor import EagerTensor
 from ..framework.tensor_shape import TensorShape
 from ..framework.variables import Variable
-from ..ops import math_ops
+from ..ops import array_ops, math_ops
 from . import callbacks as callbacks_module
 from . import losses as losses_module
 from . import metrics as metrics_module
@@ -167,18 +167,22 @@ class Model(Layer):
         variables = self.trainable_variables
         grads = tape.gradient(total, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        self._loss_tracker.update_state(loss)
+        # Keras logs the total loss: data loss plus the regularization losses
+        self._loss_tracker.update_state(total, sample_weight=_batch_size(y_pred))
         for m in self.compiled_metrics:
             m.update_state(y, y_pred)
-        return loss
+        return total
 
     def test_step(self, x: Any, y: Any) -> Any:
         y_pred = self(x, training=False)
         loss = self.compiled_loss(y, y_pred)
-        self._loss_tracker.update_state(loss)
+        reg = self.losses
+        total = math_ops.add_n([loss, *reg]) if reg else loss
+        # weighted by batch size, so a short last batch counts for what it holds (as Keras)
+        self._loss_tracker.update_state(total, sample_weight=_batch_size(y_pred))
         for m in self.compiled_metrics:
             m.update_state(y, y_pred)
-        return loss
+        return total
 
     def predict_step(self, x: Any) -> Any:
         return self(x, training=False)
@@ -320,13 +324,14 @@ class Model(Layer):
             raise ValueError("This model has not yet been built. Build it by calling it on data, "
                              "by calling model.build(input_shape), or give the first layer an "
                              "input_shape.")
-        width = 65
+        names = [f"{layer.name} ({type(layer).__name__})" for layer in self.layers]
+        name_w = max([28] + [len(n) + 2 for n in names])  # long names widen the column
+        width = name_w + 37
         lines = [f'Model: "{self.name}"', "_" * width,
-                 f" {'Layer (type)':<28}{'Output Shape':<26}{'Param #':<10}", "=" * width]
-        for i, layer in enumerate(self.layers):
+                 f" {'Layer (type)':<{name_w}}{'Output Shape':<26}{'Param #':<10}", "=" * width]
+        for i, (layer, name) in enumerate(zip(self.layers, names)):
             shape = _fmt_shape(layer.output_shape_)
-            lines.append(f" {layer.name + ' (' + type(layer).__name__ + ')':<28}{shape:<26}"
-                         f"{layer.count_params():<10}")
+            lines.append(f" {name:<{name_w}}{shape:<26}{layer.count_params():<10}")
             lines.append("=" * width if i == len(self.layers) - 1 else "")
         total = sum(int(np.prod(w.shape)) for w in self.weights)
         trainable = sum(int(np.prod(w.shape)) for w in self.trainable_weights)
@@ -359,6 +364,11 @@ class Model(Layer):
         from . import saving
 
         saving.load_weights(self, filepath)
+
+
+def _batch_size(y_pred: Any) -> Any:
+    """The number of samples in ``y_pred`` (a run-time value: the last batch may be short)."""
+    return array_ops.shape(y_pred)[0]
 
 
 class Sequential(Model):
@@ -526,10 +536,11 @@ def _fmt_shape(shape: Any) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def _fmt_bytes(n: int) -> str:
+def _fmt_bytes(n: float) -> str:
+    """Keras 3's memory size: two decimals in B, KB, MB, ... ('0.00 B', '397.54 KB')."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n:.2f} {unit}" if unit != "B" else f"{n} B"
+            return f"{n:.2f} {unit}"
         n /= 1024
     return f"{n:.2f} GB"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,22 @@ def _npz_bytes(arrays: list[np.ndarray]) -> bytes:
 
 
 def _read_npz(data: bytes, what: str) -> list[np.ndarray]:
+    """The arrays of an ``.npz`` archive, in name order; never unpickles anything."""
+    return [a for _, a in sorted(read_npz_dict(data, what).items())]
+
+
+def read_npz_dict(data: bytes, what: str) -> dict[str, np.ndarray]:
+    """``{name: array}`` of an ``.npz`` archive read with ``allow_pickle=False``; anything
+    else (a pickle, object arrays, a bare ``.npy``, a corrupt zip) raises ``ValueError``."""
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            return [z[k] for k in sorted(z.files)]
+        z = np.load(io.BytesIO(data), allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValueError("expected an .npz archive, found a single array")
+        with z:
+            return {k: z[k] for k in z.files}
     except ValueError as e:
         raise ValueError(f"{what} is not a plain array archive ({e}); refusing to load it") from e
-    except (OSError, zipfile.BadZipFile) as e:
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
         raise ValueError(f"{what} is corrupt: {e}") from e
 
 
@@ -57,10 +68,20 @@ def _open(path: str | Path) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, OSError) as e:
         raise ValueError(f"{path} is not a minitf model file (expected a zip container "
                          f"written by model.save): {e}") from None
-    bad = z.testzip()
-    if bad is not None:
-        raise ValueError(f"{path} is corrupt: member {bad} fails its CRC check")
+    check_members(z, path)
     return z
+
+
+def check_members(z: zipfile.ZipFile, path: Any) -> None:
+    """Decompress every member once and check its CRC; damage raises ``ValueError``."""
+    try:
+        bad = z.testzip()
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as e:
+        z.close()
+        raise ValueError(f"{path} is corrupt: {e}") from None
+    if bad is not None:
+        z.close()
+        raise ValueError(f"{path} is corrupt: member {bad} fails its CRC check")
 
 
 def _json(z: zipfile.ZipFile, name: str, path: Any) -> Any:
@@ -86,7 +107,7 @@ def model_config(model: Any) -> dict:
     for layer in model.layers:
         cfg = layer.get_config()
         for key, value in cfg.items():
-            if not isinstance(value, str | int | float | bool | list | tuple | type(None)):
+            if not _is_plain(value):
                 raise ValueError(f"Layer '{layer.name}' setting {key}={value!r} cannot be saved "
                                  "(custom objects are not serialised); use save_weights")
         layers.append({"class_name": type(layer).__name__, "config": cfg})
@@ -133,14 +154,25 @@ def _loss_name(loss: Any, losses_module: Any) -> Any:
     return {"class_name": type(loss).__name__, "config": _plain(cfg)}
 
 
+def _is_plain(value: Any) -> bool:
+    """Whether ``value`` is JSON data: numbers, strings, None, and lists/dicts of them."""
+    if isinstance(value, str | int | float | bool | type(None)):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
 def _plain(cfg: dict) -> dict:
     """Keep JSON-able settings only (a schedule object is stored by its config)."""
     out = {}
     for k, v in cfg.items():
-        if isinstance(v, str | int | float | bool | type(None)):
-            out[k] = v
-        elif isinstance(v, np.generic):
+        if isinstance(v, np.generic):
             out[k] = v.item()
+        elif _is_plain(v):
+            out[k] = v
         elif hasattr(v, "get_config"):
             out[k] = {"class_name": type(v).__name__, "config": _plain(v.get_config())}
     return out
@@ -148,32 +180,54 @@ def _plain(cfg: dict) -> dict:
 
 def load_model(path: str | Path, compile: bool = True) -> Any:  # noqa: A002 - Keras' name
     """Rebuild a model saved by ``model.save``; predictions match the saved model exactly."""
-    from .models import Sequential
-
     z = _open(path)
     with z:
         cfg = _json(z, "config.json", path)
         if cfg.get("format") != FORMAT or cfg.get("class_name") != "Sequential":
             raise ValueError(f"{path} is not a minitf model file (format {cfg.get('format')!r})")
-        classes = _layer_classes()
-        layers = []
-        for spec in cfg["layers"]:
-            cls = classes.get(spec.get("class_name"))
-            if cls is None:
-                raise ValueError(f"{path} names an unknown layer class "
-                                 f"{spec.get('class_name')!r}; refusing to load it")
-            layers.append(cls.from_config(dict(spec.get("config", {}))))
-        model = Sequential(layers, name=cfg.get("name"))
-        if not model.built and cfg.get("input_shape") is not None:
-            model.build((None, *cfg["input_shape"]))
-        model.set_weights(_read_npz(z.read("weights.npz"), f"{path}:weights.npz"))
         names = set(z.namelist())
-        if compile and "optimizer.json" in names:
-            _restore_optimizer(z, model, path)
-        if "rng.json" in names:
-            from ..ops.random_ops import set_state
+        if "weights.npz" not in names:
+            raise ValueError(f"{path} has no weights.npz: not a minitf model file")
+        try:
+            model = _build_model(cfg, path)
+            model.set_weights(_read_npz(z.read("weights.npz"), f"{path}:weights.npz"))
+            if compile and "optimizer.json" in names:
+                _restore_optimizer(z, model, path)
+            if "rng.json" in names:
+                from ..ops.random_ops import set_state
 
-            set_state(_json(z, "rng.json", path))
+                set_state(_json(z, "rng.json", path))
+        except (TypeError, KeyError, AttributeError, IndexError) as e:
+            # a config with the wrong structure or arguments: say so, with the file's name
+            raise ValueError(f"{path} holds an invalid model description "
+                             f"({type(e).__name__}: {e}); refusing to load it") from None
+        except ValueError as e:
+            if str(path) in str(e):
+                raise
+            raise ValueError(f"{path}: {e}; refusing to load it") from None
+    return model
+
+
+def _build_model(cfg: dict, path: Any) -> Any:
+    """The Sequential model ``cfg`` describes; layer classes come from a fixed table."""
+    from .models import Sequential
+
+    classes = _layer_classes()
+    layers = []
+    for spec in cfg["layers"]:
+        cls = classes.get(spec.get("class_name"))
+        if cls is None:
+            raise ValueError(f"{path} names an unknown layer class "
+                             f"{spec.get('class_name')!r}; refusing to load it")
+        config = spec.get("config", {})
+        if not isinstance(config, dict) or not all(isinstance(k, str) and k.isidentifier()
+                                                   and not k.startswith("_") for k in config):
+            raise ValueError(f"{path}: layer {spec.get('class_name')!r} has invalid settings "
+                             f"{config!r}; refusing to load it")
+        layers.append(cls.from_config(dict(config)))
+    model = Sequential(layers, name=cfg.get("name"))
+    if not model.built and cfg.get("input_shape") is not None:
+        model.build((None, *cfg["input_shape"]))
     return model
 
 
@@ -189,7 +243,8 @@ def _restore_optimizer(z: zipfile.ZipFile, model: Any, path: Any) -> None:
     model.compile(optimizer=opt, loss=loss, metrics=[m for m in info.get("metrics", []) if m])
     slots = _read_npz(z.read("optimizer.npz"), f"{path}:optimizer.npz")
     if slots:
-        opt.build(model.trainable_variables)
+        if len(slots) > len(opt.variables()):  # saved after training began: slots exist
+            opt.build(model.trainable_variables)
         variables = opt.variables()
         if len(variables) != len(slots):
             raise ValueError(f"{path}: optimizer state has {len(slots)} arrays, the optimizer "

@@ -32,15 +32,25 @@ def get_global_generator() -> np.random.Generator:
 
 
 def get_state() -> dict:
-    """The generator state (for checkpoints)."""
-    return {"seed": _state["seed"], "bit_generator": _state["rng"].bit_generator.state}
+    """The generator state (for checkpoints), op-seeded generators included; JSON-able."""
+    return {"seed": _state["seed"], "bit_generator": _state["rng"].bit_generator.state,
+            "op_generators": [[g, s, r.bit_generator.state]
+                              for (g, s), r in _state["op_rngs"].items()]}
+
+
+def _generator(bit_generator_state: dict) -> np.random.Generator:
+    rng = np.random.default_rng()
+    rng.bit_generator.state = bit_generator_state  # numpy validates it (a ValueError if bad)
+    return rng
 
 
 def set_state(state: dict) -> None:
+    """Restore what ``get_state`` returned, so random draws continue where they were."""
+    rng = _generator(state["bit_generator"])
+    op_rngs = {(g, int(s)): _generator(r) for g, s, r in state.get("op_generators", [])}
     _state["seed"] = state["seed"]
-    rng = np.random.default_rng()
-    rng.bit_generator.state = state["bit_generator"]
     _state["rng"] = rng
+    _state["op_rngs"] = op_rngs
 
 
 def _rng(seed: int | None) -> np.random.Generator:

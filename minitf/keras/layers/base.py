@@ -11,6 +11,7 @@ from ...framework.function import init_scope
 from ...framework.graph import name_scope
 from ...framework.tensor_shape import TensorShape
 from ...framework.variables import Variable
+from ...ops.math_ops import cast
 from .. import backend, initializers, regularizers
 
 
@@ -95,6 +96,8 @@ class Layer:
 
     def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
         inputs = convert_to_tensor(inputs)
+        if inputs.dtype.is_floating and inputs.dtype != "float32":
+            inputs = cast(inputs, "float32")  # Keras' autocast: `x / 255.0` is float64
         if not self.built:
             self._check_input(inputs.shape)
             self.build(inputs.shape)

@@ -50,7 +50,19 @@ class Dense(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": _serialize(self.kernel_initializer, initializers),
+                "bias_initializer": _serialize(self.bias_initializer, initializers),
+                "kernel_regularizer": _serialize(self.kernel_regularizer, regularizers),
+                "bias_regularizer": _serialize(self.bias_regularizer, regularizers)}
+
+
+def _serialize(obj: Any, module: Any) -> Any:
+    """``{"class_name", "config"}`` for a built-in initializer or regularizer; None stays None
+    and a custom callable is returned as is (saving then reports it cannot be stored)."""
+    if obj is None or not hasattr(obj, "get_config"):
+        return obj
+    return module.serialize(obj)
 
 
 class Flatten(Layer):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # minitf course: one command for each job, each doing its own set-up on a fresh machine.
 #   ./run.sh lab     open the course in JupyterLab (127.0.0.1)
-#   ./run.sh train   headless: train the MNIST models from the command line
+#   ./run.sh train   headless: train the MNIST models (MLP, then CNN; --model mlp|cnn for one)
 #   ./run.sh test    the whole test suite (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,6 +27,16 @@ setup() {
   fi
 }
 
+# The browser smoke test drives Debian's Chromium; install it when we can (root), else it skips.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing chromium (for tests/test_browser_smoke.py)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } ||
+      echo "chromium could not be installed: the browser smoke test will be skipped" >&2
+  fi
+}
+
 fetch_data() {
   "$VENV/bin/python" -m minitf.datasets fetch mnist
 }
@@ -43,19 +53,21 @@ case "${1:-}" in
     setup
     fetch_data
     shift
+    case " $* " in
+      *" --model"*) exec "$VENV/bin/python" -m minitf.examples.mnist "$@" ;;  # one model, as asked
+    esac
     "$VENV/bin/python" -m minitf.examples.mnist --model mlp "$@"
-    if "$VENV/bin/python" -c "import minitf.examples.mnist_cnn" 2>/dev/null; then
-      "$VENV/bin/python" -m minitf.examples.mnist --model cnn "$@"
-    else
-      echo "(the CNN model arrives with the convolution chapter)"
-    fi
+    "$VENV/bin/python" -m minitf.examples.mnist --model cnn "$@"
     ;;
   test)
     setup
     fetch_data
+    ensure_chromium
     shift
     "$VENV/bin/ruff" check .
     "$VENV/bin/python" -m minitf.backends.codegen --check
+    "$VENV/bin/python" -m minitf.backends.cuda.codegen --check
+    "$VENV/bin/python" -m course generate --check
     "$VENV/bin/python" -m pytest "$@"
     if [ -d tests/cudasim ]; then
       NUMBA_ENABLE_CUDASIM=1 "$VENV/bin/python" -m pytest -p no:nbval tests/cudasim "$@"

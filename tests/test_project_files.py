@@ -60,3 +60,16 @@ def test_exercises_hold_no_solutions():
     for p in (ROOT / "exercises").rglob("*.ipynb"):
         text = p.read_text()
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, p
+
+
+def test_run_sh_checks_generated_files():
+    """Generated sources (kernels, exercises) are checked for drift before the tests run."""
+    run = (ROOT / "run.sh").read_text()
+    for check in ("-m minitf.backends.codegen --check", "-m minitf.backends.cuda.codegen --check",
+                  "-m course generate --check"):
+        assert check in run, check
+
+
+def test_dev_dependencies_are_bounded():
+    for name, spec in _pyproject_deps().items():
+        assert ">=" in spec and "<" in spec, f"{name}{spec}: give a lower and an upper bound"

@@ -1,0 +1,12 @@
+"""Course tooling: exercises generated from nbgrader-format solutions, and an autograder.
+
+``python -m course --help`` lists the commands; ``course/instructor_guide.md`` explains them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"

@@ -25,7 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# what `import minitf` (first) and ./run.sh do (minitf/_blas.py); must precede numpy
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> str:
         "MNIST CNN 32c3-p2-64c3-p2-128-10, minitf (Numba backend), benchmarks/cnn_epoch.py",
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs; python {platform.python_version()}; "
         f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+        f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}, "
         f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'unset')}",
         f"load average (1 min) before/after: {load0[0]:.1f} / {load1[0]:.1f}; repeats: "
         f"{args.repeats} epochs, {args.infer_repeats} inference passes",

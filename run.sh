@@ -9,9 +9,6 @@ ROOT=$PWD
 VENV=$ROOT/.venv
 export NUMBA_CACHE_DIR=$ROOT/.numba_cache
 export PYTHONHASHSEED=0
-# OpenBLAS threads sleep right after a product instead of spinning on the core our Numba
-# kernels need (minitf/_blas.py: CNN epoch 20.5 s -> 14.6 s on 2 cores)
-export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-1}
 
 setup() {
   if [ ! -x "$VENV/bin/python" ]; then

@@ -25,10 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-# what `import minitf` (first) and ./run.sh do (minitf/_blas.py); must precede numpy
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "1")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

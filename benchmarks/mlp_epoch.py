@@ -21,10 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-# what `import minitf` (first) and ./run.sh do (minitf/_blas.py); must precede numpy
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "1")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -150,14 +147,12 @@ def main() -> None:
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     meta = {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count(),
-            "load_average": os.getloadavg(), "repeats": args.repeats,
-            "OPENBLAS_THREAD_TIMEOUT": os.environ.get("OPENBLAS_THREAD_TIMEOUT")}
+            "load_average": os.getloadavg(), "repeats": args.repeats}
     (out / "mlp_epoch.json").write_text(json.dumps({"machine": meta, "rows": rows}, indent=2))
     lines = ["# MNIST MLP 784-128-10, Adam, one 60k epoch (median seconds; lower is better)", "",
              f"Load average during the run: {meta['load_average'][0]:.2f} on {meta['cpus']} CPUs.",
              "Importing minitf raises glibc's mmap/trim thresholds (minitf/_malloc.py); "
-             "every framework here runs in the same process and benefits alike; so does "
-             f"OPENBLAS_THREAD_TIMEOUT={meta['OPENBLAS_THREAD_TIMEOUT']} (minitf/_blas.py).",
+             "every framework here runs in the same process and benefits alike.",
              "", "| batch | framework | epoch s | / NumPy by hand |", "|---|---|---|---|"]
     lines += [f"| {r['batch']} | {r['framework']} | {r['epoch_s']:.3f} | "
               f"{r['ratio_to_numpy']:.2f} |" for r in rows]

@@ -15,7 +15,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import (
-    _blas,  # noqa: F401 - before numpy loads OpenBLAS: its threads must not spin (see there)
     _malloc,  # noqa: F401 - reuse freed memory (see its docstring): before any kernel
     dtypes,
 )

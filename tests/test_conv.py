@@ -311,6 +311,22 @@ def test_layers_round_trip_through_save_and_load(tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
+def test_conv2d_keeps_its_initializers_and_regularizers_through_save_and_load(tmp_path):
+    layers = tf.keras.layers
+    model = tf.keras.Sequential([
+        layers.Conv2D(2, 3, kernel_initializer="he_normal",
+                      kernel_regularizer=tf.keras.regularizers.l2(1e-2), input_shape=(5, 5, 1)),
+        layers.Flatten(),
+        layers.Dense(1),
+    ])
+    model.compile("sgd", "mse")
+    model.save(tmp_path / "reg.keras")
+    conv = tf.keras.models.load_model(tmp_path / "reg.keras").layers[0]
+    assert type(conv.kernel_initializer).__name__ == "HeNormal"
+    assert conv.kernel_regularizer.get_config() == model.layers[0].kernel_regularizer.get_config()
+    assert len(conv.losses) == 1  # the L2 penalty is still added to the loss
+
+
 def test_fused_conv_bias_relu_equals_the_three_ops(backend):
     from minitf.ops import conv_ops
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from ...framework.tensor_shape import TensorShape
 from ...ops import conv_ops, math_ops
-from .. import activations, initializers, regularizers
-from .base import Layer
+from .. import activations
+from .core import KernelLayer
 
 
 def pair(value: Any, what: str) -> tuple[int, int]:
@@ -31,7 +31,7 @@ def check_channels_last(data_format: Any, layer: str) -> None:
                          f"{data_format!r}")
 
 
-class Conv2D(Layer):
+class Conv2D(KernelLayer):
     """``activation(conv2d(inputs, kernel) + bias)`` with ``kernel`` [kh, kw, in, filters]."""
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
@@ -49,12 +49,8 @@ class Conv2D(Layer):
         self.strides = pair(strides, "strides")
         self.dilation_rate = pair(dilation_rate, "dilation_rate")
         self.padding = padding_arg(padding)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                                 kernel_regularizer, bias_regularizer)
 
     def build(self, input_shape: TensorShape) -> None:
         if len(input_shape) != 4 or input_shape[-1] is None:
@@ -82,5 +78,4 @@ class Conv2D(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
-                "padding": self.padding.lower(), "dilation_rate": list(self.dilation_rate),
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+                "padding": self.padding.lower(), "dilation_rate": list(self.dilation_rate)}

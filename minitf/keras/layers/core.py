@@ -13,7 +13,30 @@ from .. import activations, initializers, regularizers
 from .base import Layer
 
 
-class Dense(Layer):
+class KernelLayer(Layer):
+    """A layer with a kernel, an optional bias and an activation: the options (and their
+    saved config) that Dense and Conv2D share."""
+
+    def _set_kernel_options(self, activation: Any, use_bias: bool, kernel_initializer: Any,
+                            bias_initializer: Any, kernel_regularizer: Any,
+                            bias_regularizer: Any) -> None:
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(),
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": _serialize(self.kernel_initializer, initializers),
+                "bias_initializer": _serialize(self.bias_initializer, initializers),
+                "kernel_regularizer": _serialize(self.kernel_regularizer, regularizers),
+                "bias_regularizer": _serialize(self.bias_regularizer, regularizers)}
+
+
+class Dense(KernelLayer):
     """``activation(inputs @ kernel + bias)`` on the last axis."""
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
@@ -24,12 +47,8 @@ class Dense(Layer):
         if int(units) <= 0:
             raise ValueError(f"Dense units must be a positive integer, got {units}")
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                                 kernel_regularizer, bias_regularizer)
 
     def build(self, input_shape: TensorShape) -> None:
         last = input_shape[-1] if len(input_shape) else None
@@ -49,12 +68,7 @@ class Dense(Layer):
         return self.activation(y)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": _serialize(self.kernel_initializer, initializers),
-                "bias_initializer": _serialize(self.bias_initializer, initializers),
-                "kernel_regularizer": _serialize(self.kernel_regularizer, regularizers),
-                "bias_regularizer": _serialize(self.bias_regularizer, regularizers)}
+        return {**super().get_config(), "units": self.units}
 
 
 def _serialize(obj: Any, module: Any) -> Any:

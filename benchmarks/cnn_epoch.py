@@ -9,6 +9,11 @@ Dense(128, relu) -> Dense(10) (``minitf/examples/mnist_cnn.py``), Numba backend.
   ``--repeats`` full epochs after a warm-up (JIT compilation and tracing).
 * inference: ``model.predict`` over the 10 000 test images at batch 1000; median of
   ``--repeats`` passes, as images per second.
+* ablation: the training step with each of the two CNN optimisations on or off, the four
+  variants interleaved in one process (``--ablation-steps`` steps each, best of 5 rounds), so
+  that the machine's drift hits them alike: the Conv2D + MaxPooling2D fusion
+  (``tf.config.optimizer`` ``remapping``) and the split of each batch over worker threads
+  (``minitf/backends/numba_cpu/workers.py``).
 
 Each figure is given as wall time and as the process's CPU time: on a machine shared with
 other work the wall time grows with the load, the CPU time much less. The peer figures are
@@ -50,10 +55,52 @@ def timed(fn, repeats: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def compile_cnn(tf, build_cnn):
+    tf.random.set_seed(0)
+    model = build_cnn()
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def ablation(tf, build_cnn, x, y, steps: int, rounds: int = 5) -> list[str]:
+    """ms per training step (best of ``rounds``) with fusion and the worker split on/off."""
+    from minitf.backends.numba_cpu import workers
+
+    split = workers.WORKERS
+    variants = {}
+    for fused in (True, False):
+        tf.config.optimizer.set_experimental_options({"remapping": fused})  # read at tracing
+        model = compile_cnn(tf, build_cnn)
+        model.fit(x[:640], y[:640], batch_size=64, epochs=1, verbose=0)
+        for w in sorted({split, 1}, reverse=True):
+            variants[(fused, w)] = model
+    tf.config.optimizer.set_experimental_options({"remapping": True})
+    best = dict.fromkeys(variants, float("inf"))
+    try:
+        for _ in range(rounds):
+            for (fused, w), model in variants.items():
+                workers.WORKERS = w
+                t = time.perf_counter()
+                model.fit(x[:64 * steps], y[:64 * steps], batch_size=64, epochs=1, verbose=0)
+                best[(fused, w)] = min(best[(fused, w)], (time.perf_counter() - t) / steps)
+    finally:
+        workers.WORKERS = split
+    base = best[(False, 1)]
+    lines = ["", f"ablation: training step, batch 64, best of {rounds} interleaved rounds of "
+             f"{steps} steps"]
+    for (fused, w), s in best.items():
+        lines.append(f"  Conv2D+MaxPool fusion {'on ' if fused else 'off'}, "
+                     f"{w} worker{'s' if w > 1 else ' '}: {1e3 * s:5.2f} ms/step "
+                     f"(~{s * 938:.1f} s/epoch; {base / s:.2f}x the plain kernels)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> str:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3, help="full epochs timed (0: skip)")
     p.add_argument("--infer-repeats", type=int, default=5)
+    p.add_argument("--ablation-steps", type=int, default=100, help="0: skip the ablation")
     p.add_argument("--note", default="", help="a line about the conditions (e.g. machine load)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cnn.txt"))
     args = p.parse_args(argv)
@@ -66,10 +113,7 @@ def main(argv: list[str] | None = None) -> str:
     xt = (xt.astype(np.float32) / 255.0)[..., None]
     y = y.astype(np.int32)
 
-    tf.random.set_seed(0)
-    model = build_cnn()
-    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model = compile_cnn(tf, build_cnn)
     load0 = os.getloadavg()
     model.fit(x[:640], y[:640], batch_size=64, epochs=1, verbose=0)  # warm-up
     model.predict(xt[:1000], batch_size=1000, verbose=0)
@@ -79,6 +123,7 @@ def main(argv: list[str] | None = None) -> str:
                                 args.repeats)
     inf_wall, inf_cpu = timed(lambda: model.predict(xt, batch_size=1000, verbose=0),
                               args.infer_repeats)
+    abl = ablation(tf, build_cnn, x, y, args.ablation_steps) if args.ablation_steps else []
     load1 = os.getloadavg()
     ips_wall, ips_cpu = len(xt) / inf_wall, len(xt) / inf_cpu
 
@@ -112,6 +157,7 @@ def main(argv: list[str] | None = None) -> str:
     ]
     lines += [f"  peer {name}: {v:,.0f} images/s -> minitf / peer = {ips_wall / v:.2f}"
               for name, v in PEERS_INFER.items()]
+    lines += abl
     text = "\n".join(lines) + "\n"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")

@@ -63,3 +63,27 @@ experimental = SimpleNamespace(
     list_physical_devices=list_physical_devices, list_logical_devices=list_logical_devices,
     set_memory_growth=set_memory_growth, get_memory_growth=get_memory_growth)
 """``tf.config.experimental``: the device functions TF2 code reaches there."""
+
+
+_OPTIMIZER_OPTIONS: dict[str, bool] = {"remapping": True}
+
+
+def set_experimental_options(options: dict) -> None:
+    """``tf.config.optimizer.set_experimental_options``: ``{"remapping": False}`` turns off
+    minitf's one graph rewrite, ``Sequential`` running a ``Conv2D`` and the ``MaxPooling2D``
+    after it as one ``FusedConv2DMaxPool`` op (TensorFlow's remapper fuses other patterns).
+    Other TensorFlow options are accepted and kept, with no effect. Models already traced
+    keep the choice they were traced with."""
+    if not isinstance(options, dict):
+        raise TypeError(f"set_experimental_options takes a dict, got {options!r}")
+    _OPTIMIZER_OPTIONS.update({str(k): bool(v) for k, v in options.items()})
+
+
+def get_experimental_options() -> dict:
+    """The options set so far (``remapping`` is always there)."""
+    return dict(_OPTIMIZER_OPTIONS)
+
+
+optimizer = SimpleNamespace(set_experimental_options=set_experimental_options,
+                            get_experimental_options=get_experimental_options)
+"""``tf.config.optimizer``: the graph-optimizer switches."""

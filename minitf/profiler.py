@@ -104,6 +104,17 @@ def _fused_conv2d_flops(inputs: Sequence[Any], result: Any, attrs: dict) -> int:
     return _conv_flops(result, _shape(inputs[1])) + 2 * _size(result)  # + bias + activation
 
 
+def _conv_pool_flops(inputs: Sequence[Any], result: Any, attrs: dict) -> int:
+    # FusedConv2DMaxPool and its backprop ops (x, w, ...): the convolution's products, as
+    # if its full-size output (never stored) were computed
+    from .backends.conv_geometry import window_2d
+
+    x, w = _shape(inputs[0]), _shape(inputs[1])
+    oh, ow, _ = window_2d(x[1], x[2], w[:2], attrs["strides"], attrs["dilations"],
+                          attrs["padding"])
+    return 2 * x[0] * oh * ow * w[3] * math.prod(w[:3])
+
+
 register_flops("MatMul", _matmul_flops)
 register_flops("BatchMatMul", _matmul_flops)
 register_flops("BatchMatMulV2", _matmul_flops)
@@ -111,6 +122,9 @@ register_flops("Conv2D", _conv2d_flops)
 register_flops("Conv2DBackpropInput", _conv2d_backprop_input_flops)
 register_flops("Conv2DBackpropFilter", _conv2d_backprop_filter_flops)
 register_flops("FusedConv2D", _fused_conv2d_flops)
+for _op in ("FusedConv2DMaxPool", "FusedConv2DMaxPoolBackpropInput",
+            "FusedConv2DMaxPoolBackpropFilter"):
+    register_flops(_op, _conv_pool_flops)
 
 # Element-wise arithmetic: one flop per output element, by convention (a ReLU's compare, an
 # exp's dozen instructions and an add all count as one).

@@ -28,7 +28,7 @@ import numpy as np
 import minitf as tf
 import minitf.ops
 from minitf.framework.execute import execute
-from minitf.ops import array_ops, conv_ops, math_ops, optimizer_ops, random_ops
+from minitf.ops import array_ops, conv_ops, conv_pool_ops, math_ops, optimizer_ops, random_ops
 
 for _mod in pkgutil.iter_modules(minitf.ops.__path__):  # register every op module's ops
     importlib.import_module(f"minitf.ops.{_mod.name}")
@@ -449,6 +449,38 @@ case("AvgPool", lambda x: tf.nn.avg_pool2d(x, 3, 2, "SAME"), [floats(1, 5, 5, 2)
 case("AvgPoolGrad", ex("AvgPoolGrad", **_POOL), [floats(1, 5, 5, 2), floats(1, 3, 3, 2)], [1],
      no_grad=(0,))
 
+def argmax_into(n: int, ph: int, pw: int, co: int, oh: int, ow: int) -> Gen:
+    """int32 flat indices ``(r*ow + c)*co + ch`` into one image's (oh, ow, co) output, one per
+    pooled position and channel (any valid index: the ops are linear in the gradient)."""
+    def gen(rng):
+        r = rng.integers(0, oh, (n, ph, pw, co))
+        c = rng.integers(0, ow, (n, ph, pw, co))
+        return ((r * ow + c) * co + np.arange(co)).astype(np.int32)
+
+    return gen
+
+
+case("FusedConv2DMaxPool", lambda x, w, b: conv_pool_ops.fused_conv2d_max_pool(
+        x, w, b, 1, "SAME", activation="relu", ksize=2, pool_strides=2),
+     [floats(2, 4, 4, 2), floats(3, 3, 2, 3), floats(3)], [0, 1, 2], "relu")
+case("FusedConv2DMaxPool", lambda x, w, b: conv_pool_ops.fused_conv2d_max_pool(
+        x, w, b, 2, "VALID", ksize=3, pool_strides=2, pool_padding="SAME"),
+     [floats(1, 9, 8, 1), floats(2, 2, 1, 2), floats(2)], [0, 1, 2], "linear-overlapping")
+_FUSED = {**_CONV, "activation": "relu", "ksize": (2, 2), "pool_strides": (2, 2),
+          "pool_padding": "VALID"}
+case("FusedConv2DMaxPool", ex("FusedConv2DMaxPool", **_FUSED),
+     [floats(1, 4, 5, 2), floats(2, 2, 2, 3), floats(3)], [0, 1, 2], "both-outputs")
+case("FusedConv2DMaxPoolBackpropInput", ex("FusedConv2DMaxPoolBackpropInput", **_FUSED),
+     [floats(2, 4, 5, 2), floats(2, 2, 2, 3), argmax_into(2, 2, 2, 3, 4, 5), floats(2, 2, 2, 3)],
+     [1, 3], no_grad=(0,))
+case("FusedConv2DMaxPoolBackpropFilter", ex("FusedConv2DMaxPoolBackpropFilter", **_FUSED),
+     [floats(2, 4, 5, 2), floats(2, 2, 2, 3), argmax_into(2, 2, 2, 3, 4, 5), floats(2, 2, 2, 3)],
+     [0, 3], no_grad=(1,))
+case("GatherArgmax", ex("GatherArgmax"), [floats(2, 4, 4, 3), argmax_into(2, 2, 2, 3, 4, 4)], [0])
+case("ScatterArgmax", ex("ScatterArgmax"),
+     [argmax_into(2, 2, 2, 3, 4, 4), floats(2, 2, 2, 3), floats(2, 4, 4, 3)], [1], no_grad=(2,))
+
+
 # -- ops that run only through state: parity cases that return the new state ---------------------
 
 
@@ -605,7 +637,7 @@ NOT_FD: dict[str, str] = {
 SECOND_ORDER_FD = (
     "Tanh", "Sigmoid", "Exp", "Log", "Sqrt", "Mul", "RealDiv", "Pow", "MatMul", "Softmax",
     "LogSoftmax", "SoftmaxCrossEntropyWithLogits", "Softplus", "Elu", "Prod", "Conv2D",
-    "MaxPool", "AvgPool",
+    "MaxPool", "AvgPool", "FusedConv2DMaxPool",
 )
 """Ops whose second derivatives are also checked in graph mode (tf.gradients twice)."""
 

@@ -119,6 +119,37 @@ class Backend:
         """Each window's ``dy`` divided equally among its real inputs."""
         raise NotImplementedError
 
+    # A convolution and the max-pooling after it in one pass (minitf/ops/conv_pool_ops.py).
+    # ``argmax`` indexes one image's convolution output: (row * out_width + col) * co + ch.
+    def conv2d_bias_act_max_pool(self, x: Array, w: Array, b: Array, strides: tuple[int, int],
+                                 padding: str, dilations: tuple[int, int], activation: str,
+                                 ksize: tuple[int, int], pool_strides: tuple[int, int],
+                                 pool_padding: str) -> tuple[Array, Array]:
+        """``(max_pool(activation(conv2d(x, w) + b)), argmax)``, argmax int32."""
+        raise NotImplementedError
+
+    def fused_conv2d_max_pool_backprop_input(self, input_shape: tuple[int, ...], w: Array,
+                                             argmax: Array, g: Array, strides: tuple[int, int],
+                                             padding: str,
+                                             dilations: tuple[int, int]) -> Array:
+        """``conv2d_backprop_input`` of ``g`` scattered to ``argmax`` (``scatter_argmax``)."""
+        raise NotImplementedError
+
+    def fused_conv2d_max_pool_backprop_filter(self, x: Array, filter_shape: tuple[int, ...],
+                                              argmax: Array, g: Array,
+                                              strides: tuple[int, int], padding: str,
+                                              dilations: tuple[int, int]) -> Array:
+        """``conv2d_backprop_filter`` of ``g`` scattered to ``argmax``."""
+        raise NotImplementedError
+
+    def gather_argmax(self, y: Array, argmax: Array) -> Array:
+        """``out[n, ...] = y[n].flat[argmax[n, ...]]``."""
+        raise NotImplementedError
+
+    def scatter_argmax(self, argmax: Array, g: Array, shape: tuple[int, ...]) -> Array:
+        """Zeros of ``shape`` with ``g[n, ...]`` added at ``[n].flat[argmax[n, ...]]``."""
+        raise NotImplementedError
+
     # -- fused optimizer updates (minitf/ops/optimizer_ops.py) ------------------------------
     # ``lr`` and ``step`` are Python floats; each returns the new state, same dtype as ``var``.
     def apply_gradient_descent(self, var: Array, grad: Array, lr: float) -> Array:

@@ -157,3 +157,56 @@ class ConvKernelsNumpy:
             for j in range(ksize[1]):
                 dxp[_tap(i, j, oh, ow, strides, (1, 1))] += share
         return _crop(dxp, input_shape, pads).astype(dy.dtype, copy=False)
+
+    # -- convolution + max pooling in one op --------------------------------------------------
+    def conv2d_bias_act_max_pool(self, x: Array, w: Array, b: Array, strides: tuple[int, int],
+                                 padding: str, dilations: tuple[int, int], activation: str,
+                                 ksize: tuple[int, int], pool_strides: tuple[int, int],
+                                 pool_padding: str) -> tuple[Array, Array]:
+        """Pool ``conv2d(x, w) + b`` keeping each window's first maximum, then activate (ReLU
+        and max commute)."""
+        y = self.conv2d_bias_act(x, w, b, strides, padding, dilations, "linear")
+        n, oh, ow, co = y.shape
+        arg, pads, taps = self._argmax_taps(y, ksize, pool_strides, pool_padding)
+        rows, cols = np.divmod(np.arange(ksize[0] * ksize[1]), ksize[1])
+        r = (np.arange(arg.shape[1]) * pool_strides[0] - pads[0])[None, :, None, None]
+        c = (np.arange(arg.shape[2]) * pool_strides[1] - pads[2])[None, None, :, None]
+        argmax = ((r + rows[arg]) * ow + c + cols[arg]) * co + np.arange(co)
+        z = self.gather_argmax(y, argmax.astype(np.int32))
+        return (np.maximum(z, 0) if activation == "relu" else z), argmax.astype(np.int32)
+
+    def gather_argmax(self, y: Array, argmax: Array) -> Array:
+        """``y[n].flat[argmax[n, ...]]`` for every image n."""
+        flat = y.reshape(y.shape[0], -1)
+        return np.take_along_axis(flat, argmax.reshape(argmax.shape[0], -1), axis=1
+                                  ).reshape(argmax.shape)
+
+    def scatter_argmax(self, argmax: Array, g: Array, shape: tuple[int, ...]) -> Array:
+        """Zeros of ``shape`` with ``g`` added at ``argmax`` (repeated indices add up)."""
+        out = np.zeros((shape[0], int(np.prod(shape[1:]))), dtype=g.dtype)
+        n = np.arange(shape[0])[:, None]
+        np.add.at(out, (n, argmax.reshape(shape[0], -1)), g.reshape(shape[0], -1))
+        return out.reshape(tuple(shape))
+
+    def _conv_output_shape(self, input_shape, filter_shape, strides, padding, dilations):
+        oh, ow, _ = window_2d(input_shape[1], input_shape[2], filter_shape[:2], strides,
+                              dilations, padding)
+        return (input_shape[0], oh, ow, filter_shape[3])
+
+    def fused_conv2d_max_pool_backprop_input(self, input_shape: tuple[int, ...], w: Array,
+                                             argmax: Array, g: Array, strides: tuple[int, int],
+                                             padding: str,
+                                             dilations: tuple[int, int]) -> Array:
+        """``conv2d_backprop_input`` of the scattered gradient."""
+        dy = self.scatter_argmax(argmax, g, self._conv_output_shape(
+            input_shape, w.shape, strides, padding, dilations))
+        return self.conv2d_backprop_input(input_shape, w, dy, strides, padding, dilations)
+
+    def fused_conv2d_max_pool_backprop_filter(self, x: Array, filter_shape: tuple[int, ...],
+                                              argmax: Array, g: Array,
+                                              strides: tuple[int, int], padding: str,
+                                              dilations: tuple[int, int]) -> Array:
+        """``conv2d_backprop_filter`` of the scattered gradient."""
+        dy = self.scatter_argmax(argmax, g, self._conv_output_shape(
+            x.shape, filter_shape, strides, padding, dilations))
+        return self.conv2d_backprop_filter(x, filter_shape, dy, strides, padding, dilations)

@@ -24,6 +24,7 @@ from ..framework.tensor_shape import TensorShape
 from ..framework.variables import Variable
 from ..ops import array_ops, math_ops
 from . import callbacks as callbacks_module
+from . import fusion
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
@@ -398,9 +399,15 @@ class Sequential(Model):
         return layer
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        x = inputs
-        for layer in self._layers:
-            x = layer(x, training=training)
+        x, layers, i = inputs, self._layers, 0
+        while i < len(layers):
+            nxt = layers[i + 1] if i + 1 < len(layers) else None
+            if fusion.conv_pool(layers[i], nxt):  # one op for Conv2D + MaxPooling2D
+                x = fusion.call_conv_pool(layers[i], nxt, x)
+                i += 2
+                continue
+            x = layers[i](x, training=training)
+            i += 1
         return x
 
     def get_config(self) -> dict:

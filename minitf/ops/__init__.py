@@ -4,6 +4,7 @@ from . import (  # noqa: F401 - imported to register the ops
     array_ops,
     control_ops,
     conv_ops,
+    conv_pool_ops,
     math_ops,
     nn_ops,
     operators,

@@ -24,6 +24,7 @@ from ..numpy_backend import (
 )
 from . import reductions
 from .conv import ConvKernelsNumba
+from .conv_pool import ConvPoolKernelsNumba
 from .elementwise import BINARY_KERNELS, UNARY_KERNELS
 from .matmul import matmul_tiled
 from .optim import OptimizerKernelsNumba
@@ -76,7 +77,7 @@ def _rows(x: Array) -> Array:
     return np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
 
 
-class NumbaBackend(ConvKernelsNumba, OptimizerKernelsNumba, NumpyBackend):
+class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba, NumpyBackend):
     """Numba-compiled CPU kernels. ``matmul="blas"`` (default) or ``"tiled"``."""
 
     name = "numba"

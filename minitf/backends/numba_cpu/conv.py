@@ -26,6 +26,8 @@ import numpy as np
 from numba import njit, prange
 
 from ..conv_geometry import window_2d
+from . import workers
+from .workers import run_split
 
 Array = Any
 _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
@@ -50,7 +52,7 @@ CHUNK_BYTES = 4 << 20
 TRANSPOSED_MAX_CI = 3
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, nogil=True, parallel=PARALLEL)
 def _im2col(x, cols, kh, kw, sh, sw, dh, dw, top, left, oh, ow):
     """``cols[(n*oh + r)*ow + c, (i*kw + j)*ci + ch] = x[n, r*sh + i*dh - top, c*sw + j*dw -
     left, ch]`` (0 outside x)."""
@@ -74,7 +76,7 @@ def _im2col(x, cols, kh, kw, sh, sw, dh, dw, top, left, oh, ow):
                             cols[m, base + ch] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _im2col_t(x, cols_t, kh, kw, sh, sw, dh, dw, top, left, oh, ow):
     """``_im2col`` transposed: ``cols_t[(i*kw + j)*ci + ch, (n*oh + r)*ow + c]``.
 
@@ -110,7 +112,7 @@ def _im2col_t(x, cols_t, kh, kw, sh, sw, dh, dw, top, left, oh, ow):
                             dst[c] = 0.0
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, nogil=True, parallel=PARALLEL)
 def _col2im(cols, dx, kh, kw, sh, sw, dh, dw, top, left, oh, ow):
     """The adjoint of ``_im2col``: add every row of ``cols`` back into ``dx`` (zeroed).
 
@@ -135,7 +137,7 @@ def _col2im(cols, dx, kh, kw, sh, sw, dh, dw, top, left, oh, ow):
                             dst[ch] += row[base + ch]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bias_act(y, b, relu):
     """``y[m, :] = act(y[m, :] + b)`` in place (act: ReLU or identity)."""
     for m in range(y.shape[0]):
@@ -145,7 +147,7 @@ def _bias_act(y, b, relu):
             row[k] = (0.0 if v < 0 else v) if relu else v
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, nogil=True, parallel=PARALLEL)
 def _max_pool(x, y, kh, kw, sh, sw, top, left):
     n_img, h, w, ch_n = x.shape
     oh, ow = y.shape[1], y.shape[2]
@@ -171,7 +173,7 @@ def _max_pool(x, y, kh, kw, sh, sw, top, left):
                             out[ch] = v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _window_argmax(x, n, r, c, kh, kw, sh, sw, top, left, best, bh, bw):
     """For window (r, c) of image n, the (row, col) in x of each channel's first maximum
     (row-major, as TensorFlow), written into ``bh``/``bw``; ``best`` is scratch."""
@@ -200,7 +202,7 @@ def _window_argmax(x, n, r, c, kh, kw, sh, sw, top, left, best, bh, bw):
                         bw[ch] = wi
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, nogil=True, parallel=PARALLEL)
 def _max_pool_grad(x, dy, dx, kh, kw, sh, sw, top, left):
     n_img, ch_n = x.shape[0], x.shape[3]
     oh, ow = dy.shape[1], dy.shape[2]
@@ -216,7 +218,7 @@ def _max_pool_grad(x, dy, dx, kh, kw, sh, sw, top, left):
                     dx[n, bh[ch], bw[ch], ch] += g[ch]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _max_pool_grad_tiled(x, dy, dx, kh, kw, sh, sw, top, left):
     """``_max_pool_grad`` for windows that do not overlap (strides >= window): every input
     lies in at most one window, so each window's inputs are written (the gradient at the
@@ -259,7 +261,7 @@ def _max_pool_grad_tiled(x, dy, dx, kh, kw, sh, sw, top, left):
                     d0[ch] += rest[ch]
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, nogil=True, parallel=PARALLEL)
 def _max_pool_grad_grad(x, g, out, kh, kw, sh, sw, top, left):
     n_img, ch_n = x.shape[0], x.shape[3]
     oh, ow = out.shape[1], out.shape[2]
@@ -275,7 +277,7 @@ def _max_pool_grad_grad(x, g, out, kh, kw, sh, sw, top, left):
                     o[ch] = g[n, bh[ch], bw[ch], ch]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _count(r, c, h, w, kh, kw, sh, sw, top, left):
     """Number of real inputs in window (r, c)."""
     rows = min(r * sh - top + kh, h) - max(r * sh - top, 0)
@@ -283,7 +285,7 @@ def _count(r, c, h, w, kh, kw, sh, sw, top, left):
     return rows * cols
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, nogil=True, parallel=PARALLEL)
 def _avg_pool(x, y, kh, kw, sh, sw, top, left):
     n_img, h, w, ch_n = x.shape
     oh, ow = y.shape[1], y.shape[2]
@@ -310,7 +312,7 @@ def _avg_pool(x, y, kh, kw, sh, sw, top, left):
                 out[ch] *= inv
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, nogil=True, parallel=PARALLEL)
 def _avg_pool_grad(dy, dx, kh, kw, sh, sw, top, left):
     n_img, h, w, ch_n = dx.shape
     oh, ow = dy.shape[1], dy.shape[2]
@@ -373,6 +375,19 @@ def _c(a: Array) -> Array:
     return np.ascontiguousarray(a)
 
 
+def _part(n_img: int) -> int:
+    """Images in the largest part ``run_split`` gives one worker."""
+    return -(-n_img // max(1, min(workers.WORKERS, n_img)))
+
+
+def sum_parts(parts: list[Array]) -> Array:
+    """The workers' partial sums added in order (the same result for the same split)."""
+    total = parts[0]
+    for p in parts[1:]:
+        total += p
+    return total
+
+
 class ConvKernelsNumba:
     """Mixin: the ``Backend`` convolution/pooling kernels, compiled. Other dtypes than
     float32/float64 (and empty arrays) fall through to the NumPy reference."""
@@ -425,15 +440,19 @@ class ConvKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         x, w2 = _c(x), _c(w).reshape(-1, co)
         y = _big_output((n * oh * ow, co), x.dtype)
-        step = self._chunks(n, oh * ow, w2.shape[0], x.itemsize)
-        buf = np.empty(step * oh * ow * w2.shape[0], dtype=x.dtype)
-        for n0 in range(0, n, step):
-            n1 = min(n0 + step, n)
-            cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
-            block = y[n0 * oh * ow:n1 * oh * ow]
-            np.matmul(cols, w2, out=block)
-            if b is not None:
-                _bias_act(block, b, relu)
+        step = self._chunks(_part(n), oh * ow, w2.shape[0], x.itemsize)
+
+        def work(lo: int, hi: int) -> None:
+            buf = np.empty(step * oh * ow * w2.shape[0], dtype=x.dtype)
+            for n0 in range(lo, hi, step):
+                n1 = min(n0 + step, hi)
+                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
+                block = y[n0 * oh * ow:n1 * oh * ow]
+                np.matmul(cols, w2, out=block)
+                if b is not None:
+                    _bias_act(block, b, relu)
+
+        run_split(n, work)
         return y.reshape(n, oh, ow, co)
 
     def conv2d_backprop_input(self, input_shape: tuple[int, ...], w: Array, dy: Array,
@@ -449,14 +468,18 @@ class ConvKernelsNumba:
         w2t = _c(w).reshape(-1, co).T
         dy2 = _c(dy).reshape(-1, co)
         dx = np.zeros(tuple(input_shape), dtype=dy.dtype)
-        step = self._chunks(n, oh * ow, w2t.shape[1], dy.itemsize)
-        buf = np.empty((step * oh * ow, w2t.shape[1]), dtype=dy.dtype)
-        for n0 in range(0, n, step):
-            n1 = min(n0 + step, n)
-            dcols = buf[:(n1 - n0) * oh * ow]
-            np.matmul(dy2[n0 * oh * ow:n1 * oh * ow], w2t, out=dcols)
-            _col2im(dcols, dx[n0:n1], kh, kw, strides[0], strides[1], dilations[0],
-                    dilations[1], pads[0], pads[2], oh, ow)
+        step = self._chunks(_part(n), oh * ow, w2t.shape[1], dy.itemsize)
+
+        def work(lo: int, hi: int) -> None:
+            buf = np.empty((step * oh * ow, w2t.shape[1]), dtype=dy.dtype)
+            for n0 in range(lo, hi, step):
+                n1 = min(n0 + step, hi)
+                dcols = buf[:(n1 - n0) * oh * ow]
+                np.matmul(dy2[n0 * oh * ow:n1 * oh * ow], w2t, out=dcols)
+                _col2im(dcols, dx[n0:n1], kh, kw, strides[0], strides[1], dilations[0],
+                        dilations[1], pads[0], pads[2], oh, ow)
+
+        run_split(n, work)
         return dx
 
     def conv2d_backprop_filter(self, x: Array, filter_shape: tuple[int, ...], dy: Array,
@@ -471,19 +494,20 @@ class ConvKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         x, dy2 = _c(x), _c(dy).reshape(-1, co)
         k = kh * kw * ci
-        dw = np.zeros((k, co), dtype=x.dtype)
-        step = self._chunks(n, oh * ow, k, x.itemsize)
-        buf = np.empty(step * oh * ow * k, dtype=x.dtype)
-        part = np.empty((k, co), dtype=x.dtype)
-        for n0 in range(0, n, step):
-            n1 = min(n0 + step, n)
-            cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
-            if n0 == 0:
-                np.matmul(cols.T, dy2[:n1 * oh * ow], out=dw)
-            else:
+        step = self._chunks(_part(n), oh * ow, k, x.itemsize)
+
+        def work(lo: int, hi: int) -> Array:
+            buf = np.empty(step * oh * ow * k, dtype=x.dtype)
+            dw = np.zeros((k, co), dtype=x.dtype)
+            part = np.empty((k, co), dtype=x.dtype)
+            for n0 in range(lo, hi, step):
+                n1 = min(n0 + step, hi)
+                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
                 np.matmul(cols.T, dy2[n0 * oh * ow:n1 * oh * ow], out=part)
                 dw += part
-        return dw.reshape(kh, kw, ci, co)
+            return dw
+
+        return sum_parts(run_split(n, work)).reshape(kh, kw, ci, co)
 
     # -- pooling -------------------------------------------------------------------------------
     @staticmethod

@@ -1,0 +1,228 @@
+"""Numba kernels of ``FusedConv2DMaxPool`` and its backward ops (``minitf/ops/conv_pool_ops.py``).
+
+All three work on chunks of a few images whose column matrix and convolution output fit in
+the core's L2 cache. The forward multiplies a chunk's columns by the filters (BLAS), then
+``_bias_pool`` adds the bias, pools and activates the block while it is in cache: the
+full-size convolution output never reaches memory. The backward ops scatter the pooled
+gradient of a chunk into a zeroed block (``_scatter``) and feed it to the same products as
+``Conv2DBackpropFilter`` / ``Conv2DBackpropInput``. Measured on the first MNIST layer (28x28x1
+-> 26x26x32 -> 13x13x32, batch 64, one process, interleaved): see benchmarks/results/cnn.txt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ..conv_geometry import window_2d
+from .conv import _FLOATS, _c, _col2im, _part, sum_parts
+from .workers import run_split
+
+Array = Any
+
+# Images per chunk: as many as keep the chunk's column matrix plus its convolution output
+# (or gradient) within this many bytes, about half the L2 cache of one core, but enough
+# for BLAS to get at least MIN_ROWS rows per product (smaller products run far below its
+# peak: the second MNIST layer at 3 images per chunk took 1.3x longer than at 24).
+FUSED_CHUNK_BYTES = 512 << 10
+MIN_ROWS = 2048
+
+
+@njit(cache=True, nogil=True)
+def _bias_pool(y, b, relu, oh, ow, z, arg, pkh, pkw, psh, psw, ptop, pleft):
+    """Pool ``y + b`` (rows ``(n*oh + r)*ow + c`` of a chunk of images, ``co`` columns) into
+    ``z`` (n, ph, pw, co), each window's first maximum (row-major), and its flat index
+    ``(r*ow + c)*co + ch`` into ``arg``; then ReLU if ``relu``."""
+    n_img, ph, pw, co = z.shape
+    for n in range(n_img):
+        for pr in range(ph):
+            i0, i1 = max(0, pr * psh - ptop), min(oh, pr * psh - ptop + pkh)
+            for pc in range(pw):
+                j0, j1 = max(0, pc * psw - pleft), min(ow, pc * psw - pleft + pkw)
+                zo = z[n, pr, pc]
+                ao = arg[n, pr, pc]
+                first = True
+                for r in range(i0, i1):
+                    for c in range(j0, j1):
+                        row = y[(n * oh + r) * ow + c]
+                        base = (r * ow + c) * co
+                        if first:
+                            for ch in range(co):
+                                zo[ch] = row[ch] + b[ch]
+                                ao[ch] = base + ch
+                            first = False
+                        else:
+                            for ch in range(co):
+                                v = row[ch] + b[ch]
+                                if v > zo[ch]:
+                                    zo[ch] = v
+                                    ao[ch] = base + ch
+                if relu:
+                    for ch in range(co):
+                        zo[ch] = max(zo[ch], 0.0)
+
+
+@njit(cache=True, nogil=True)
+def _scatter(arg, g, dense):
+    """``dense[n] = 0``, then ``dense[n, arg[n, k]] += g[n, k]`` (2-D views, one row per image)."""
+    dense[:] = 0.0
+    m = dense.shape[1]
+    for n in range(g.shape[0]):
+        a, v, d = arg[n], g[n], dense[n]
+        for k in range(v.shape[0]):
+            if a[k] < 0 or a[k] >= m:  # no bounds checks in compiled code: never write past
+                raise IndexError("argmax holds an index outside the image")
+            d[a[k]] += v[k]
+
+
+@njit(cache=True, nogil=True)
+def _gather(y, arg, out):
+    """``out[n, k] = y[n, arg[n, k]]`` (2-D views, one row per image)."""
+    m = y.shape[1]
+    for n in range(out.shape[0]):
+        a, src, dst = arg[n], y[n], out[n]
+        for k in range(dst.shape[0]):
+            if a[k] < 0 or a[k] >= m:
+                raise IndexError("argmax holds an index outside the image")
+            dst[k] = src[a[k]]
+
+
+def _images_per_chunk(n_img: int, rows: int, per_row: int) -> int:
+    """Images per chunk for ``rows`` product rows per image of ``per_row`` bytes each, the
+    chunks of a batch of equal size."""
+    most = max(FUSED_CHUNK_BYTES // max(1, rows * per_row), -(-MIN_ROWS // max(1, rows)))
+    most = max(1, min(n_img, most))
+    n_chunks = -(-n_img // most)
+    return -(-n_img // n_chunks)
+
+
+def _ok(*arrays: Array) -> bool:
+    """Float32/float64 arrays of one dtype, none empty (else the NumPy reference runs)."""
+    return (arrays[0].dtype in _FLOATS and all(a.dtype == arrays[0].dtype for a in arrays)
+            and all(a.size for a in arrays))
+
+
+def _int_ok(argmax: Array) -> bool:
+    return argmax.dtype == np.int32
+
+
+class ConvPoolKernelsNumba:
+    """Mixin: the fused convolution + max-pooling kernels, compiled; needs ``ConvKernelsNumba``
+    (``_columns``) in the same backend."""
+
+    def conv2d_bias_act_max_pool(self, x: Array, w: Array, b: Array, strides: tuple[int, int],
+                                 padding: str, dilations: tuple[int, int], activation: str,
+                                 ksize: tuple[int, int], pool_strides: tuple[int, int],
+                                 pool_padding: str) -> tuple[Array, Array]:
+        """Per chunk of images: im2col, one BLAS product, then bias + pool + ReLU in cache."""
+        if not _ok(x, w, b):
+            return super().conv2d_bias_act_max_pool(x, w, b, strides, padding, dilations,
+                                                    activation, ksize, pool_strides,
+                                                    pool_padding)
+        kh, kw, ci, co = w.shape
+        n = x.shape[0]
+        oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
+        ph, pw, ppads = window_2d(oh, ow, ksize, pool_strides, (1, 1), pool_padding)
+        x, w2, b = _c(x), _c(w).reshape(-1, co), _c(b)
+        z = np.empty((n, ph, pw, co), dtype=x.dtype)
+        arg = np.empty((n, ph, pw, co), dtype=np.int32)
+        k = kh * kw * ci
+        step = _images_per_chunk(_part(n), oh * ow, (k + co) * x.itemsize)
+        geo = (ksize[0], ksize[1], pool_strides[0], pool_strides[1], ppads[0], ppads[2])
+
+        def work(lo: int, hi: int) -> None:
+            buf = np.empty(step * oh * ow * k, dtype=x.dtype)
+            yb = np.empty((step * oh * ow, co), dtype=x.dtype)
+            for n0 in range(lo, hi, step):
+                n1 = min(n0 + step, hi)
+                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
+                y = yb[:(n1 - n0) * oh * ow]
+                np.matmul(cols, w2, out=y)
+                _bias_pool(y, b, activation == "relu", oh, ow, z[n0:n1], arg[n0:n1], *geo)
+
+        run_split(n, work)
+        return z, arg
+
+    def fused_conv2d_max_pool_backprop_filter(self, x: Array, filter_shape: tuple[int, ...],
+                                              argmax: Array, g: Array,
+                                              strides: tuple[int, int], padding: str,
+                                              dilations: tuple[int, int]) -> Array:
+        """Per chunk: scatter the pooled gradient into a zeroed block, add ``cols.T @ block``."""
+        if not (_ok(x, g) and _int_ok(argmax)):
+            return super().fused_conv2d_max_pool_backprop_filter(
+                x, filter_shape, argmax, g, strides, padding, dilations)
+        kh, kw, ci, co = filter_shape
+        n = x.shape[0]
+        oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
+        k = kh * kw * ci
+        x, arg2, g2 = _c(x), _c(argmax).reshape(n, -1), _c(g).reshape(n, -1)
+        step = _images_per_chunk(_part(n), oh * ow, (k + co) * x.itemsize)
+
+        def work(lo: int, hi: int) -> Array:
+            buf = np.empty(step * oh * ow * k, dtype=x.dtype)
+            dyb = np.empty((step, oh * ow * co), dtype=x.dtype)
+            dw = np.zeros((k, co), dtype=x.dtype)
+            part = np.empty((k, co), dtype=x.dtype)
+            for n0 in range(lo, hi, step):
+                n1 = min(n0 + step, hi)
+                dy = dyb[:n1 - n0]
+                _scatter(arg2[n0:n1], g2[n0:n1], dy)
+                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
+                np.matmul(cols.T, dy.reshape(-1, co), out=part)
+                dw += part
+            return dw
+
+        return sum_parts(run_split(n, work)).reshape(kh, kw, ci, co)
+
+    def fused_conv2d_max_pool_backprop_input(self, input_shape: tuple[int, ...], w: Array,
+                                             argmax: Array, g: Array, strides: tuple[int, int],
+                                             padding: str,
+                                             dilations: tuple[int, int]) -> Array:
+        """Per chunk: scatter the pooled gradient into a zeroed block, ``block @ w.T``, col2im."""
+        if not (_ok(w, g) and _int_ok(argmax)):
+            return super().fused_conv2d_max_pool_backprop_input(
+                input_shape, w, argmax, g, strides, padding, dilations)
+        kh, kw, ci, co = w.shape
+        n = input_shape[0]
+        oh, ow, pads = window_2d(input_shape[1], input_shape[2], (kh, kw), strides, dilations,
+                                 padding)
+        k = kh * kw * ci
+        w2t = _c(w).reshape(-1, co).T
+        arg2, g2 = _c(argmax).reshape(n, -1), _c(g).reshape(n, -1)
+        dx = np.zeros(tuple(input_shape), dtype=g.dtype)
+        step = _images_per_chunk(_part(n), oh * ow, (k + co) * g.itemsize)
+
+        def work(lo: int, hi: int) -> None:
+            dyb = np.empty((step, oh * ow * co), dtype=g.dtype)
+            dcb = np.empty((step * oh * ow, k), dtype=g.dtype)
+            for n0 in range(lo, hi, step):
+                n1 = min(n0 + step, hi)
+                dy = dyb[:n1 - n0]
+                _scatter(arg2[n0:n1], g2[n0:n1], dy)
+                dcols = dcb[:(n1 - n0) * oh * ow]
+                np.matmul(dy.reshape(-1, co), w2t, out=dcols)
+                _col2im(dcols, dx[n0:n1], kh, kw, strides[0], strides[1], dilations[0],
+                        dilations[1], pads[0], pads[2], oh, ow)
+
+        run_split(n, work)
+        return dx
+
+    def gather_argmax(self, y: Array, argmax: Array) -> Array:
+        """``y[n].flat[argmax[n, ...]]``."""
+        if not (_ok(y) and _int_ok(argmax) and argmax.size):
+            return super().gather_argmax(y, argmax)
+        n = y.shape[0]
+        out = np.empty(argmax.shape, dtype=y.dtype)
+        _gather(_c(y).reshape(n, -1), _c(argmax).reshape(n, -1), out.reshape(n, -1))
+        return out
+
+    def scatter_argmax(self, argmax: Array, g: Array, shape: tuple[int, ...]) -> Array:
+        """Zeros of ``shape`` with ``g`` added at ``argmax``."""
+        if not (_ok(g) and _int_ok(argmax)) or 0 in tuple(shape):
+            return super().scatter_argmax(argmax, g, shape)
+        n = shape[0]
+        out = np.empty(tuple(shape), dtype=g.dtype)
+        _scatter(_c(argmax).reshape(n, -1), _c(g).reshape(n, -1), out.reshape(n, -1))
+        return out

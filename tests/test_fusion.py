@@ -183,3 +183,32 @@ def test_conv_kernels_give_the_same_result_split_or_not(monkeypatch, n):
     monkeypatch.setattr(workers, "WORKERS", 1)
     for got, want in zip(split, run()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def _blas_threads():
+    previous = workers._SET_LOCAL(1)
+    workers._SET_LOCAL(previous)
+    return previous
+
+
+@pytest.mark.skipif(workers._SET_LOCAL is None, reason="BLAS without a thread-count setter")
+def test_blas_threads_are_restored_after_a_conv_kernel_even_when_nested():
+    before = _blas_threads()
+    with workers.single_threaded_blas():
+        assert _blas_threads() == 1
+        with workers.single_threaded_blas():
+            NumbaBackend().conv2d(np.ones((4, 5, 5, 2), np.float32),
+                                  np.ones((3, 3, 2, 2), np.float32), (1, 1), "SAME", (1, 1))
+        assert _blas_threads() == 1
+    assert _blas_threads() == before
+
+
+@pytest.mark.parametrize("transpose_a, transpose_b", [(False, False), (True, False), (False, True)])
+def test_large_matmul_split_over_the_workers_equals_numpy(monkeypatch, transpose_a, transpose_b):
+    monkeypatch.setattr(workers, "SPLIT_MIN_MACS", 1)  # split even this small product
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(37, 23)), rng.normal(size=(23, 11))
+    a_in = a.T.copy() if transpose_a else a
+    b_in = b.T.copy() if transpose_b else b
+    got = NumbaBackend().matmul(a_in, b_in, transpose_a, transpose_b)
+    np.testing.assert_allclose(got, a @ b, rtol=1e-12)

@@ -22,7 +22,7 @@ from ..numpy_backend import (
     check_labels,
     kernel,
 )
-from . import reductions
+from . import reductions, workers
 from .conv import ConvKernelsNumba
 from .conv_pool import ConvPoolKernelsNumba
 from .elementwise import BINARY_KERNELS, UNARY_KERNELS
@@ -159,7 +159,16 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         """Matrix product of the last two axes; leading (batch) axes broadcast."""
         a, b = np.asarray(a), np.asarray(b)
         dtype = np.result_type(a, b)
-        if self.matmul_kind == "blas" or dtype not in _FLOATS or a.ndim < 2 or b.ndim < 2:
+        if self.matmul_kind == "blas":
+            # BLAS on one thread (its own threads would spin after each product and slow the
+            # kernels that run next); a large product is split over our workers instead
+            if a.ndim == b.ndim == 2 and a.dtype == b.dtype and dtype in _FLOATS:
+                a = a.T if transpose_a else a
+                b = b.T if transpose_b else b
+                return workers.matmul(a, b, np.empty((a.shape[0], b.shape[1]), dtype=dtype))
+            with workers.single_threaded_blas():
+                return super().matmul(a, b, transpose_a, transpose_b)
+        if dtype not in _FLOATS or a.ndim < 2 or b.ndim < 2:
             return super().matmul(a, b, transpose_a, transpose_b)
         if transpose_a:
             a = np.swapaxes(a, -1, -2)

@@ -208,6 +208,8 @@ def test_large_matmul_split_over_the_workers_equals_numpy(monkeypatch, transpose
     monkeypatch.setattr(workers, "SPLIT_MIN_MACS", 1)  # split even this small product
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=(37, 23)), rng.normal(size=(23, 11))
+    if transpose_b:  # b the larger operand: split by its columns
+        a, b = rng.normal(size=(5, 23)), rng.normal(size=(23, 41))
     a_in = a.T.copy() if transpose_a else a
     b_in = b.T.copy() if transpose_b else b
     got = NumbaBackend().matmul(a_in, b_in, transpose_a, transpose_b)

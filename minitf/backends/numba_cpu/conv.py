@@ -42,10 +42,11 @@ _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 # prange 1.15 s; with OMP_WAIT_POLICY=PASSIVE 0.89-0.94 s; workqueue threading layer 1.11 s.
 PARALLEL = False
 
-# im2col works on chunks of images whose column matrix fits in about this many bytes, in
-# one reused buffer: a batch of 1000 MNIST images would otherwise need a 139 MB matrix for
-# the second layer, written and read once from memory instead of from cache. Measured (one
-# thread, second MNIST layer): 66 vs 89 ms at batch 1000, 4.0 vs 4.9 ms at batch 64.
+# im2col works on chunks of images (which workers.run_split hands out) whose column matrix
+# fits in about this many bytes: a batch of 1000 MNIST images would otherwise need a 139 MB
+# matrix for the second layer, written and read once from memory instead of from cache.
+# Measured (one thread, second MNIST layer): 66 vs 89 ms at batch 1000, 4.0 vs 4.9 ms at
+# batch 64.
 CHUNK_BYTES = 4 << 20
 
 # Inputs with at most this many channels are lowered with ``_im2col_t`` (see there).
@@ -375,11 +376,6 @@ def _c(a: Array) -> Array:
     return np.ascontiguousarray(a)
 
 
-def _part(n_img: int) -> int:
-    """Images in the largest part ``run_split`` gives one worker."""
-    return -(-n_img // max(1, min(workers.WORKERS, n_img)))
-
-
 def sum_parts(parts: list[Array]) -> Array:
     """The workers' partial sums added in order (the same result for the same split)."""
     total = parts[0]
@@ -440,19 +436,17 @@ class ConvKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         x, w2 = _c(x), _c(w).reshape(-1, co)
         y = _big_output((n * oh * ow, co), x.dtype)
-        step = self._chunks(_part(n), oh * ow, w2.shape[0], x.itemsize)
+        step = workers.balanced(n, self._chunks(n, oh * ow, w2.shape[0], x.itemsize))
 
-        def work(lo: int, hi: int) -> None:
-            buf = np.empty(step * oh * ow * w2.shape[0], dtype=x.dtype)
-            for n0 in range(lo, hi, step):
-                n1 = min(n0 + step, hi)
-                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
-                block = y[n0 * oh * ow:n1 * oh * ow]
-                np.matmul(cols, w2, out=block)
-                if b is not None:
-                    _bias_act(block, b, relu)
+        def work(n0: int, n1: int) -> None:  # one chunk of images
+            buf = np.empty((n1 - n0) * oh * ow * w2.shape[0], dtype=x.dtype)
+            cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
+            block = y[n0 * oh * ow:n1 * oh * ow]
+            np.matmul(cols, w2, out=block)
+            if b is not None:
+                _bias_act(block, b, relu)
 
-        run_split(n, work)
+        run_split(n, work, step=step)
         return y.reshape(n, oh, ow, co)
 
     def conv2d_backprop_input(self, input_shape: tuple[int, ...], w: Array, dy: Array,
@@ -468,18 +462,14 @@ class ConvKernelsNumba:
         w2t = _c(w).reshape(-1, co).T
         dy2 = _c(dy).reshape(-1, co)
         dx = np.zeros(tuple(input_shape), dtype=dy.dtype)
-        step = self._chunks(_part(n), oh * ow, w2t.shape[1], dy.itemsize)
+        step = workers.balanced(n, self._chunks(n, oh * ow, w2t.shape[1], dy.itemsize))
 
-        def work(lo: int, hi: int) -> None:
-            buf = np.empty((step * oh * ow, w2t.shape[1]), dtype=dy.dtype)
-            for n0 in range(lo, hi, step):
-                n1 = min(n0 + step, hi)
-                dcols = buf[:(n1 - n0) * oh * ow]
-                np.matmul(dy2[n0 * oh * ow:n1 * oh * ow], w2t, out=dcols)
-                _col2im(dcols, dx[n0:n1], kh, kw, strides[0], strides[1], dilations[0],
-                        dilations[1], pads[0], pads[2], oh, ow)
+        def work(n0: int, n1: int) -> None:  # one chunk of images
+            dcols = np.matmul(dy2[n0 * oh * ow:n1 * oh * ow], w2t)
+            _col2im(dcols, dx[n0:n1], kh, kw, strides[0], strides[1], dilations[0],
+                    dilations[1], pads[0], pads[2], oh, ow)
 
-        run_split(n, work)
+        run_split(n, work, step=step)
         return dx
 
     def conv2d_backprop_filter(self, x: Array, filter_shape: tuple[int, ...], dy: Array,
@@ -494,20 +484,14 @@ class ConvKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         x, dy2 = _c(x), _c(dy).reshape(-1, co)
         k = kh * kw * ci
-        step = self._chunks(_part(n), oh * ow, k, x.itemsize)
+        step = workers.balanced(n, self._chunks(n, oh * ow, k, x.itemsize))
 
-        def work(lo: int, hi: int) -> Array:
-            buf = np.empty(step * oh * ow * k, dtype=x.dtype)
-            dw = np.zeros((k, co), dtype=x.dtype)
-            part = np.empty((k, co), dtype=x.dtype)
-            for n0 in range(lo, hi, step):
-                n1 = min(n0 + step, hi)
-                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
-                np.matmul(cols.T, dy2[n0 * oh * ow:n1 * oh * ow], out=part)
-                dw += part
-            return dw
+        def work(n0: int, n1: int) -> Array:  # one chunk's share of the gradient
+            buf = np.empty((n1 - n0) * oh * ow * k, dtype=x.dtype)
+            cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
+            return np.matmul(cols.T, dy2[n0 * oh * ow:n1 * oh * ow])
 
-        return sum_parts(run_split(n, work)).reshape(kh, kw, ci, co)
+        return sum_parts(run_split(n, work, step=step)).reshape(kh, kw, ci, co)
 
     # -- pooling -------------------------------------------------------------------------------
     @staticmethod

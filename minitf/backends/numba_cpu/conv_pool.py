@@ -17,7 +17,8 @@ import numpy as np
 from numba import njit
 
 from ..conv_geometry import window_2d
-from .conv import _FLOATS, _c, _col2im, _part, sum_parts
+from . import workers
+from .conv import _FLOATS, _c, _col2im, sum_parts
 from .workers import run_split
 
 Array = Any
@@ -129,20 +130,16 @@ class ConvPoolKernelsNumba:
         z = np.empty((n, ph, pw, co), dtype=x.dtype)
         arg = np.empty((n, ph, pw, co), dtype=np.int32)
         k = kh * kw * ci
-        step = _images_per_chunk(_part(n), oh * ow, (k + co) * x.itemsize)
+        step = workers.balanced(n, _images_per_chunk(n, oh * ow, (k + co) * x.itemsize))
         geo = (ksize[0], ksize[1], pool_strides[0], pool_strides[1], ppads[0], ppads[2])
 
-        def work(lo: int, hi: int) -> None:
-            buf = np.empty(step * oh * ow * k, dtype=x.dtype)
-            yb = np.empty((step * oh * ow, co), dtype=x.dtype)
-            for n0 in range(lo, hi, step):
-                n1 = min(n0 + step, hi)
-                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
-                y = yb[:(n1 - n0) * oh * ow]
-                np.matmul(cols, w2, out=y)
-                _bias_pool(y, b, activation == "relu", oh, ow, z[n0:n1], arg[n0:n1], *geo)
+        def work(n0: int, n1: int) -> None:  # one chunk of images
+            buf = np.empty((n1 - n0) * oh * ow * k, dtype=x.dtype)
+            cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
+            y = np.matmul(cols, w2)
+            _bias_pool(y, b, activation == "relu", oh, ow, z[n0:n1], arg[n0:n1], *geo)
 
-        run_split(n, work)
+        run_split(n, work, step=step)
         return z, arg
 
     def fused_conv2d_max_pool_backprop_filter(self, x: Array, filter_shape: tuple[int, ...],
@@ -158,23 +155,16 @@ class ConvPoolKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         k = kh * kw * ci
         x, arg2, g2 = _c(x), _c(argmax).reshape(n, -1), _c(g).reshape(n, -1)
-        step = _images_per_chunk(_part(n), oh * ow, (k + co) * x.itemsize)
+        step = workers.balanced(n, _images_per_chunk(n, oh * ow, (k + co) * x.itemsize))
 
-        def work(lo: int, hi: int) -> Array:
-            buf = np.empty(step * oh * ow * k, dtype=x.dtype)
-            dyb = np.empty((step, oh * ow * co), dtype=x.dtype)
-            dw = np.zeros((k, co), dtype=x.dtype)
-            part = np.empty((k, co), dtype=x.dtype)
-            for n0 in range(lo, hi, step):
-                n1 = min(n0 + step, hi)
-                dy = dyb[:n1 - n0]
-                _scatter(arg2[n0:n1], g2[n0:n1], dy)
-                cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
-                np.matmul(cols.T, dy.reshape(-1, co), out=part)
-                dw += part
-            return dw
+        def work(n0: int, n1: int) -> Array:  # one chunk's share of the gradient
+            dy = np.empty((n1 - n0, oh * ow * co), dtype=x.dtype)
+            _scatter(arg2[n0:n1], g2[n0:n1], dy)
+            buf = np.empty((n1 - n0) * oh * ow * k, dtype=x.dtype)
+            cols = self._columns(x[n0:n1], buf, kh, kw, strides, dilations, pads, oh, ow)
+            return np.matmul(cols.T, dy.reshape(-1, co))
 
-        return sum_parts(run_split(n, work)).reshape(kh, kw, ci, co)
+        return sum_parts(run_split(n, work, step=step)).reshape(kh, kw, ci, co)
 
     def fused_conv2d_max_pool_backprop_input(self, input_shape: tuple[int, ...], w: Array,
                                              argmax: Array, g: Array, strides: tuple[int, int],
@@ -192,21 +182,16 @@ class ConvPoolKernelsNumba:
         w2t = _c(w).reshape(-1, co).T
         arg2, g2 = _c(argmax).reshape(n, -1), _c(g).reshape(n, -1)
         dx = np.zeros(tuple(input_shape), dtype=g.dtype)
-        step = _images_per_chunk(_part(n), oh * ow, (k + co) * g.itemsize)
+        step = workers.balanced(n, _images_per_chunk(n, oh * ow, (k + co) * g.itemsize))
 
-        def work(lo: int, hi: int) -> None:
-            dyb = np.empty((step, oh * ow * co), dtype=g.dtype)
-            dcb = np.empty((step * oh * ow, k), dtype=g.dtype)
-            for n0 in range(lo, hi, step):
-                n1 = min(n0 + step, hi)
-                dy = dyb[:n1 - n0]
-                _scatter(arg2[n0:n1], g2[n0:n1], dy)
-                dcols = dcb[:(n1 - n0) * oh * ow]
-                np.matmul(dy.reshape(-1, co), w2t, out=dcols)
-                _col2im(dcols, dx[n0:n1], kh, kw, strides[0], strides[1], dilations[0],
-                        dilations[1], pads[0], pads[2], oh, ow)
+        def work(n0: int, n1: int) -> None:  # one chunk of images
+            dy = np.empty((n1 - n0, oh * ow * co), dtype=g.dtype)
+            _scatter(arg2[n0:n1], g2[n0:n1], dy)
+            dcols = np.matmul(dy.reshape(-1, co), w2t)
+            _col2im(dcols, dx[n0:n1], kh, kw, strides[0], strides[1], dilations[0],
+                    dilations[1], pads[0], pads[2], oh, ow)
 
-        run_split(n, work)
+        run_split(n, work, step=step)
         return dx
 
     def gather_argmax(self, y: Array, argmax: Array) -> Array:

@@ -16,13 +16,19 @@ Dense(128, relu) -> Dense(10) (``minitf/examples/mnist_cnn.py``), Numba backend.
   (``minitf/backends/numba_cpu/workers.py``).
 
 Each figure is given as wall time and as the process's CPU time: on a machine shared with
-other work the wall time grows with the load, the CPU time much less. The peer figures are
-the quiet-machine medians of /work/shared/ANCHORS.md (same network, same machine type).
+other work the wall time grows with the load, the CPU time much less. Peers: with
+``--peers`` (and PyTorch / TensorFlow installed: not in CI) the same network, epoch and
+inference are timed in this process after minitf (Keras 3 on TensorFlow; PyTorch with the
+same loop a user writes, NCHW), so all figures of a run share the machine's state; importing
+minitf tunes glibc's malloc for the whole process, which the peers then enjoy too. Without
+them, the quiet-machine medians of /work/shared/ANCHORS.md are quoted (same network, same
+machine type, another day).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import statistics
@@ -53,6 +59,61 @@ def timed(fn, repeats: int) -> tuple[float, float]:
         walls.append(time.perf_counter() - w)
         cpus.append(time.process_time() - c)
     return statistics.median(walls), statistics.median(cpus)
+
+
+def keras_peer(x, y, xt, repeats: int) -> tuple[float, float]:
+    """Keras 3 on TensorFlow: median epoch seconds and inference images/s."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as real_tf
+
+    real_tf.keras.utils.set_random_seed(0)
+    layers = real_tf.keras.layers
+    model = real_tf.keras.Sequential([
+        real_tf.keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10)])
+    model.compile(optimizer=real_tf.keras.optimizers.Adam(1e-3),
+                  loss=real_tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:640], y[:640], batch_size=64, epochs=1, verbose=0)
+    model.predict(xt[:1000], batch_size=1000, verbose=0)
+    ep, _ = timed(lambda: model.fit(x, y, batch_size=64, epochs=1, verbose=0), repeats)
+    inf, _ = timed(lambda: model.predict(xt, batch_size=1000, verbose=0), 3)
+    return ep, len(xt) / inf
+
+
+def torch_peer(x, y, xt, repeats: int) -> tuple[float, float]:
+    """PyTorch CPU, the usual training loop: median epoch seconds and inference images/s."""
+    import torch
+
+    torch.manual_seed(0)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128),
+                          nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    ys = torch.from_numpy(y.astype(np.int64))
+    xts = torch.from_numpy(np.ascontiguousarray(xt.transpose(0, 3, 1, 2)))
+
+    def epoch(n: int = len(xs)) -> None:
+        order = torch.randperm(n)
+        for s in range(0, n, 64):
+            idx = order[s:s + 64]
+            opt.zero_grad()
+            loss_fn(model(xs[idx]), ys[idx]).backward()
+            opt.step()
+
+    def infer() -> None:
+        with torch.no_grad():
+            for s in range(0, len(xts), 1000):
+                model(xts[s:s + 1000])
+
+    epoch(640)
+    infer()
+    ep, _ = timed(epoch, repeats)
+    inf, _ = timed(infer, 3)
+    return ep, len(xt) / inf
 
 
 def compile_cnn(tf, build_cnn):
@@ -100,6 +161,8 @@ def main(argv: list[str] | None = None) -> str:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3, help="full epochs timed (0: skip)")
     p.add_argument("--infer-repeats", type=int, default=5)
+    p.add_argument("--peers", action="store_true",
+                   help="also time Keras on TensorFlow and PyTorch here (when installed)")
     p.add_argument("--ablation-steps", type=int, default=100, help="0: skip the ablation")
     p.add_argument("--note", default="", help="a line about the conditions (e.g. machine load)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cnn.txt"))
@@ -124,6 +187,16 @@ def main(argv: list[str] | None = None) -> str:
     inf_wall, inf_cpu = timed(lambda: model.predict(xt, batch_size=1000, verbose=0),
                               args.infer_repeats)
     abl = ablation(tf, build_cnn, x, y, args.ablation_steps) if args.ablation_steps else []
+    peers_epoch, peers_infer, measured = dict(PEERS_EPOCH), dict(PEERS_INFER), []
+    if args.peers:
+        for name, fn, module in (("Keras 3 on TF 2.21", keras_peer, "tensorflow"),
+                                 ("PyTorch 2.13 CPU", torch_peer, "torch")):
+            if importlib.util.find_spec(module) is None:
+                continue
+            ep, ips = fn(x, y, xt, max(1, args.repeats))
+            measured.append(name)
+            peers_epoch[f"{name} (this run)"] = ep
+            peers_infer[f"{name} (this run)"] = ips
     load1 = os.getloadavg()
     ips_wall, ips_cpu = len(xt) / inf_wall, len(xt) / inf_cpu
 
@@ -138,6 +211,8 @@ def main(argv: list[str] | None = None) -> str:
     ]
     if args.note:
         lines.append(f"note: {args.note}")
+    lines.append("peers: " + (f"{', '.join(measured)} measured in this run after minitf; "
+                              if measured else "") + "the others are ANCHORS.md medians")
     lines += [] if not args.repeats else [
         "",
         "one epoch, 60k images, batch 64, Adam (median)",
@@ -147,7 +222,7 @@ def main(argv: list[str] | None = None) -> str:
         f"(wall / goal = {ep_wall / GOAL_EPOCH_S:.2f})",
     ]
     lines += [f"  peer {name}: {s:.1f} s -> minitf wall / peer = {ep_wall / s:.2f}"
-              for name, s in PEERS_EPOCH.items() if args.repeats]
+              for name, s in peers_epoch.items() if args.repeats]
     lines += [
         "",
         "inference, 10k test images at batch 1000 (median)",
@@ -156,7 +231,7 @@ def main(argv: list[str] | None = None) -> str:
         f"(wall / goal = {ips_wall / GOAL_IMAGES_PER_S:.2f})",
     ]
     lines += [f"  peer {name}: {v:,.0f} images/s -> minitf / peer = {ips_wall / v:.2f}"
-              for name, v in PEERS_INFER.items()]
+              for name, v in peers_infer.items()]
     lines += abl
     text = "\n".join(lines) + "\n"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -166,7 +166,8 @@ def matmul(a: Any, b: Any, out: Any) -> Any:
     blocks of ``b``), so that each worker reads only its share of it."""
     m, n = a.shape[0], b.shape[1]
     if m * a.shape[1] * n < SPLIT_MIN_MACS:
-        run_split(m, lambda lo, hi: np.matmul(a, b, out=out), 1)
+        with single_threaded_blas():
+            np.matmul(a, b, out=out)
     elif a.size >= b.size:
         run_split(m, lambda lo, hi: np.matmul(a[lo:hi], b, out=out[lo:hi]))
     else:

@@ -16,12 +16,10 @@ from typing import Any
 
 from .. import config
 from ..framework import device
-from ..framework.execute import convert_to_tensor
 from ..framework.graph import name_scope
 from ..ops import conv_pool_ops
-from ..ops.math_ops import cast
 from . import activations
-from .layers.base import Layer
+from .layers.base import Layer, layer_input
 from .layers.conv import Conv2D
 from .layers.pooling import MaxPooling2D
 
@@ -37,9 +35,7 @@ def conv_pool(conv: Layer, pool: Layer | None) -> bool:
 
 def call_conv_pool(conv: Conv2D, pool: MaxPooling2D, inputs: Any) -> Any:
     """``pool(conv(inputs))`` as one op, named under the convolution's scope."""
-    x = convert_to_tensor(inputs)
-    if x.dtype.is_floating and x.dtype != "float32":
-        x = cast(x, "float32")  # as Layer.__call__ does
+    x = layer_input(inputs)
     act = "relu" if conv.activation is activations.relu else "linear"
     with name_scope(conv.name):
         return conv_pool_ops.fused_conv2d_max_pool(

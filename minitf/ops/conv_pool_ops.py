@@ -39,7 +39,8 @@ from .conv_ops import (
 _INT = "int32"
 
 
-def _pool_attrs(attrs: dict) -> dict:
+def _pool_kw(attrs: dict) -> dict:
+    """The pooling attributes under the names ``_pool_output`` reads."""
     return {"ksize": attrs["ksize"], "strides": attrs["pool_strides"],
             "padding": attrs["pool_padding"]}
 
@@ -49,7 +50,7 @@ def _pooled(x: Any, w: Any, attrs: dict) -> tuple:
     conv = _conv_output(x, w, attrs)
     if conv[1] is None or conv[2] is None:
         return conv, (conv[0], None, None, conv[3])
-    return conv, _pool_output(conv, _pool_attrs(attrs))
+    return conv, _pool_output(conv, _pool_kw(attrs))
 
 
 def _fused_infer(shapes, dtypes, attrs):

@@ -390,11 +390,9 @@ class ConvKernelsNumba:
 
     @staticmethod
     def _chunks(n_img: int, rows_per_img: int, k: int, itemsize: int) -> int:
-        """Images per im2col chunk: at most what fits in ``CHUNK_BYTES`` (at least one), with
-        the chunks of a batch of equal size (no small, inefficient last product)."""
-        most = max(1, min(n_img, CHUNK_BYTES // max(1, rows_per_img * k * itemsize)))
-        n_chunks = -(-n_img // most)
-        return -(-n_img // n_chunks)
+        """Images per im2col chunk: at most what fits in ``CHUNK_BYTES`` (at least one),
+        evened out by ``workers.balanced``."""
+        return workers.balanced(n_img, CHUNK_BYTES // max(1, rows_per_img * k * itemsize))
 
     @staticmethod
     def _columns(x: Array, buf: Array, kh: int, kw: int, strides, dilations, pads, oh: int,
@@ -436,7 +434,7 @@ class ConvKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         x, w2 = _c(x), _c(w).reshape(-1, co)
         y = _big_output((n * oh * ow, co), x.dtype)
-        step = workers.balanced(n, self._chunks(n, oh * ow, w2.shape[0], x.itemsize))
+        step = self._chunks(n, oh * ow, w2.shape[0], x.itemsize)
 
         def work(n0: int, n1: int) -> None:  # one chunk of images
             buf = np.empty((n1 - n0) * oh * ow * w2.shape[0], dtype=x.dtype)
@@ -462,7 +460,7 @@ class ConvKernelsNumba:
         w2t = _c(w).reshape(-1, co).T
         dy2 = _c(dy).reshape(-1, co)
         dx = np.zeros(tuple(input_shape), dtype=dy.dtype)
-        step = workers.balanced(n, self._chunks(n, oh * ow, w2t.shape[1], dy.itemsize))
+        step = self._chunks(n, oh * ow, w2t.shape[1], dy.itemsize)
 
         def work(n0: int, n1: int) -> None:  # one chunk of images
             dcols = np.matmul(dy2[n0 * oh * ow:n1 * oh * ow], w2t)
@@ -484,7 +482,7 @@ class ConvKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         x, dy2 = _c(x), _c(dy).reshape(-1, co)
         k = kh * kw * ci
-        step = workers.balanced(n, self._chunks(n, oh * ow, k, x.itemsize))
+        step = self._chunks(n, oh * ow, k, x.itemsize)
 
         def work(n0: int, n1: int) -> Array:  # one chunk's share of the gradient
             buf = np.empty((n1 - n0) * oh * ow * k, dtype=x.dtype)

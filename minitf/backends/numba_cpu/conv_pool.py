@@ -91,12 +91,10 @@ def _gather(y, arg, out):
 
 
 def _images_per_chunk(n_img: int, rows: int, per_row: int) -> int:
-    """Images per chunk for ``rows`` product rows per image of ``per_row`` bytes each, the
-    chunks of a batch of equal size."""
+    """Images per chunk for ``rows`` product rows per image of ``per_row`` bytes each,
+    evened out by ``workers.balanced``."""
     most = max(FUSED_CHUNK_BYTES // max(1, rows * per_row), -(-MIN_ROWS // max(1, rows)))
-    most = max(1, min(n_img, most))
-    n_chunks = -(-n_img // most)
-    return -(-n_img // n_chunks)
+    return workers.balanced(n_img, most)
 
 
 def _ok(*arrays: Array) -> bool:
@@ -130,7 +128,7 @@ class ConvPoolKernelsNumba:
         z = np.empty((n, ph, pw, co), dtype=x.dtype)
         arg = np.empty((n, ph, pw, co), dtype=np.int32)
         k = kh * kw * ci
-        step = workers.balanced(n, _images_per_chunk(n, oh * ow, (k + co) * x.itemsize))
+        step = _images_per_chunk(n, oh * ow, (k + co) * x.itemsize)
         geo = (ksize[0], ksize[1], pool_strides[0], pool_strides[1], ppads[0], ppads[2])
 
         def work(n0: int, n1: int) -> None:  # one chunk of images
@@ -155,7 +153,7 @@ class ConvPoolKernelsNumba:
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         k = kh * kw * ci
         x, arg2, g2 = _c(x), _c(argmax).reshape(n, -1), _c(g).reshape(n, -1)
-        step = workers.balanced(n, _images_per_chunk(n, oh * ow, (k + co) * x.itemsize))
+        step = _images_per_chunk(n, oh * ow, (k + co) * x.itemsize)
 
         def work(n0: int, n1: int) -> Array:  # one chunk's share of the gradient
             dy = np.empty((n1 - n0, oh * ow * co), dtype=x.dtype)
@@ -182,7 +180,7 @@ class ConvPoolKernelsNumba:
         w2t = _c(w).reshape(-1, co).T
         arg2, g2 = _c(argmax).reshape(n, -1), _c(g).reshape(n, -1)
         dx = np.zeros(tuple(input_shape), dtype=g.dtype)
-        step = workers.balanced(n, _images_per_chunk(n, oh * ow, (k + co) * g.itemsize))
+        step = _images_per_chunk(n, oh * ow, (k + co) * g.itemsize)
 
         def work(n0: int, n1: int) -> None:  # one chunk of images
             dy = np.empty((n1 - n0, oh * ow * co), dtype=g.dtype)

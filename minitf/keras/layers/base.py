@@ -95,9 +95,7 @@ class Layer:
         return inputs
 
     def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
-        inputs = convert_to_tensor(inputs)
-        if inputs.dtype.is_floating and inputs.dtype != "float32":
-            inputs = cast(inputs, "float32")  # Keras' autocast: `x / 255.0` is float64
+        inputs = layer_input(inputs)
         if not self.built:
             self._check_input(inputs.shape)
             self.build(inputs.shape)
@@ -137,6 +135,14 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def layer_input(inputs: Any) -> Any:
+    """``inputs`` as a tensor, floats as float32 (Keras' autocast: ``x / 255.0`` is float64)."""
+    inputs = convert_to_tensor(inputs)
+    if inputs.dtype.is_floating and inputs.dtype != "float32":
+        inputs = cast(inputs, "float32")
+    return inputs
 
 
 def _takes_training(layer: Layer) -> bool:

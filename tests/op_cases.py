@@ -161,6 +161,18 @@ class OpCase:
         out = self.fn(*xs)
         return list(out) if isinstance(out, list | tuple) else [out]
 
+    def tape_gradients(self, arrays: Sequence[np.ndarray], ws: Sequence[np.ndarray]
+                       ) -> tuple[list[Any], list[Any]]:
+        """Eager outputs, and the tape's gradients of ``sum(w * output)`` with respect to the
+        ``diff`` inputs (on the current device and backend)."""
+        xs = [tf.constant(a) for a in arrays]
+        with tf.GradientTape() as tape:
+            tape.watch([xs[i] for i in self.diff])
+            outs = self.run(*xs)
+        grads = tape.gradient(outs, [xs[i] for i in self.diff],
+                              output_gradients=[tf.constant(w) for w in ws])
+        return outs, grads
+
 
 CASES: list[OpCase] = []
 

@@ -49,16 +49,6 @@ def _numeric(f, arrays, positions, eps):
     return grads
 
 
-def _tape_grads(case, arrays, ws):
-    xs = [tf.constant(a) for a in arrays]
-    with tf.GradientTape() as tape:
-        tape.watch([xs[i] for i in case.diff])
-        outs = case.run(*xs)
-    grads = tape.gradient(outs, [xs[i] for i in case.diff],
-                          output_gradients=[tf.constant(w) for w in ws])
-    return outs, grads
-
-
 # -- the registry is covered ---------------------------------------------------------------------
 
 
@@ -98,7 +88,7 @@ def test_ops_without_gradient_are_excused():
 def test_tape_gradient_matches_finite_differences(case, backend):
     arrays = case.arrays(np.float64)
     ws = _weights(case, case.run(*[tf.constant(a) for a in arrays]))
-    _, grads = _tape_grads(case, arrays, ws)
+    _, grads = case.tape_gradients(arrays, ws)
     numeric = _numeric(lambda arrs: _loss(case, arrs, ws), arrays, case.diff, case.eps)
     for i, g, n in zip(case.diff, grads, numeric):
         assert g is not None, f"{case.id}: no gradient for input {i}"
@@ -113,7 +103,7 @@ def test_graph_gradients_equal_tape(case, backend):
     arrays = case.arrays(np.float64)
     eager_outs = case.run(*[tf.constant(a) for a in arrays])
     ws = _weights(case, eager_outs)
-    _, tape_grads = _tape_grads(case, arrays, ws)
+    _, tape_grads = case.tape_gradients(arrays, ws)
     g = tf.Graph()
     with g.as_default():
         phs = [tf.placeholder(tf.as_dtype(a.dtype), a.shape) for a in arrays]
@@ -136,7 +126,7 @@ def test_graph_gradients_with_unknown_dims_equal_tape(case, backend):
     graph must work from run-time shapes (the ``*Like`` ops) and give the tape's values."""
     arrays = case.arrays(np.float64)
     ws = _weights(case, case.run(*[tf.constant(a) for a in arrays]))
-    _, tape_grads = _tape_grads(case, arrays, ws)
+    _, tape_grads = case.tape_gradients(arrays, ws)
     g = tf.Graph()
     with g.as_default():
         phs = [tf.placeholder(tf.as_dtype(a.dtype), [None] * a.ndim) for a in arrays]

@@ -20,3 +20,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.fspath).startswith(here):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Eager mode, a fresh default graph and a fixed seed for every test (this directory is
+    its own pytest root, so tests/conftest.py does not apply)."""
+    if not SIMULATED:  # skipped anyway; do not import minitf (Numba would target a real GPU)
+        yield
+        return
+    import minitf as tf
+
+    tf.enable_eager_execution()
+    tf.reset_default_graph()
+    tf.random.set_seed(0)
+    yield

@@ -26,14 +26,6 @@ ON_DEVICE = DEVICE_OPS | set(DEVICE_FORWARD)
 HOST_CASES = {"Transpose-perm": "only swaps of the last two axes have a GPU kernel"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    tf.enable_eager_execution()
-    tf.reset_default_graph()
-    tf.random.set_seed(0)
-    yield
-
-
 def _ids(cases):
     return [c.id for c in cases]
 
@@ -83,12 +75,7 @@ def test_forward_on_gpu(case, monkeypatch):
 
 def _gradient(case, arrays, ws, where):
     with tf.device(where):
-        xs = [tf.constant(a) for a in arrays]
-        with tf.GradientTape() as tape:
-            tape.watch([xs[i] for i in case.diff])
-            outs = case.run(*xs)
-        grads = tape.gradient(outs, [xs[i] for i in case.diff],
-                              output_gradients=[tf.constant(w) for w in ws])
+        _, grads = case.tape_gradients(arrays, ws)
     return [None if g is None else g.numpy() for g in grads]
 
 

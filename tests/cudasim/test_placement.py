@@ -14,14 +14,6 @@ from minitf.framework.device import CPU, GPU, GpuTensor
 pytestmark = pytest.mark.gpu_sim
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    tf.enable_eager_execution()
-    tf.reset_default_graph()
-    tf.random.set_seed(0)
-    yield
-
-
 def _on_gpu(t) -> bool:
     return isinstance(t, GpuTensor) and hasattr(t._dev, "copy_to_host")
 

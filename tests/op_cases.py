@@ -461,12 +461,18 @@ case("AvgPool", lambda x: tf.nn.avg_pool2d(x, 3, 2, "SAME"), [floats(1, 5, 5, 2)
 case("AvgPoolGrad", ex("AvgPoolGrad", **_POOL), [floats(1, 5, 5, 2), floats(1, 3, 3, 2)], [1],
      no_grad=(0,))
 
-def argmax_into(n: int, ph: int, pw: int, co: int, oh: int, ow: int) -> Gen:
+def argmax_into(n: int, ph: int, pw: int, co: int, oh: int, ow: int,
+                windows: bool = False) -> Gen:
     """int32 flat indices ``(r*ow + c)*co + ch`` into one image's (oh, ow, co) output, one per
-    pooled position and channel (any valid index: the ops are linear in the gradient)."""
+    pooled position and channel: any valid index (the ops are linear in the gradient), or
+    with ``windows`` one inside its own 2x2 stride-2 pooling window, as the forward op returns
+    them (the backward ops' Winograd path needs that)."""
     def gen(rng):
-        r = rng.integers(0, oh, (n, ph, pw, co))
-        c = rng.integers(0, ow, (n, ph, pw, co))
+        r = rng.integers(0, 2 if windows else oh, (n, ph, pw, co))
+        c = rng.integers(0, 2 if windows else ow, (n, ph, pw, co))
+        if windows:
+            r = np.minimum(r + 2 * np.arange(ph)[:, None, None], oh - 1)
+            c = np.minimum(c + 2 * np.arange(pw)[:, None], ow - 1)
         return ((r * ow + c) * co + np.arange(co)).astype(np.int32)
 
     return gen
@@ -488,6 +494,23 @@ case("FusedConv2DMaxPoolBackpropInput", ex("FusedConv2DMaxPoolBackpropInput", **
 case("FusedConv2DMaxPoolBackpropFilter", ex("FusedConv2DMaxPoolBackpropFilter", **_FUSED),
      [floats(2, 4, 5, 2), floats(2, 2, 2, 3), argmax_into(2, 2, 2, 3, 4, 5), floats(2, 2, 2, 3)],
      [0, 3], no_grad=(1,))
+
+
+# 3x3 filters at stride 1, >= 8 input channels, 2x2 pooling at stride 2: the Numba backend's
+# Winograd path (minitf/backends/numba_cpu/winograd.py)
+case("FusedConv2DMaxPool", lambda x, w, b: conv_pool_ops.fused_conv2d_max_pool(
+        x, w, b, 1, "VALID", activation="relu", ksize=2, pool_strides=2),
+     [floats(2, 7, 6, 8), floats(3, 3, 8, 3), floats(3)], [0, 1, 2], "winograd-valid")
+case("FusedConv2DMaxPool", lambda x, w, b: conv_pool_ops.fused_conv2d_max_pool(
+        x, w, b, 1, "SAME", ksize=2, pool_strides=2, pool_padding="SAME"),
+     [floats(1, 5, 3, 9), floats(3, 3, 9, 2), floats(2)], [0, 1, 2], "winograd-same")
+_WINO = {**_FUSED, "padding": "VALID"}
+case("FusedConv2DMaxPoolBackpropInput", ex("FusedConv2DMaxPoolBackpropInput", **_WINO),
+     [floats(2, 7, 6, 8), floats(3, 3, 8, 3), argmax_into(2, 2, 2, 3, 5, 4, windows=True),
+      floats(2, 2, 2, 3)], [1, 3], "winograd", no_grad=(0,))
+case("FusedConv2DMaxPoolBackpropFilter", ex("FusedConv2DMaxPoolBackpropFilter", **_WINO),
+     [floats(2, 7, 6, 8), floats(3, 3, 8, 3), argmax_into(2, 2, 2, 3, 5, 4, windows=True),
+      floats(2, 2, 2, 3)], [0, 3], "winograd", no_grad=(1,))
 case("GatherArgmax", ex("GatherArgmax"), [floats(2, 4, 4, 3), argmax_into(2, 2, 2, 3, 4, 4)], [0])
 case("ScatterArgmax", ex("ScatterArgmax"),
      [argmax_into(2, 2, 2, 3, 4, 4), floats(2, 2, 2, 3), floats(2, 4, 4, 3)], [1], no_grad=(2,))

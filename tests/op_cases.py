@@ -496,6 +496,11 @@ case("FusedConv2DMaxPoolBackpropFilter", ex("FusedConv2DMaxPoolBackpropFilter", 
      [0, 3], no_grad=(1,))
 
 
+# argmaxes inside their windows: the Numba backend's patch path (pool_patches.py)
+case("FusedConv2DMaxPoolBackpropFilter", ex("FusedConv2DMaxPoolBackpropFilter", **_FUSED),
+     [floats(2, 4, 5, 2), floats(2, 2, 2, 3), argmax_into(2, 2, 2, 3, 4, 5, windows=True),
+      floats(2, 2, 2, 3)], [0, 3], "patches", no_grad=(1,))
+
 # 3x3 filters at stride 1, >= 8 input channels, 2x2 pooling at stride 2: the Numba backend's
 # Winograd path (minitf/backends/numba_cpu/winograd.py)
 case("FusedConv2DMaxPool", lambda x, w, b: conv_pool_ops.fused_conv2d_max_pool(

@@ -8,10 +8,11 @@ gradient of a chunk into a zeroed block (``_scatter``) and feed it to the same p
 ``Conv2DBackpropFilter`` / ``Conv2DBackpropInput``. Measured on the first MNIST layer (28x28x1
 -> 26x26x32 -> 13x13x32, batch 64, one process, interleaved): see benchmarks/results/cnn.txt.
 
-3x3 filters at stride 1 over at least ``winograd.MIN_CHANNELS`` input channels, pooled 2x2 at
-stride 2 (the second MNIST layer), take the Winograd path instead (``winograd.py``): each
-pooling window is one Winograd output tile, and the three ops need 2.25x fewer
-multiply-adds.
+Stride-1 convolutions pooled 2x2 at stride 2 take a tiled path instead, each pooling window
+one tile: 3x3 filters over at least ``winograd.MIN_CHANNELS`` input channels (the second MNIST
+layer) Winograd's (``winograd.py``: 2.25x fewer multiply-adds in all three ops), fewer
+channels (the first layer) one input patch per window (``pool_patches.py``: forward and
+filter gradient from a smaller copy and better-shaped products).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from ..conv_geometry import window_2d
-from . import winograd, workers
+from . import pool_patches, winograd, workers
 from .conv import _FLOATS, _c, _col2im, sum_parts
 from .workers import run_split
 
@@ -145,10 +146,12 @@ class ConvPoolKernelsNumba:
         n = x.shape[0]
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         ph, pw, ppads = window_2d(oh, ow, ksize, pool_strides, (1, 1), pool_padding)
-        if (winograd.applies(w.shape, strides, dilations) and tuple(ksize) == (2, 2)
-                and tuple(pool_strides) == (2, 2) and ppads[0] == ppads[2] == 0):
-            return self._winograd_forward(_c(x), _c(w), _c(b), activation == "relu", oh, ow,
-                                          ph, pw, pads)
+        if tuple(ksize) == tuple(pool_strides) == (2, 2) and ppads[0] == ppads[2] == 0:
+            tiles = (_c(x), _c(w), _c(b), activation == "relu", oh, ow, ph, pw, pads)
+            if winograd.applies(w.shape, strides, dilations):
+                return self._winograd_forward(*tiles)
+            if pool_patches.applies(w.shape, strides, dilations):
+                return self._patches_forward(*tiles)
         x, w2, b = _c(x), _c(w).reshape(-1, co), _c(b)
         z = np.empty((n, ph, pw, co), dtype=x.dtype)
         arg = np.empty((n, ph, pw, co), dtype=np.int32)
@@ -176,9 +179,13 @@ class ConvPoolKernelsNumba:
         kh, kw, ci, co = filter_shape
         n = x.shape[0]
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
+        tiled = None
         if winograd.applies(filter_shape, strides, dilations):
-            dw = self._winograd_filter_grad(_c(x), tuple(filter_shape), _c(argmax), _c(g), oh,
-                                            ow, pads)
+            tiled = self._winograd_filter_grad
+        elif pool_patches.applies(filter_shape, strides, dilations):
+            tiled = self._patches_filter_grad
+        if tiled is not None:
+            dw = tiled(_c(x), tuple(filter_shape), _c(argmax), _c(g), oh, ow, pads)
             if dw is not None:
                 return dw
         k = kh * kw * ci
@@ -298,6 +305,53 @@ class ConvPoolKernelsNumba:
             return True
 
         return dx if all(run_split(n, work, step=step)) else None
+
+    # -- one patch per pooling window: stride-1 convolutions over few channels -------------
+
+    @staticmethod
+    def _patches_forward(x: Array, w: Array, b: Array, relu: bool, oh: int, ow: int, P: int,
+                         Q: int, pads: tuple[int, ...]) -> tuple[Array, Array]:
+        """Per chunk: the windows' patches, one BLAS product with the filter placed four times,
+        the pooling of each window's four outputs."""
+        n, (kh, kw, _, co) = x.shape[0], w.shape
+        w4 = pool_patches.expand_filter(w)
+        z = np.empty((n, P, Q, co), dtype=x.dtype)
+        arg = np.empty((n, P, Q, co), dtype=np.int32)
+        step = _tiles_per_chunk(n, P * Q, (w4.shape[0] + w4.shape[1]) * x.itemsize)
+
+        def work(n0: int, n1: int) -> None:  # one chunk of images
+            xp = winograd.padded(x[n0:n1], P, Q, pads[0], pads[2], kh, kw)
+            pm = np.empty(((n1 - n0) * P * Q, w4.shape[0]), dtype=x.dtype)
+            pool_patches.patches(xp, P, Q, kh, kw, pm)
+            pool_patches.pool4(pm @ w4, b, relu, oh, ow, z[n0:n1], arg[n0:n1])
+
+        run_split(n, work, step=step)
+        return z, arg
+
+    @staticmethod
+    def _patches_filter_grad(x: Array, filter_shape: tuple[int, ...], argmax: Array, g: Array,
+                             oh: int, ow: int, pads: tuple[int, ...]) -> Array | None:
+        """Per chunk: the pooled gradient in its argmax's column block, the windows' patches,
+        ``patchesᵀ @ blocks``; folded into the filter's shape once at the end. None if an
+        argmax lies outside its window."""
+        n, (_, P, Q, co), (kh, kw, ci, _) = x.shape[0], g.shape, filter_shape
+        k4 = (kh + 1) * (kw + 1) * ci
+        zero = x.dtype.type(0)
+        step = _tiles_per_chunk(n, P * Q, (k4 + 4 * co) * x.itemsize)
+
+        def work(n0: int, n1: int) -> Array | None:  # one chunk's share of R
+            d4 = np.empty(((n1 - n0) * P * Q, 4 * co), dtype=x.dtype)
+            if not pool_patches.grad_blocks(argmax[n0:n1], g[n0:n1], oh, ow, zero, d4):
+                return None
+            xp = winograd.padded(x[n0:n1], P, Q, pads[0], pads[2], kh, kw)
+            pm = np.empty(((n1 - n0) * P * Q, k4), dtype=x.dtype)
+            pool_patches.patches(xp, P, Q, kh, kw, pm)
+            return pm.T @ d4
+
+        parts = run_split(n, work, step=step)
+        if any(part is None for part in parts):
+            return None
+        return pool_patches.fold(sum_parts(parts), filter_shape)
 
     def gather_argmax(self, y: Array, argmax: Array) -> Array:
         """``y[n].flat[argmax[n, ...]]``."""

@@ -123,6 +123,20 @@ def input_adjoint(dv, P, Q, bt, dxp):
                                         + b2 * w[4 * a + 2, ch] + b3 * w[4 * a + 3, ch])
 
 
+@njit(cache=True, nogil=True, inline="always")
+def window_max(y00, y01, y10, y11, has_r1, has_c1, base, co, ow):
+    """A window's first maximum (row-major, positions past the output skipped) and its flat
+    index ``(r*ow + c)*co`` (channel 0) from the window's four values."""
+    best, at = y00, base
+    if has_c1 and y01 > best:
+        best, at = y01, base + co
+    if has_r1 and y10 > best:
+        best, at = y10, base + ow * co
+    if has_r1 and has_c1 and y11 > best:
+        best, at = y11, base + (ow + 1) * co
+    return best, at
+
+
 @njit(cache=True, nogil=True)
 def output_pool(m, b, relu, oh, ow, z, arg):
     """For each tile: ``Y = Aᵀ m[:, t, :] A + b`` (the 2x2 window), its first maximum
@@ -144,19 +158,25 @@ def output_pool(m, b, relu, oh, ow, z, arg):
                     r3 = _at(m[12, t, ch], m[13, t, ch], m[14, t, ch], m[15, t, ch])
                     y00, y10 = _at(r0[0], r1[0], r2[0], r3[0])  # Aᵀ (M A)
                     y01, y11 = _at(r0[1], r1[1], r2[1], r3[1])
-                    best, at = y00, base
-                    if has_c1 and y01 > best:
-                        best, at = y01, base + co
-                    if has_r1 and y10 > best:
-                        best, at = y10, base + ow * co
-                    if has_r1 and has_c1 and y11 > best:
-                        best, at = y11, base + (ow + 1) * co
+                    best, at = window_max(y00, y01, y10, y11, has_r1, has_c1, base, co, ow)
                     best += b[ch]
                     zo[ch] = max(best, 0.0) if relu else best
                     ao[ch] = at + ch
 
 
-_NONE = -(1 << 40)  # an index no window position has
+NONE = -(1 << 40)  # an index no window position has
+
+
+@njit(cache=True, nogil=True, inline="always")
+def window_indices(p, q, oh, ow, co):
+    """Flat indices ``(r*ow + c)*co`` (channel 0) of pooling window (p, q)'s four positions
+    (0, 0), (0, 1), (1, 0), (1, 1); ``NONE`` for one past the ``oh`` x ``ow`` output."""
+    base = (2 * p * ow + 2 * q) * co
+    k00 = base if 2 * p < oh and 2 * q < ow else NONE
+    k01 = base + co if 2 * q + 1 < ow and k00 != NONE else NONE
+    k10 = base + ow * co if 2 * p + 1 < oh and k00 != NONE else NONE
+    k11 = base + (ow + 1) * co if k01 != NONE and k10 != NONE else NONE
+    return k00, k01, k10, k11
 
 
 @njit(cache=True, nogil=True)
@@ -171,12 +191,7 @@ def pooled_grad(arg, g, oh, ow, dm_table, dm):
         for p in range(P):
             for q in range(Q):
                 t = (n * P + p) * Q + q
-                base = (2 * p * ow + 2 * q) * co
-                # the window's positions that exist: (0, 0) must, the others may not
-                k00 = base if 2 * p < oh and 2 * q < ow else _NONE
-                k01 = base + co if 2 * q + 1 < ow and k00 != _NONE else _NONE
-                k10 = base + ow * co if 2 * p + 1 < oh and k00 != _NONE else _NONE
-                k11 = base + (ow + 1) * co if k01 != _NONE and k10 != _NONE else _NONE
+                k00, k01, k10, k11 = window_indices(p, q, oh, ow, co)
                 bad = 0
                 for ch in range(co):
                     k = arg[n, p, q, ch] - ch
@@ -212,20 +227,20 @@ def applies(filter_shape: tuple[int, ...], strides: tuple[int, int],
         and ci >= MIN_CHANNELS
 
 
-def padded_shape(shape: tuple[int, ...], P: int, Q: int, top: int,
-                 left: int) -> tuple[int, ...]:
-    """The shape ``padded`` gives an input of ``shape``: ``shape`` itself when every patch of
-    the ``P`` x ``Q`` tiles already lies inside it unshifted."""
-    hp, wp = 2 * P + 2, 2 * Q + 2
+def padded_shape(shape: tuple[int, ...], P: int, Q: int, top: int, left: int, kh: int = 3,
+                 kw: int = 3) -> tuple[int, ...]:
+    """The shape ``padded`` gives an input of ``shape``: ``shape`` itself when every
+    (kh+1) x (kw+1) patch of the ``P`` x ``Q`` tiles already lies inside it unshifted."""
+    hp, wp = 2 * P + kh - 1, 2 * Q + kw - 1
     if top == 0 and left == 0 and shape[1] >= hp and shape[2] >= wp:
         return tuple(shape)
     return (shape[0], hp, wp, shape[3])
 
 
-def padded(x: Array, P: int, Q: int, top: int, left: int) -> Array:
+def padded(x: Array, P: int, Q: int, top: int, left: int, kh: int = 3, kw: int = 3) -> Array:
     """``x`` (a chunk of images) as the tiles' patches read it: shifted by the convolution's
     padding, zero where a patch hangs over, cut where no patch reaches (or ``x`` itself)."""
-    shape = padded_shape(x.shape, P, Q, top, left)
+    shape = padded_shape(x.shape, P, Q, top, left, kh, kw)
     if shape == x.shape:
         return x
     xp = np.zeros(shape, dtype=x.dtype)

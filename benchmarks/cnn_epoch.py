@@ -9,20 +9,25 @@ Dense(128, relu) -> Dense(10) (``minitf/examples/mnist_cnn.py``), Numba backend.
   ``--repeats`` full epochs after a warm-up (JIT compilation and tracing).
 * inference: ``model.predict`` over the 10 000 test images at batch 1000; median of
   ``--repeats`` passes, as images per second.
-* ablation: the training step with each of the two CNN optimisations on or off, the four
-  variants interleaved in one process (``--ablation-steps`` steps each, best of 5 rounds), so
-  that the machine's drift hits them alike: the Conv2D + MaxPooling2D fusion
-  (``tf.config.optimizer`` ``remapping``) and the split of each batch over worker threads
+* ablation: the training step with the CNN optimisations on or off, the variants
+  interleaved in one process (``--ablation-steps`` steps each, best of 5 rounds), so that the
+  machine's drift hits them alike: the Conv2D + MaxPooling2D fusion (``tf.config.optimizer``
+  ``remapping``), its tiled paths (Winograd for the second layer, one patch per pooling
+  window for the first: ``conv_pool.TILED``) and the split of each batch over worker threads
   (``minitf/backends/numba_cpu/workers.py``).
+
+The header gives the share of CPU time the hypervisor gave to other guests during the run
+(steal, from /proc/stat): on a shared VM it slows every figure of that run alike.
 
 Each figure is given as wall time and as the process's CPU time: on a machine shared with
 other work the wall time grows with the load, the CPU time much less. Peers: with
 ``--peers`` (and PyTorch / TensorFlow installed: not in CI) the same network, epoch and
-inference are timed in this process after minitf (Keras 3 on TensorFlow; PyTorch with the
-same loop a user writes, NCHW), so all figures of a run share the machine's state; importing
-minitf tunes glibc's malloc for the whole process, which the peers then enjoy too. Without
-them, the quiet-machine medians of /work/shared/ANCHORS.md are quoted (same network, same
-machine type, another day).
+inference are timed right after minitf, each in a fresh process of its own without minitf
+(Keras 3 on TensorFlow; PyTorch with the same loop a user writes, NCHW), so all figures of a
+run share the machine's state but not a process: Keras run in the same process after minitf
+measured 21.0 s per epoch where it took 9.7 s alone minutes later. Without them, the
+quiet-machine medians of /work/shared/ANCHORS.md are quoted (same network, same machine type,
+another day).
 """
 
 from __future__ import annotations
@@ -116,6 +121,34 @@ def torch_peer(x, y, xt, repeats: int) -> tuple[float, float]:
     return ep, len(xt) / inf
 
 
+PEERS = {"Keras 3 on TF 2.21": ("keras", "tensorflow"), "PyTorch 2.13 CPU": ("torch", "torch")}
+
+
+def run_peer(kind: str, data: str, repeats: int) -> tuple[float, float]:
+    """``kind``'s epoch seconds and images/s, timed in a fresh Python process that imports
+    neither minitf nor the other peer (MNIST as uint8 arrays in the .npz ``data``)."""
+    import json
+    import subprocess
+
+    out = subprocess.run([sys.executable, __file__, "--peer", kind, "--data", data,
+                          "--repeats", str(repeats)], check=True, capture_output=True,
+                         text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    ep, ips = json.loads(out.stdout.strip().splitlines()[-1])
+    return ep, ips
+
+
+def peer_main(kind: str, data: str, repeats: int) -> None:
+    """The child side of ``run_peer``: print ``[epoch_s, images_per_s]`` as JSON."""
+    import json
+
+    with np.load(data) as d:
+        x = (d["x"].astype(np.float32) / 255.0)[..., None]
+        xt = (d["xt"].astype(np.float32) / 255.0)[..., None]
+        y = d["y"].astype(np.int32)
+    fn = keras_peer if kind == "keras" else torch_peer
+    print(json.dumps(list(fn(x, y, xt, repeats))))
+
+
 def compile_cnn(tf, build_cnn):
     tf.random.set_seed(0)
     model = build_cnn()
@@ -125,36 +158,61 @@ def compile_cnn(tf, build_cnn):
 
 
 def ablation(tf, build_cnn, x, y, steps: int, rounds: int = 5) -> list[str]:
-    """ms per training step (best of ``rounds``) with fusion and the worker split on/off."""
-    from minitf.backends.numba_cpu import workers
+    """ms per training step (best of ``rounds``) with fusion, its tiled paths and the worker
+    split on/off."""
+    from minitf.backends.numba_cpu import conv_pool, workers
 
     split = workers.WORKERS
-    variants = {}
+    models = {}
     for fused in (True, False):
         tf.config.optimizer.set_experimental_options({"remapping": fused})  # read at tracing
-        model = compile_cnn(tf, build_cnn)
-        model.fit(x[:640], y[:640], batch_size=64, epochs=1, verbose=0)
-        for w in sorted({split, 1}, reverse=True):
-            variants[(fused, w)] = model
+        models[fused] = compile_cnn(tf, build_cnn)
+        models[fused].fit(x[:640], y[:640], batch_size=64, epochs=1, verbose=0)
     tf.config.optimizer.set_experimental_options({"remapping": True})
+    # (fusion, tiled paths, workers); the tiled paths exist only in the fused op
+    variants = [(True, True, split), (True, False, split), (True, True, 1), (True, False, 1),
+                (False, False, split), (False, False, 1)]
+    variants = list(dict.fromkeys(variants))  # one worker only: fewer variants
     best = dict.fromkeys(variants, float("inf"))
     try:
         for _ in range(rounds):
-            for (fused, w), model in variants.items():
-                workers.WORKERS = w
+            for fused, tiled, w in variants:
+                workers.WORKERS, conv_pool.TILED = w, tiled
                 t = time.perf_counter()
-                model.fit(x[:64 * steps], y[:64 * steps], batch_size=64, epochs=1, verbose=0)
-                best[(fused, w)] = min(best[(fused, w)], (time.perf_counter() - t) / steps)
+                models[fused].fit(x[:64 * steps], y[:64 * steps], batch_size=64, epochs=1,
+                                  verbose=0)
+                s = (time.perf_counter() - t) / steps
+                best[(fused, tiled, w)] = min(best[(fused, tiled, w)], s)
     finally:
-        workers.WORKERS = split
-    base = best[(False, 1)]
+        workers.WORKERS, conv_pool.TILED = split, True
+    base = best[(False, False, 1)]
     lines = ["", f"ablation: training step, batch 64, best of {rounds} interleaved rounds of "
              f"{steps} steps"]
-    for (fused, w), s in best.items():
-        lines.append(f"  Conv2D+MaxPool fusion {'on ' if fused else 'off'}, "
-                     f"{w} worker{'s' if w > 1 else ' '}: {1e3 * s:5.2f} ms/step "
-                     f"(~{s * 938:.1f} s/epoch; {base / s:.2f}x the plain kernels)")
+    for (fused, tiled, w), s in best.items():
+        what = ("fusion on,  tiled paths " + ("on " if tiled else "off")) if fused else \
+            "fusion off               "
+        lines.append(f"  Conv2D+MaxPool {what}, {w} worker{'s' if w > 1 else ' '}: "
+                     f"{1e3 * s:5.2f} ms/step (~{s * 938:.1f} s/epoch; "
+                     f"{base / s:.2f}x the plain kernels)")
     return lines
+
+
+def cpu_times() -> list[int]:
+    """/proc/stat's whole-machine CPU counters (user nice system idle iowait irq softirq
+    steal ...), or [] where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def steal_share(before: list[int], after: list[int]) -> str:
+    """The share of CPU time stolen by the hypervisor between two ``cpu_times``."""
+    if len(before) < 8 or len(after) < 8:
+        return "unknown"
+    total = sum(after[:8]) - sum(before[:8])
+    return f"{100 * (after[7] - before[7]) / max(1, total):.0f} %"
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -166,7 +224,12 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--ablation-steps", type=int, default=100, help="0: skip the ablation")
     p.add_argument("--note", default="", help="a line about the conditions (e.g. machine load)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cnn.txt"))
+    p.add_argument("--peer", choices=["keras", "torch"], help=argparse.SUPPRESS)  # run_peer
+    p.add_argument("--data", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.peer:
+        peer_main(args.peer, args.data, args.repeats)
+        return ""
 
     import minitf as tf
     from minitf.examples.mnist_cnn import build_cnn
@@ -177,7 +240,7 @@ def main(argv: list[str] | None = None) -> str:
     y = y.astype(np.int32)
 
     model = compile_cnn(tf, build_cnn)
-    load0 = os.getloadavg()
+    load0, cpu0 = os.getloadavg(), cpu_times()
     model.fit(x[:640], y[:640], batch_size=64, epochs=1, verbose=0)  # warm-up
     model.predict(xt[:1000], batch_size=1000, verbose=0)
     ep_wall = ep_cpu = float("nan")
@@ -189,15 +252,20 @@ def main(argv: list[str] | None = None) -> str:
     abl = ablation(tf, build_cnn, x, y, args.ablation_steps) if args.ablation_steps else []
     peers_epoch, peers_infer, measured = dict(PEERS_EPOCH), dict(PEERS_INFER), []
     if args.peers:
-        for name, fn, module in (("Keras 3 on TF 2.21", keras_peer, "tensorflow"),
-                                 ("PyTorch 2.13 CPU", torch_peer, "torch")):
-            if importlib.util.find_spec(module) is None:
-                continue
-            ep, ips = fn(x, y, xt, max(1, args.repeats))
-            measured.append(name)
-            peers_epoch[f"{name} (this run)"] = ep
-            peers_infer[f"{name} (this run)"] = ips
-    load1 = os.getloadavg()
+        import tempfile
+
+        (xu, yu), (xtu, _) = tf.keras.datasets.mnist.load_data()
+        with tempfile.TemporaryDirectory() as tmp:
+            data = str(Path(tmp) / "mnist.npz")
+            np.savez(data, x=xu, y=yu, xt=xtu)
+            for name, (kind, module) in PEERS.items():
+                if importlib.util.find_spec(module) is None:
+                    continue
+                ep, ips = run_peer(kind, data, max(1, args.repeats))
+                measured.append(name)
+                peers_epoch[f"{name} (this run)"] = ep
+                peers_infer[f"{name} (this run)"] = ips
+    load1, cpu1 = os.getloadavg(), cpu_times()
     ips_wall, ips_cpu = len(xt) / inf_wall, len(xt) / inf_cpu
 
     lines = [
@@ -207,12 +275,14 @@ def main(argv: list[str] | None = None) -> str:
         f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}, "
         f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'unset')}",
         f"load average (1 min) before/after: {load0[0]:.1f} / {load1[0]:.1f}; repeats: "
-        f"{args.repeats} epochs, {args.infer_repeats} inference passes",
+        f"{args.repeats} epochs, {args.infer_repeats} inference passes; CPU steal during "
+        f"the run: {steal_share(cpu0, cpu1)}",
     ]
     if args.note:
         lines.append(f"note: {args.note}")
-    lines.append("peers: " + (f"{', '.join(measured)} measured in this run after minitf; "
-                              if measured else "") + "the others are ANCHORS.md medians")
+    lines.append("peers: " + (f"{', '.join(measured)} measured in this run after minitf, each "
+                              "in a process of its own; " if measured else "")
+                 + "the others are ANCHORS.md medians")
     lines += [] if not args.repeats else [
         "",
         "one epoch, 60k images, batch 64, Adam (median)",

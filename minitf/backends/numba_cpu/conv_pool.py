@@ -103,6 +103,10 @@ def _images_per_chunk(n_img: int, rows: int, per_row: int) -> int:
     return workers.balanced(n_img, most)
 
 
+# The tiled paths (Winograd, one patch per window) where they apply; False runs im2col for
+# every geometry (benchmarks/cnn_epoch.py's ablation compares the two).
+TILED = True
+
 # Winograd chunks: images whose transformed input and product (16 values per tile and
 # channel each) fit in about this many bytes, but at least this many tiles per product.
 # Measured on the second MNIST layer (154 KB per image; the three ops, medians): batch 64
@@ -146,7 +150,7 @@ class ConvPoolKernelsNumba:
         n = x.shape[0]
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         ph, pw, ppads = window_2d(oh, ow, ksize, pool_strides, (1, 1), pool_padding)
-        if tuple(ksize) == tuple(pool_strides) == (2, 2) and ppads[0] == ppads[2] == 0:
+        if TILED and tuple(ksize) == tuple(pool_strides) == (2, 2) and ppads[0] == ppads[2] == 0:
             tiles = (_c(x), _c(w), _c(b), activation == "relu", oh, ow, ph, pw, pads)
             if winograd.applies(w.shape, strides, dilations):
                 return self._winograd_forward(*tiles)
@@ -180,7 +184,9 @@ class ConvPoolKernelsNumba:
         n = x.shape[0]
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
         tiled = None
-        if winograd.applies(filter_shape, strides, dilations):
+        if not TILED:
+            pass
+        elif winograd.applies(filter_shape, strides, dilations):
             tiled = self._winograd_filter_grad
         elif pool_patches.applies(filter_shape, strides, dilations):
             tiled = self._patches_filter_grad
@@ -213,7 +219,7 @@ class ConvPoolKernelsNumba:
         n = input_shape[0]
         oh, ow, pads = window_2d(input_shape[1], input_shape[2], (kh, kw), strides, dilations,
                                  padding)
-        if winograd.applies(w.shape, strides, dilations):
+        if TILED and winograd.applies(w.shape, strides, dilations):
             dx = self._winograd_input_grad(tuple(input_shape), _c(w), _c(argmax), _c(g), oh,
                                            ow, pads)
             if dx is not None:

@@ -141,7 +141,8 @@ class ConvPoolKernelsNumba:
                                  padding: str, dilations: tuple[int, int], activation: str,
                                  ksize: tuple[int, int], pool_strides: tuple[int, int],
                                  pool_padding: str) -> tuple[Array, Array]:
-        """Per chunk of images: im2col, one BLAS product, then bias + pool + ReLU in cache."""
+        """Per chunk of images: im2col, one BLAS product, then bias + pool + ReLU in cache; or
+        a tiled path (Winograd, patches) for stride-1 convolutions pooled 2x2 at stride 2."""
         if not _ok(x, w, b):
             return super().conv2d_bias_act_max_pool(x, w, b, strides, padding, dilations,
                                                     activation, ksize, pool_strides,
@@ -176,19 +177,19 @@ class ConvPoolKernelsNumba:
                                               argmax: Array, g: Array,
                                               strides: tuple[int, int], padding: str,
                                               dilations: tuple[int, int]) -> Array:
-        """Per chunk: scatter the pooled gradient into a zeroed block, add ``cols.T @ block``."""
+        """Per chunk: scatter the pooled gradient into a zeroed block, add ``cols.T @ block``;
+        or a tiled path, when every argmax lies in its own 2x2 stride-2 window."""
         if not (_ok(x, g) and _int_ok(argmax)):
             return super().fused_conv2d_max_pool_backprop_filter(
                 x, filter_shape, argmax, g, strides, padding, dilations)
         kh, kw, ci, co = filter_shape
         n = x.shape[0]
         oh, ow, pads = window_2d(x.shape[1], x.shape[2], (kh, kw), strides, dilations, padding)
+        # the tiled paths check the pooling through the argmax (None: not 2x2 at stride 2)
         tiled = None
-        if not TILED:
-            pass
-        elif winograd.applies(filter_shape, strides, dilations):
+        if TILED and winograd.applies(filter_shape, strides, dilations):
             tiled = self._winograd_filter_grad
-        elif pool_patches.applies(filter_shape, strides, dilations):
+        elif TILED and pool_patches.applies(filter_shape, strides, dilations):
             tiled = self._patches_filter_grad
         if tiled is not None:
             dw = tiled(_c(x), tuple(filter_shape), _c(argmax), _c(g), oh, ow, pads)
@@ -211,7 +212,8 @@ class ConvPoolKernelsNumba:
                                              argmax: Array, g: Array, strides: tuple[int, int],
                                              padding: str,
                                              dilations: tuple[int, int]) -> Array:
-        """Per chunk: scatter the pooled gradient into a zeroed block, ``block @ w.T``, col2im."""
+        """Per chunk: scatter the pooled gradient into a zeroed block, ``block @ w.T``, col2im;
+        or Winograd's path, when every argmax lies in its own 2x2 stride-2 window."""
         if not (_ok(w, g) and _int_ok(argmax)):
             return super().fused_conv2d_max_pool_backprop_input(
                 input_shape, w, argmax, g, strides, padding, dilations)

@@ -162,6 +162,7 @@ from . import (  # noqa: E402
 )
 from . import datasets as _datasets  # noqa: E402
 from .data import TensorSpec  # noqa: E402
+from .framework import nest  # noqa: E402 - tf.nest
 
 train.Checkpoint = _checkpoint.Checkpoint
 train.latest_checkpoint = _checkpoint.latest_checkpoint

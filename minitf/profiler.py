@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from .framework import context as _ctx
+from .framework import device as _device
 from .framework import execute as _execute
 
 __all__ = ["OpStats", "Profile", "experimental", "flop_count", "register_flops", "start", "stop"]
@@ -187,14 +189,13 @@ class Profile:
     def __enter__(self) -> Profile:
         if self._t0 is not None:
             raise RuntimeError("this Profile is already recording")
-        self._outer = _execute._profiler
         self._first = len(self.events)  # records of this entry start here (passed to _outer)
         self._t0 = time.perf_counter()
-        _execute._profiler = self
+        self._outer = _ctx.set_profiler(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _execute._profiler = self._outer
+        _ctx.set_profiler(self._outer)
         self.wall_s += time.perf_counter() - self._t0
         self._t0 = None
         self._wrapped.clear()  # drop references to session plans
@@ -222,8 +223,8 @@ class Profile:
 
     def run_eager(self, opdef: Any, name: str | None, tensors: list, attrs: dict) -> Any:
         """Run one eager op as ``execute._run_eager`` would, timed (the eager hook)."""
-        device = getattr(_execute, "_device", None)
-        if device is not None and device.ACTIVE:  # a GPU may be in play: placement decides
+        device = _device
+        if device.ACTIVE:  # a GPU may be in play: placement decides
             def forward(rt: Any, *args: Any, **kw: Any) -> Any:
                 return device.run_eager(opdef, rt, tensors, kw)
         else:
@@ -359,8 +360,7 @@ def _fmt_gflops(gf: float | None) -> str:
 
 def _gpu_sync() -> Callable[[], None] | None:
     """``numba.cuda.synchronize`` when ops may run on a GPU, else None (no CUDA import)."""
-    device = getattr(_execute, "_device", None)
-    if device is None or not device.ACTIVE:
+    if not _device.ACTIVE:
         return None
     from numba import cuda
 
@@ -382,7 +382,7 @@ def start(logdir: str | None = None) -> Profile:
 
 def stop() -> Profile:
     """Stop the profile ``start()`` began and return it."""
-    if not _started or _execute._profiler is not _started[-1]:
+    if not _started or _ctx.state.profiler is not _started[-1]:
         raise RuntimeError("tf.profiler.stop(): no profile started with tf.profiler.start() "
                            "is recording")
     prof = _started.pop()

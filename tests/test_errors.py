@@ -231,3 +231,58 @@ def test_integer_ops_cut_the_gradient_path():
         x = tf.placeholder(tf.float32, [3])
         y = tf.cast(tf.argmax(x), tf.float32)
         assert tf.gradients(y, x) == [None]  # integer ops cut the path: no error, no gradient
+
+
+# -- one error policy: the same fault raises the same class in every mode ---------------------------
+
+_FAULTS = {
+    # a value of the wrong dtype reaches the kernel (NumPy raises a TypeError inside it)
+    "bad dtype": (lambda x: tf.one_hot(x, 3, on_value="a"), np.array([0], np.int32), "OneHot"),
+    "shape mismatch": (lambda x: tf.reshape(x, [3]), np.ones(2, np.float32), "Reshape"),
+    "index out of range": (lambda x: tf.gather(x, tf.constant([5])), np.ones(2, np.float32),
+                           "GatherV2"),
+}
+
+
+def _eager(fn, value):
+    return fn(tf.constant(value))
+
+
+def _function(fn, value):
+    return tf.function(fn)(tf.constant(value))
+
+
+def _session(fn, value):
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.as_dtype(value.dtype), [None] * value.ndim)
+        y = fn(p)
+        with tf.Session() as sess:
+            return sess.run(y, {p: value})
+
+
+@pytest.mark.parametrize("fault", sorted(_FAULTS))
+@pytest.mark.parametrize("mode", [_eager, _function, _session], ids=["eager", "function",
+                                                                     "session"])
+def test_same_fault_same_error_class_in_every_mode(fault, mode):
+    fn, value, op_type = _FAULTS[fault]
+    with pytest.raises(tf.errors.InvalidArgumentError) as err:
+        mode(fn, value)
+    assert type(err.value) is tf.errors.InvalidArgumentError
+    assert str(err.value).startswith(op_type)
+
+
+def test_a_missing_kernel_is_unimplemented_in_both_modes(monkeypatch):
+    from minitf.backends import get_backend
+
+    be = get_backend()
+
+    def missing(*args, **kwargs):
+        raise NotImplementedError("this backend has no such kernel")
+
+    monkeypatch.setattr(be, "matmul", missing)
+    with pytest.raises(tf.errors.UnimplementedError, match="MatMul.*no such kernel"):
+        tf.matmul(tf.ones([2, 2]), tf.ones([2, 2]))
+    with tf.Graph().as_default():
+        y = tf.matmul(tf.ones([2, 2]), tf.ones([2, 2]))
+        with tf.Session() as sess, pytest.raises(tf.errors.UnimplementedError, match="MatMul"):
+            sess.run(y)

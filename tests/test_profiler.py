@@ -10,7 +10,7 @@ import pytest
 
 import minitf as tf
 from minitf import profiler
-from minitf.framework import execute
+from minitf.framework import context
 
 
 def _counts(prof: tf.profiler.Profile, **kw) -> dict[str, int]:
@@ -134,7 +134,7 @@ def test_nothing_recorded_when_off():
     with tf.Session(graph=g) as sess:
         sess.run(y)
     assert len(prof.events) == n == 1
-    assert execute._profiler is None
+    assert context.state.profiler is None
 
 
 def test_off_path_runs_the_plan_unwrapped(monkeypatch):
@@ -158,9 +158,9 @@ def test_profiles_nest_and_restore():
         tf.add(a, a)
         with tf.profiler.Profile() as inner:
             tf.multiply(a, a)
-        assert execute._profiler is outer
+        assert context.state.profiler is outer
         tf.subtract(a, a)
-    assert execute._profiler is None
+    assert context.state.profiler is None
     assert _counts(inner) == {"Mul": 1}
     assert _counts(outer) == {"AddV2": 1, "Mul": 1, "Sub": 1}
 
@@ -170,7 +170,7 @@ def test_errors_leave_the_profiler_off_and_kernels_unrecorded():
     with pytest.raises(tf.errors.InvalidArgumentError):
         with tf.profiler.Profile() as prof:
             tf.matmul(a, a)  # 2x3 @ 2x3: the shape rule rejects it before any kernel runs
-    assert execute._profiler is None
+    assert context.state.profiler is None
     assert prof.events == []
 
 

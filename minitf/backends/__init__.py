@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
+from ..framework import context as _ctx
 from .base import Backend
 
 _NAMES = ("numba", "numpy")
-_current: dict[str, Backend | None] = {"backend": None}
 
 
 def _make(name: str) -> Backend:
@@ -24,16 +24,16 @@ def _make(name: str) -> Backend:
 
 def get_backend() -> Backend:
     """The backend kernels run on (created on first use, so importing minitf stays fast)."""
-    be = _current["backend"]
+    be = _ctx.state.backend  # the current backend is execution state: see framework/context.py
     if be is None:
-        be = _current["backend"] = _make(os.environ.get("MINITF_BACKEND", "numba").lower())
+        be = _ctx.state.backend = _make(os.environ.get("MINITF_BACKEND", "numba").lower())
     return be
 
 
 def set_backend(backend: str | Backend) -> Backend:
     """Switch every later op to ``backend`` ('numba', 'numpy' or a Backend instance)."""
     be = backend if isinstance(backend, Backend) else _make(str(backend).lower())
-    _current["backend"] = be
+    _ctx.state.backend = be
     return be
 
 

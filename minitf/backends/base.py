@@ -1,10 +1,17 @@
 """The kernel contract every backend implements.
 
-An op's forward function (see ``minitf/ops``) never touches NumPy, Numba or CUDA directly: it
-calls one of these methods on the active backend. A backend is therefore one class, and two
+Ops whose work is arithmetic (element-wise maths, matmul, reductions, softmax and losses,
+convolution and pooling, the fused optimizer updates) call one of these methods on the active
+backend (``rt.be``) and never NumPy, Numba or CUDA directly, so a backend is one class and two
 backends differ only in how they compile and launch the same kernels (``@njit`` on the CPU,
 ``@cuda.jit`` on a GPU). Arrays passed in already have the dtype the op's rule chose; every
 method returns new arrays and never writes into its inputs.
+
+Not every forward goes through a backend: ops that only move or describe data (``Reshape``,
+``Transpose``, ``ConcatV2``, ``Pack``, ``Tile``, slicing, ``Shape``, ``ZerosLike``, ...) and the
+random ops (``minitf/ops/random_ops.py``, NumPy generators, for TF's seed rules) call NumPy in
+their forward. On a GPU those run on the host unless ``backends/cuda/placement.py`` gives them
+a device version (TensorFlow's soft placement).
 
 Element-wise kernels are named, not passed as Python callables, so that each backend can look
 up its own compiled version; the names and their meaning live in ``kernel_table.py``.

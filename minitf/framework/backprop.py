@@ -12,6 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from . import context as _ctx
+from . import nest
+from .execute import convert_to_tensor, execute
 from .graph import active_graph
 from .tensor import EagerTensor, Tensor, is_symbolic
 
@@ -24,14 +29,30 @@ def _differentiable(x: Any) -> bool:
     return x.dtype.is_differentiable
 
 
+# The few ops autodiff itself needs, run by type through the registry (the framework does not
+# import minitf.ops: the ops are defined on top of it).
+def _add(a: Any, b: Any) -> Any:
+    return execute("AddV2", [a, b])
+
+
+def _ones_like(t: Any) -> Any:
+    return execute("OnesLike", [convert_to_tensor(t)])
+
+
+def _zeros_like(t: Any) -> Any:
+    return execute("ZerosLike", [convert_to_tensor(t)])
+
+
+def _reshape(t: Any, shape: Sequence[int]) -> Any:
+    return execute("Reshape", [t], {"shape": tuple(int(d) for d in shape)})
+
+
 def backprop(ops: Sequence[Any], seeds: list[tuple[Any, Any]], sources: Sequence[Any]) -> dict:
     """Gradients of the seeded targets with respect to ``sources``.
 
     ``ops``: operations in execution order (objects with ``opdef``, ``inputs``, ``outputs``).
     ``seeds``: ``(target, gradient)`` pairs. Returns ``{id(source): gradient}`` (absent = None).
     """
-    from ..ops import math_ops  # local: the ops package imports the framework
-
     # forward: which tensors depend on a source; backward: which ops lead to a target
     reach = {_key(s) for s in sources}
     on_path = []
@@ -49,7 +70,7 @@ def backprop(ops: Sequence[Any], seeds: list[tuple[Any, Any]], sources: Sequence
     grads: dict[int, Any] = {}
     for t, g in seeds:
         k = _key(t)
-        grads[k] = g if k not in grads else math_ops.add(grads[k], g)
+        grads[k] = g if k not in grads else _add(grads[k], g)
     for op in relevant:  # already in reverse execution order
         out_grads = [grads.get(_key(o)) for o in op.outputs]
         if all(g is None for g in out_grads):
@@ -64,7 +85,7 @@ def backprop(ops: Sequence[Any], seeds: list[tuple[Any, Any]], sources: Sequence
             if g is None or _key(x) not in reach or not _differentiable(x):
                 continue
             k = _key(x)
-            grads[k] = g if k not in grads else math_ops.add(grads[k], g)
+            grads[k] = g if k not in grads else _add(grads[k], g)
     return grads
 
 
@@ -78,8 +99,6 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     Adds the backward ops to the graph under the name scope ``gradients/``; an ``x`` that
     ``ys`` does not depend on gets ``None`` (or zeros with ``unconnected_gradients='zero'``).
     """
-    from ..ops import array_ops
-
     ys = list(ys) if isinstance(ys, list | tuple) else [ys]
     xs_list = list(xs) if isinstance(xs, list | tuple) else [xs]
     if grad_ys is not None:
@@ -98,41 +117,20 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
         seeds = []
         for i, y in enumerate(ys):
             gy = grad_ys[i] if grad_ys is not None and grad_ys[i] is not None else None
-            seeds.append((y, array_ops.ones_like(y) if gy is None else gy))
+            seeds.append((y, _ones_like(y) if gy is None else gy))
         grads = backprop(g._ops, seeds, sources)
         out = []
         for s in sources:
             gr = grads.get(_key(s))
             if gr is None and unconnected_gradients == "zero":
                 # a constant when the shape is known, so an unused placeholder need not be fed
-                gr = (array_ops.zeros(list(s.shape), s.dtype) if s.shape.is_fully_defined()
-                      else array_ops.zeros_like(s))
+                gr = (convert_to_tensor(np.zeros(s.shape.as_list(), s.dtype.np), name="zeros")
+                      if s.shape.is_fully_defined() else _zeros_like(s))
             out.append(gr)
     return out
 
 
 # -- eager mode: GradientTape ---------------------------------------------------------------------------
-
-_active_tapes: list[GradientTape] = []
-
-
-def record(opdef: Any, inputs: list, outputs: list, attrs: dict, graph_op: Any = None) -> None:
-    """Called after every op (run eagerly, or added to a graph while a tape is active):
-    tapes that watch an input keep the op."""
-    if not _active_tapes:
-        return
-    from .execute import EagerOp
-
-    if opdef.type == "ReadVariableOp" and graph_op is None:
-        inputs = [attrs["var"]]  # an eager read connects the variable itself to its value
-    entry = graph_op
-    for tape in _active_tapes:
-        if tape._recording and tape._wants(inputs):
-            if entry is None:
-                entry = EagerOp(opdef, inputs, outputs, attrs)
-            tape._ops.append(entry)
-            tape._live.update(_key(o) for o in outputs)
-
 
 class GradientTape:
     """Records eager operations so that gradients can be computed afterwards.
@@ -154,13 +152,14 @@ class GradientTape:
 
     def __enter__(self) -> GradientTape:
         self._recording = True
-        _active_tapes.append(self)
+        _ctx.local.tapes.append(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._recording = False
-        if self in _active_tapes:
-            _active_tapes.remove(self)
+        tapes = _ctx.local.tapes
+        if self in tapes:
+            tapes.remove(self)
 
     def watch(self, tensor: Any) -> None:
         """Track ``tensor`` (or a variable, or a list of them) so gradients can flow to it."""
@@ -216,8 +215,6 @@ class GradientTape:
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
                  unconnected_gradients: str = "none") -> Any:
         """d(sum of ``target``)/d(each source), shaped like ``sources`` (nested lists/dicts)."""
-        from ..ops import array_ops
-
         if self._used and not self._persistent:
             raise RuntimeError(
                 "A non-persistent GradientTape can only be used to compute one set of gradients "
@@ -228,8 +225,10 @@ class GradientTape:
         outs = output_gradients
         if outs is not None and not isinstance(outs, list | tuple):
             outs = [outs]
-        flat_sources: list[Any] = []
-        structure = _flatten_sources(sources, flat_sources)
+        flat_sources = nest.flatten(sources)
+        for s in flat_sources:
+            if not (isinstance(s, Tensor) or hasattr(s, "_graph_tensor")):
+                raise TypeError(f"gradient sources must be tensors or variables, got {s!r}")
         was_recording = self._recording
         self._recording = False  # the gradient computation is not part of this tape
         try:
@@ -240,7 +239,7 @@ class GradientTape:
                 if is_symbolic(t) and active_graph() is None:
                     raise TypeError("GradientTape.gradient got a symbolic tensor outside its "
                                     "graph; use tf.gradients in graph mode")
-                g = outs[i] if outs is not None and outs[i] is not None else array_ops.ones_like(t)
+                g = outs[i] if outs is not None and outs[i] is not None else _ones_like(t)
                 seeds.append((t, g))
             keys = flat_sources
             g = active_graph()
@@ -252,59 +251,38 @@ class GradientTape:
             for s in keys:
                 gr = grads.get(_key(s))
                 if gr is None and unconnected_gradients == "zero":
-                    gr = array_ops.zeros_like(s)
+                    gr = _zeros_like(s)
                 result.append(gr)
         finally:
             self._recording = was_recording
         if not self._persistent:
             self._ops = []
-        it = iter(result)
-        return _rebuild_sources(structure, it)
+        return nest.pack_sequence_as(sources, result)
 
     def jacobian(self, target: Any, sources: Any) -> Any:
         """Full Jacobian d target[i...] / d source[j...] (computed row by row; small sizes only)."""
-        from ..ops import array_ops
-
         t = target._as_tensor() if hasattr(target, "_graph_tensor") else target
-        flat_t = array_ops.reshape(t, [-1])
+        flat_t = _reshape(t, [-1])
         n = flat_t.shape[0]
         persistent, self._persistent = self._persistent, True
         rows = []
         try:
             for i in range(n):
-                seed = array_ops.one_hot(i, n, dtype=t.dtype)
-                seed = array_ops.reshape(seed, t.shape)
+                seed = execute("OneHot", [convert_to_tensor(i)],
+                               {"depth": int(n), "on_value": 1, "off_value": 0, "axis": -1,
+                                "dtype": t.dtype})
+                seed = _reshape(seed, t.shape)
                 self._used = False
                 rows.append(self.gradient(t, sources, output_gradients=seed,
                                           unconnected_gradients="zero"))
         finally:
             self._persistent = persistent
         src = sources._as_tensor() if hasattr(sources, "_graph_tensor") else sources
-        stacked = array_ops.stack(rows)
-        return array_ops.reshape(stacked, list(t.shape) + list(src.shape))
+        stacked = execute("Pack", [convert_to_tensor(r) for r in rows], {"axis": 0}, "stack")
+        return _reshape(stacked, list(t.shape) + list(src.shape))
 
 
 def _graph_variable(x: Any) -> Any:
     """The variable a graph tensor reads, if it is a ReadVariableOp output."""
     op = getattr(x, "op", None)
     return op.attrs["var"] if op is not None and op.type == "ReadVariableOp" else None
-
-
-def _flatten_sources(sources: Any, flat: list) -> Any:
-    if isinstance(sources, dict):
-        return (dict, [(k, _flatten_sources(v, flat)) for k, v in sources.items()])
-    if isinstance(sources, list | tuple):
-        return (type(sources), [_flatten_sources(v, flat) for v in sources])
-    if not (isinstance(sources, Tensor) or hasattr(sources, "_graph_tensor")):
-        raise TypeError(f"gradient sources must be tensors or variables, got {sources!r}")
-    flat.append(sources)
-    return None
-
-
-def _rebuild_sources(structure: Any, it: Any) -> Any:
-    if structure is None:
-        return next(it)
-    kind, items = structure
-    if kind is dict:
-        return {k: _rebuild_sources(s, it) for k, s in items}
-    return kind(_rebuild_sources(s, it) for s in items)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dtypes
+from . import context as _ctx
 from .tensor import EagerTensor
 from .tensor_shape import TensorShape
 
@@ -44,7 +44,6 @@ ACTIVE: bool = _maybe_gpu()
 """Whether placement may send ops to a GPU; False means every op runs on the CPU as before."""
 
 _state: dict[str, Any] = {"gpu": None, "warned": False}
-_local = threading.local()
 
 
 def gpu_available() -> bool:
@@ -77,9 +76,8 @@ def parse(name: str) -> tuple[str, int]:
 
 
 def _stack() -> list[str | None]:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    return _local.stack
+    """This thread's ``tf.device`` scopes (kept in the context)."""
+    return _ctx.local.devices
 
 
 def _soft_place(kind: str, index: int) -> str:

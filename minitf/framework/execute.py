@@ -15,12 +15,16 @@ import numpy as np
 
 from .. import backends as _backends
 from .. import dtypes as _dtypes
+from . import context as _ctx
 from . import device as _device
 from . import registry
-from .errors import FailedPreconditionError, InvalidArgumentError, OpError
+from .errors import FailedPreconditionError, InvalidArgumentError, OpError, UnimplementedError
 from .graph import Graph, Operation, active_graph
 from .registry import ShapeError, describe
+from .tape import EagerOp, record
 from .tensor import EagerTensor, Tensor, is_symbolic
+
+__all__ = ["EagerOp", "convert_to_tensor", "execute", "kernel_error", "run_op_error"]
 
 # -- converting Python values ---------------------------------------------------------------------
 
@@ -91,9 +95,7 @@ def convert_to_tensor(
     g = active_graph()
     arr = _np_value(value, dtype)
     if g is not None:
-        from ..ops.array_ops import constant  # local: ops import this module
-
-        return constant(arr, name=name or "Const")
+        return execute("Const", [], {"value": arr}, name=name or "Const")
     return EagerTensor(arr)
 
 
@@ -118,8 +120,9 @@ class EagerRuntime:
 
 EAGER = EagerRuntime()
 
-# The recording tf.profiler.Profile, or None (set by minitf/profiler.py; Session.run reads it too).
-_profiler: Any = None
+# Read on every eager op: bound once here so the hot path pays one attribute load for each.
+_STATE = _ctx.state  # .profiler: the recording tf.profiler.Profile, or None
+_LOCAL = _ctx.local  # .tapes: this thread's active GradientTapes
 
 
 # -- execute ------------------------------------------------------------------------------------------
@@ -187,32 +190,11 @@ def _build(
         op._device = _device.resolve()
     for c in control_inputs:
         op.control_inputs.append(c.op if isinstance(c, Tensor) else c)
-    from .backprop import record  # tapes also work while building a graph (tf.function)
-
-    record(opdef, tensors, op.outputs, attrs, op)
+    if _LOCAL.tapes:  # tapes also work while building a graph (tf.function)
+        record(opdef, tensors, op.outputs, attrs, op)
     if opdef.num_outputs == 0:
         return op
     return op.outputs[0] if opdef.num_outputs == 1 else tuple(op.outputs)
-
-
-class EagerOp:
-    """An eagerly executed op as the tape records it (same fields as a graph Operation)."""
-
-    __slots__ = ("opdef", "type", "inputs", "outputs", "attrs")
-
-    def __init__(self, opdef: registry.OpDef, inputs: list, outputs: list, attrs: dict) -> None:
-        self.opdef = opdef
-        self.type = opdef.type
-        self.inputs = inputs
-        self.outputs = outputs
-        self.attrs = attrs
-
-    @property
-    def name(self) -> str:
-        return self.type
-
-    def get_attr(self, name: str) -> Any:
-        return self.attrs[name]
 
 
 def _run_eager(opdef: registry.OpDef, inputs: Sequence[Any], attrs: dict[str, Any],
@@ -222,23 +204,23 @@ def _run_eager(opdef: registry.OpDef, inputs: Sequence[Any], attrs: dict[str, An
     dts = [t._dtype for t in tensors]
     specs = opdef.check(name or opdef.type, shapes, dts, attrs)
     try:
-        if _profiler is not None:  # tf.profiler is recording: it times the same dispatch
-            result = _profiler.run_eager(opdef, name, tensors, attrs)
+        profiler = _STATE.profiler
+        if profiler is not None:  # tf.profiler is recording: it times the same dispatch
+            result = profiler.run_eager(opdef, name, tensors, attrs)
         elif _device.ACTIVE:  # a GPU may be in play: placement picks the device
             result = _device.run_eager(opdef, EAGER, tensors, attrs)
         else:
             result = opdef.forward(EAGER, *[t._value for t in tensors], **attrs)
-    except (OpError, TypeError):
+    except (OpError, MemoryError):
         raise
-    except (ValueError, IndexError, ZeroDivisionError, FloatingPointError) as e:
-        raise InvalidArgumentError(describe(opdef.type, name, shapes, dts, str(e))) from e
+    except Exception as e:  # the same policy as Session.run: see kernel_error
+        raise kernel_error(opdef.type, name, shapes, dts, e) from e
     if opdef.num_outputs == 0:
         return None
     results = (result,) if opdef.num_outputs == 1 else result
     outs = [_wrap(r, d) for r, (_, d) in zip(results, specs)]
-    from .backprop import record  # the tape; local import keeps start-up order simple
-
-    record(opdef, tensors, outs, attrs)
+    if _LOCAL.tapes:
+        record(opdef, tensors, outs, attrs)
     return outs[0] if opdef.num_outputs == 1 else tuple(outs)
 
 
@@ -250,13 +232,33 @@ def _wrap(r: Any, dtype: _dtypes.DType) -> EagerTensor:
     return EagerTensor(r, dtype)
 
 
-def run_op_error(op: Operation, arrays: Sequence[np.ndarray], err: Exception) -> InvalidArgumentError:
-    """Turn a kernel failure inside Session.run into an error naming the op and real shapes."""
-    shapes = [a.shape for a in arrays]
-    dts = [_dtypes.as_dtype(a.dtype) for a in arrays]
+# -- one error policy for failing kernels ---------------------------------------------------------
+
+
+def kernel_error(op_type: str, name: str | None, shapes: Sequence[Any], dts: Sequence[Any],
+                 err: Exception, op: Any = None, msg: str | None = None) -> Exception:
+    """The error a failing kernel raises, the same in eager mode, ``tf.function`` and
+    ``Session.run``: TF's error classes, with a message naming the op, its inputs' shapes
+    and dtypes.
+
+    Callers let an ``OpError`` (and ``MemoryError``) pass unchanged; ``NotImplementedError``
+    becomes ``UnimplementedError``; anything else the kernel raises (a TypeError from a bad
+    dtype, a ValueError, IndexError, ...) becomes ``InvalidArgumentError``, as TF reports it.
+    """
+    cls = UnimplementedError if isinstance(err, NotImplementedError) else InvalidArgumentError
+    return cls(describe(op_type, name, shapes, dts, str(err) if msg is None else msg), op)
+
+
+def run_op_error(op: Operation, arrays: Sequence[Any], err: Exception) -> Exception:
+    """:func:`kernel_error` for a node of a Session plan, with the arrays it really got."""
+    shapes = [getattr(a, "shape", ()) for a in arrays]
+    dts = [_dtypes.as_dtype(a.dtype) if hasattr(a, "dtype") else type(a).__name__
+           for a in arrays]
+    msg = None
     try:
         op.opdef.infer(shapes, dts, op.attrs)  # the shape rule often explains it best
-        msg = str(err)
     except ShapeError as e:
         msg = str(e)
-    return InvalidArgumentError(describe(op.type, op.name, shapes, dts, msg), op)
+    except Exception:  # the rule cannot judge these inputs: keep the kernel's message
+        msg = None
+    return kernel_error(op.type, op.name, shapes, dts, err, op, msg)

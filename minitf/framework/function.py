@@ -9,73 +9,51 @@ out of the graph and created eagerly (TF's ``init_scope``), so lazily built laye
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .. import dtypes as _dtypes
+from . import context as _ctx
 from . import graph as _graph
+from . import nest
+from .context import init_scope, is_tracing
+from .execute import execute
 from .graph import Graph
 from .session import Session
 from .tensor import EagerTensor, Tensor
+from .tensor_shape import TensorShape
 
-_tracing_depth = 0
-
-
-def is_tracing() -> bool:
-    return _tracing_depth > 0
-
-
-@contextlib.contextmanager
-def init_scope() -> Iterator[None]:
-    """Leave any graph being built: code inside runs eagerly (used to create variables)."""
-    global _tracing_depth
-    stack = _graph._stack()
-    saved = list(stack)
-    stack.clear()
-    disabled, _graph._eager_disabled = _graph._eager_disabled, False
-    depth, _tracing_depth = _tracing_depth, 0  # not tracing inside: Variable() must not recurse
-    try:
-        yield
-    finally:
-        stack.extend(saved)
-        _graph._eager_disabled = disabled
-        _tracing_depth = depth
+__all__ = ["ConcreteFunction", "Function", "function", "init_scope", "is_tracing"]
 
 
 class ConcreteFunction:
     """One traced graph of a function for one input signature, with its cached plan."""
 
     def __init__(self, fn: Callable, args: tuple, kwargs: dict) -> None:
-        global _tracing_depth
         self.graph = Graph()
         self._arg_slots: list[int] = []  # positions in the flat argument list that are tensors
-        flat: list[Any] = []
-        self._structure = _flatten((list(args), kwargs), flat)
+        structure = (list(args), kwargs)
+        flat = nest.flatten(structure)
         self._inputs: list[Tensor] = []
         graph_args: list[Any] = []
-        _tracing_depth += 1
-        try:
-            with self.graph.as_default():
-                from ..ops.array_ops import placeholder
-
-                for i, a in enumerate(flat):
-                    if _is_tensor_arg(a):
-                        arr = _as_array(a)
-                        p = placeholder(arr.dtype, arr.shape, name=f"arg{i}")
-                        self._inputs.append(p)
-                        self._arg_slots.append(i)
-                        graph_args.append(p)
-                    else:
-                        graph_args.append(a)
-                pos, kw = _rebuild(self._structure, iter(graph_args))
-                out = fn(*pos, **kw)
-        finally:
-            _tracing_depth -= 1
-        self._out_flat: list[Any] = []
-        self._out_structure = _flatten(out, self._out_flat)
+        with _ctx.tracing(), self.graph.as_default():
+            for i, a in enumerate(flat):
+                if _is_tensor_arg(a):
+                    arr = _as_array(a)
+                    attrs = {"shape": TensorShape(arr.shape), "dtype": _dtypes.as_dtype(arr.dtype)}
+                    p = execute("Placeholder", [], attrs, name=f"arg{i}")
+                    self._inputs.append(p)
+                    self._arg_slots.append(i)
+                    graph_args.append(p)
+                else:
+                    graph_args.append(a)
+            pos, kw = nest.pack_sequence_as(structure, graph_args)
+            out = fn(*pos, **kw)
+        self._out = out
+        self._out_flat = nest.flatten(out)
         fetches = [o for o in self._out_flat if isinstance(o, Tensor | _graph.Operation)]
         side_effects = [op for op in self.graph.get_operations() if op.opdef.stateful
                         and op.type != "ReadVariableOp" and op.type != "Placeholder"]
@@ -85,8 +63,7 @@ class ConcreteFunction:
         self._n_out = len(fetches)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        flat: list[Any] = []
-        _flatten((list(args), kwargs), flat)
+        flat = nest.flatten((list(args), kwargs))
         feed = {p: _as_array(flat[i]) for p, i in zip(self._inputs, self._arg_slots)}
         values = iter(self._session.run(self._fetches, feed)[: self._n_out])
         leaves = []
@@ -97,7 +74,7 @@ class ConcreteFunction:
                 leaves.append(next(values))  # an op returns None, as in TF
             else:
                 leaves.append(o)  # Python values returned as they were at tracing time
-        return _rebuild(self._out_structure, iter(leaves))
+        return nest.pack_sequence_as(self._out, leaves)
 
 
 class Function:
@@ -147,25 +124,6 @@ def function(func: Callable | None = None, input_signature: Any = None, **kwargs
     return Function(func, input_signature, **kwargs)
 
 
-def _flatten(x: Any, flat: list) -> Any:
-    """Structure of nested lists/tuples/dicts; leaves (anything else, None too) go to ``flat``."""
-    if isinstance(x, dict):
-        return (dict, [(k, _flatten(v, flat)) for k, v in x.items()])
-    if isinstance(x, list | tuple) and not hasattr(x, "_fields"):
-        return (type(x), [_flatten(v, flat) for v in x])
-    flat.append(x)
-    return None
-
-
-def _rebuild(structure: Any, leaves: Iterator[Any]) -> Any:
-    if structure is None:
-        return next(leaves)
-    kind, items = structure
-    if kind is dict:
-        return {k: _rebuild(s, leaves) for k, s in items}
-    return kind(_rebuild(s, leaves) for s in items)
-
-
 def _is_tensor_arg(a: Any) -> bool:
     return isinstance(a, EagerTensor | np.ndarray)
 
@@ -176,10 +134,8 @@ def _as_array(a: Any) -> np.ndarray:
 
 def _signature(args: Any) -> tuple:
     """Tensors and arrays by (shape, dtype); anything else by value (a new value retraces)."""
-    flat: list[Any] = []
-    _flatten(args, flat)
     key = []
-    for a in flat:
+    for a in nest.flatten(args):
         if _is_tensor_arg(a):
             arr = _as_array(a)
             key.append(("T", arr.shape, arr.dtype.str))

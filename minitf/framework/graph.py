@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from . import context as _ctx
 from .registry import OpDef
 from .tensor import Tensor
 
@@ -45,9 +45,7 @@ class Operation:
 
     def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
         """Run this op in ``session`` (default: the enclosing ``with tf.Session()``)."""
-        from .session import get_default_session
-
-        (session or get_default_session()).run(self, feed_dict=feed_dict)
+        (session or _ctx.default_session()).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
         return f"<tf.Operation '{self.name}' type={self.type}>"
@@ -187,15 +185,12 @@ class Graph:
 
 
 # -- the default graph --------------------------------------------------------------------------
-_local = threading.local()
 _global_graph = Graph()
-_eager_disabled = False
 
 
 def _stack() -> list[Graph]:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    return _local.stack
+    """This thread's stack of graphs entered with ``as_default()`` (kept in the context)."""
+    return _ctx.local.graphs
 
 
 def get_default_graph() -> Graph:
@@ -206,10 +201,10 @@ def get_default_graph() -> Graph:
 
 def active_graph() -> Graph | None:
     """The graph new ops must go into, or ``None`` when executing eagerly."""
-    s = _stack()
+    s = _ctx.local.graphs
     if s:
         return s[-1]
-    return _global_graph if _eager_disabled else None
+    return _global_graph if _ctx.state.eager_disabled else None
 
 
 def reset_default_graph() -> None:
@@ -222,13 +217,11 @@ def reset_default_graph() -> None:
 
 def disable_eager_execution() -> None:
     """TF1 behaviour: every op goes into the default graph (``tf.compat.v1`` style code)."""
-    global _eager_disabled
-    _eager_disabled = True
+    _ctx.state.eager_disabled = True
 
 
 def enable_eager_execution() -> None:
-    global _eager_disabled
-    _eager_disabled = False
+    _ctx.state.eager_disabled = False
 
 
 def executing_eagerly() -> bool:
@@ -236,7 +229,6 @@ def executing_eagerly() -> bool:
 
 
 # -- name scopes that work in both modes ---------------------------------------------------------
-_eager_scope: list[str] = []
 
 
 class name_scope:  # noqa: N801 - TensorFlow's name
@@ -251,18 +243,20 @@ class name_scope:  # noqa: N801 - TensorFlow's name
         if g is not None:
             self._cm = g.name_scope(self._name)
             return self._cm.__enter__()
-        _eager_scope.append(self._name.rstrip("/"))
-        return "/".join(_eager_scope) + "/"
+        scope = _ctx.local.name_scope
+        scope.append(self._name.rstrip("/"))
+        return "/".join(scope) + "/"
 
     def __exit__(self, *exc: Any) -> None:
         if self._cm is not None:
             self._cm.__exit__(*exc)
         else:
-            _eager_scope.pop()
+            _ctx.local.name_scope.pop()
 
 
 def eager_scoped_name(name: str) -> str:
-    return "/".join([*_eager_scope, name]) if _eager_scope else name
+    scope = _ctx.local.name_scope
+    return "/".join([*scope, name]) if scope else name
 
 
 def control_dependencies(ops: Sequence[Any] | None) -> Any:

@@ -8,15 +8,15 @@ training loop pays for the graph walk once and then only for the kernels.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ..backends import get_backend
+from . import context as _ctx
 from . import device as _device
-from . import execute as _exec
+from . import nest
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError
 from .execute import run_op_error
 from .graph import Graph, Operation, get_default_graph
@@ -102,8 +102,7 @@ class Session:
         them), with ``feed_dict`` mapping placeholders (or any tensor) to values."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        flat: list[Any] = []
-        structure = _flatten(fetches, flat)
+        flat = nest.flatten(fetches)
         targets = [self._as_target(f) for f in flat]
         feeds = self._prepare_feeds(feed_dict or {})
         key = (tuple(id(t) for t in targets), tuple(id(t) for t, _ in feeds))
@@ -111,10 +110,11 @@ class Session:
         if plan is None:
             plan = self._plans[key] = self._make_plan(targets, [t for t, _ in feeds])
         values = self._execute(plan, [v for _, v in feeds])
-        results = iter(values)
-        return _rebuild(structure, results)
+        return nest.pack_sequence_as(fetches, values)
 
     def _as_target(self, f: Any) -> Any:
+        if f is None:
+            raise TypeError("Fetch argument None has invalid type NoneType")
         if isinstance(f, EagerTensor):
             return f  # eager tensors already have their value: returned as is
         if isinstance(f, str):
@@ -210,12 +210,13 @@ class Session:
             vals[slot] = v
         rt = self._rt
         rt.be = get_backend()
-        steps = plan.steps if _exec._profiler is None else _exec._profiler.timed_steps(plan, self)
+        profiler = _ctx.state.profiler
+        steps = plan.steps if profiler is None else profiler.timed_steps(plan, self)
         for forward, attrs, ins, outs, nout, op in steps:
             args = [vals[i] for i in ins]
             try:
                 res = forward(rt, *args, **attrs)
-            except OpError:
+            except (OpError, MemoryError):
                 raise
             except Exception as e:  # a kernel failed: say which node, with the real shapes
                 raise run_op_error(op, args, e) from e
@@ -285,43 +286,11 @@ class _DefaultSession:
         _session_stack().pop()
 
 
-_local = threading.local()
-
-
 def _session_stack() -> list[Session]:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    return _local.stack
+    """This thread's default sessions (kept in the context)."""
+    return _ctx.local.sessions
 
 
 def get_default_session() -> Session | None:
-    s = _session_stack()
-    return s[-1] if s else None
-
-
-# -- nested fetch structures ----------------------------------------------------------------------
-
-
-def _flatten(fetches: Any, flat: list) -> Any:
-    """Record ``fetches``' structure and append its leaves to ``flat``."""
-    if isinstance(fetches, Mapping):
-        return (type(fetches), [(k, _flatten(v, flat)) for k, v in fetches.items()])
-    if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):  # namedtuple
-        return (type(fetches), [_flatten(v, flat) for v in fetches])
-    if isinstance(fetches, list | tuple):
-        return (type(fetches), [_flatten(v, flat) for v in fetches])
-    if fetches is None:
-        raise TypeError("Fetch argument None has invalid type NoneType")
-    flat.append(fetches)
-    return None
-
-
-def _rebuild(structure: Any, leaves: Any) -> Any:
-    if structure is None:
-        return next(leaves)
-    kind, items = structure
-    if issubclass(kind, Mapping):
-        return kind((k, _rebuild(s, leaves)) for k, s in items)
-    if issubclass(kind, tuple) and hasattr(kind, "_fields"):
-        return kind(*[_rebuild(s, leaves) for s in items])
-    return kind(_rebuild(s, leaves) for s in items)
+    """The Session of the innermost ``with tf.Session():`` (or ``as_default()``), or None."""
+    return _ctx.default_session()

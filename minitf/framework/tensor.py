@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import dtypes as _dtypes
+from . import context as _ctx
 from .tensor_shape import TensorShape
 
 if TYPE_CHECKING:
@@ -77,9 +78,7 @@ class Tensor:
     # -- values --------------------------------------------------------------------------------
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> np.ndarray:
         """Run this tensor in ``session`` (default: the session of the enclosing ``with``)."""
-        from .session import get_default_session
-
-        sess = session or get_default_session()
+        sess = session or _ctx.default_session()
         if sess is None:
             raise ValueError(
                 f"Tensor '{self.name}' needs a session: use sess.run(t), or t.eval() inside "
@@ -106,9 +105,7 @@ class Tensor:
         n = self._shape[0] if self._shape else None
         if n is None:
             raise TypeError(f"Cannot iterate over tensor '{self.name}' of shape {self._shape}")
-        from ..ops import array_ops
-
-        return (array_ops.gather(self, i) for i in range(n))
+        return (self[i] for i in range(n))  # t[i]: StridedSlice (minitf/ops/operators.py)
 
     def __len__(self) -> int:
         if not self._shape or self._shape[0] is None:

@@ -14,10 +14,13 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dtypes
+from . import context as _ctx
 from . import device as _device
+from .context import init_scope, is_tracing
+from .control import group
 from .execute import convert_to_tensor, execute
-from .graph import Graph, active_graph, eager_scoped_name
-from .tensor import EagerTensor, Tensor, is_symbolic
+from .graph import Graph, active_graph, eager_scoped_name, get_default_graph
+from .tensor import EagerTensor, Tensor, _TensorRef, is_symbolic
 from .tensor_shape import TensorShape
 
 GLOBAL_VARIABLES = "variables"
@@ -40,8 +43,6 @@ class Variable:
     ) -> None:
         if initial_value is None:
             raise ValueError("tf.Variable needs an initial_value, e.g. tf.zeros([3, 2])")
-        from .function import init_scope, is_tracing
-
         if is_tracing():  # created while tf.function traces: make a real (eager) variable
             with init_scope():
                 self.__init__(initial_value, trainable, name, dtype, shape, validate_shape)
@@ -148,9 +149,7 @@ class Variable:
     def eval(self, session: Any = None) -> np.ndarray:
         if self._graph is None:
             return self.numpy()
-        from .session import get_default_session
-
-        return (session or get_default_session()).run(self)
+        return (session or _ctx.default_session()).run(self)
 
     # -- writing ---------------------------------------------------------------------------------------
     def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
@@ -212,8 +211,6 @@ class Variable:
         return f"/job:localhost/replica:0/task:0/device:{self._placement}:0"
 
     def ref(self) -> Any:
-        from .tensor import _TensorRef
-
         return _TensorRef(self)
 
     def __repr__(self) -> str:
@@ -226,11 +223,7 @@ class Variable:
 
 
 def _variables(key: str) -> list[Variable]:
-    g = active_graph()
-    if g is None:
-        from .graph import get_default_graph
-
-        g = get_default_graph()
+    g = active_graph() or get_default_graph()
     return g.get_collection(key)
 
 
@@ -245,8 +238,6 @@ def trainable_variables() -> list[Variable]:
 
 def variables_initializer(var_list: list[Variable], name: str = "init") -> Any:
     """One op that runs the initializers of ``var_list``."""
-    from ..ops.control_ops import group
-
     return group(*[v.initializer for v in var_list if v.initializer is not None], name=name)
 
 

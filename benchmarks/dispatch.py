@@ -5,7 +5,8 @@
 Times 10 000 eager ``tf.add`` calls on 4-element tensors (the Python cost of ``execute``:
 conversion, shape rule, dispatch, tape check), the same under a GradientTape watching the
 inputs, and 1 000 calls of a ``tf.function`` training step of a 32-16-1 dense layer pair.
-Each figure is the median of ``--repeats`` runs after a warm-up. ``--root`` points at another
+Each figure is the median of ``--repeats`` runs after a warm-up, in CPU seconds of this
+process (``time.process_time``: on a shared machine wall time mostly measures the neighbours). ``--root`` points at another
 checkout, to compare two trees in the same process set-up (run them alternately).
 """
 
@@ -65,9 +66,9 @@ def main() -> None:
         fn()
         times = []
         for _ in range(args.repeats):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             fn()
-            times.append(time.perf_counter() - t0)
+            times.append(time.process_time() - t0)
         out[name] = round(statistics.median(times), 4)
     print(json.dumps(out))
 

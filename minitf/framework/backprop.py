@@ -214,7 +214,8 @@ class GradientTape:
 
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
                  unconnected_gradients: str = "none") -> Any:
-        """d(sum of ``target``)/d(each source), shaped like ``sources`` (nested lists/dicts)."""
+        """d(sum of ``target``)/d(each source), shaped like ``sources`` (any ``tf.nest``
+        structure of tensors and variables)."""
         if self._used and not self._persistent:
             raise RuntimeError(
                 "A non-persistent GradientTape can only be used to compute one set of gradients "

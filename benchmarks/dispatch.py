@@ -6,8 +6,8 @@ Times 10 000 eager ``tf.add`` calls on 4-element tensors (the Python cost of ``e
 conversion, shape rule, dispatch, tape check), the same under a GradientTape watching the
 inputs, and 1 000 calls of a ``tf.function`` training step of a 32-16-1 dense layer pair.
 Each figure is the median of ``--repeats`` runs after a warm-up, in CPU seconds of this
-process (``time.process_time``: on a shared machine wall time mostly measures the neighbours). ``--root`` points at another
-checkout, to compare two trees in the same process set-up (run them alternately).
+process (``time.process_time``: on a shared machine wall time mostly measures the neighbours).
+``--root`` points at another checkout, to compare two trees (run them alternately).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..framework.execute import execute
 from ..framework.graph import active_graph
-from ..framework.registry import defop
+from ..framework.registry import defop, tf_export
 from ..framework.session import _NoOpResult
 from ..framework.tensor import is_symbolic
 
@@ -14,12 +14,14 @@ defop("NoOp", lambda shapes, dtypes, attrs: [], lambda rt: None, None, num_outpu
       doc="Does nothing; with control inputs it groups other ops.")
 
 
+@tf_export("no_op")
 def no_op(name: str | None = None) -> Any:
     if active_graph() is None:
         return _NoOpResult()
     return execute("NoOp", [], name=name)
 
 
+@tf_export("group")
 def group(*inputs: Any, name: str | None = None) -> Any:
     """One op that runs all ``inputs`` (ops or tensors) when run. Eagerly: a no-op."""
     graph_inputs = [x for x in inputs if x is not None and not isinstance(x, _NoOpResult)

@@ -52,6 +52,7 @@ from .framework.graph import (
     reset_default_graph,
 )
 from .framework.registry import exports as _exports
+from .framework.registry import lookup as _lookup
 from .framework.session import InteractiveSession, Session, get_default_session
 from .framework.tensor import EagerTensor, Tensor
 from .framework.tensor_shape import TensorShape
@@ -92,3 +93,7 @@ metrics = keras.metrics
 initializers = keras.initializers
 
 __all__ = [n for n in dir() if not n.startswith("_")]
+
+
+def __getattr__(name: str) -> object:  # names declared later (ops added at run time)
+    return _lookup("", name)

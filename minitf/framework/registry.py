@@ -171,6 +171,16 @@ def exports(namespace: str) -> dict[str, Any]:
     return dict(_EXPORTS.get(namespace, {}))
 
 
+def lookup(namespace: str, name: str) -> Any:
+    """``tf.<namespace>.<name>`` for a name declared after its namespace module was filled
+    (the module's ``__getattr__``, called only for names the module lacks)."""
+    try:
+        return _EXPORTS[namespace][name]
+    except KeyError:
+        module = f"minitf.{namespace}" if namespace else "minitf"
+        raise AttributeError(f"module {module!r} has no attribute {name!r}") from None
+
+
 def unregister(op_type: str) -> None:
     """Remove an op and the public names bound to it (for tests that add throw-away ops)."""
     opdef = _REGISTRY.pop(op_type)

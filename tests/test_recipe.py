@@ -47,3 +47,22 @@ def test_the_op_is_in_the_parity_and_gradient_matrices(backend):
         test_parity.test_graph_build_matches_eager(case, backend)
         test_gradcheck.test_tape_gradient_matches_finite_differences(case, backend)
         test_gradcheck.test_graph_gradients_equal_tape(case, backend)
+
+
+def test_op_metadata_is_consistent():
+    """Each op's kernel is a kernel_table entry, each public name it declares is bound (to
+    the function ``op_export`` gave it), and ``device`` is one the placement knows."""
+    from minitf.backends import kernel_table
+
+    for op_type, opdef in registry.all_ops().items():
+        if opdef.kernel is not None:
+            assert opdef.kernel in kernel_table.UNARY or opdef.kernel in kernel_table.BINARY, op_type
+        for name in opdef.api:
+            namespace, _, short = name.rpartition(".")
+            assert short in registry.exports(namespace), f"{op_type}: tf.{name} is not bound"
+        assert opdef.device in registry.DEVICE_KINDS
+
+
+def test_defop_rejects_an_unknown_device():
+    with pytest.raises(ValueError, match="device must be one of"):
+        registry.OpDef("Nothing", lambda *a: [], lambda rt: None, device="tpu")

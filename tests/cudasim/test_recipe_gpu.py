@@ -16,6 +16,7 @@ from recipe_op import KERNEL, OP, throwaway_op  # noqa: E402
 
 import minitf as tf  # noqa: E402
 from minitf.backends.cuda import elementwise, placement  # noqa: E402
+from minitf.framework import registry  # noqa: E402
 
 pytestmark = pytest.mark.gpu_sim
 
@@ -41,3 +42,8 @@ def test_throwaway_op_runs_on_the_gpu(monkeypatch):
             tape.watch(t)
             z = tf.math.throwaway_cube(t)
         np.testing.assert_allclose(tape.gradient(z, t).numpy(), 3 * x ** 2, rtol=1e-6)
+
+
+def test_placement_tables_are_derived_from_the_registry():
+    assert placement.DEVICE_OPS == registry.device_ops("kernels")
+    assert set(placement.DEVICE_FORWARD) == registry.device_ops("forward")

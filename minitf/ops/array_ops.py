@@ -16,7 +16,7 @@ from .. import dtypes as _dtypes
 from ..framework import device as _device
 from ..framework.execute import _np_value, convert_to_tensor, execute
 from ..framework.graph import active_graph, get_default_graph
-from ..framework.registry import ShapeError, defop, tf_export
+from ..framework.registry import ShapeError, defop, op_export, tf_export
 from ..framework.tensor import EagerTensor, Tensor
 from ..framework.tensor_shape import TensorShape, fmt
 from . import _rules
@@ -76,18 +76,18 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
 _same = lambda shapes, dtypes, attrs: [(shapes[0], dtypes[0])]  # noqa: E731
 
 defop("Identity", _same, lambda rt, x: x, lambda op, g: [g], doc="The input, unchanged.",
-      device="kernels")
+      device="kernels", api=("identity",))
 defop("StopGradient", _same, lambda rt, x: x, lambda op, g: [None],
-      doc="The input, unchanged; gradients do not flow through it.",
-      device="kernels")
+      doc="The input, unchanged; gradients do not flow through it.", device="kernels",
+      api=("stop_gradient",))
 
 
-@tf_export("identity")
+@op_export("Identity")
 def identity(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("Identity", [convert_to_tensor(input)], name=name)
 
 
-@tf_export("stop_gradient")
+@op_export("StopGradient")
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Treat ``input`` as a constant when differentiating."""
     return execute("StopGradient", [convert_to_tensor(input)], name=name)
@@ -97,20 +97,20 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
 
 defop("Shape", lambda shapes, dtypes, attrs: [((len(shapes[0]),), attrs["out_type"])],
       lambda rt, x, out_type: np.array(x.shape, dtype=out_type.np), None,
-      doc="The run-time shape as a 1-D integer tensor.")
+      doc="The run-time shape as a 1-D integer tensor.", api=("shape",))
 defop("Size", lambda shapes, dtypes, attrs: [((), attrs["out_type"])],
       lambda rt, x, out_type: np.array(x.size, dtype=out_type.np), None,
-      doc="The number of elements as a scalar.")
+      doc="The number of elements as a scalar.", api=("size",))
 
 
-@tf_export("shape")
+@op_export("Shape")
 def shape(input: Any, out_type: Any = _dtypes.int32, name: str | None = None) -> Tensor:  # noqa: A002
     """The *run-time* shape (``x.shape`` is the static one, possibly with ``None``)."""
     return execute("Shape", [convert_to_tensor(input)],
                    {"out_type": _dtypes.as_dtype(out_type)}, name)
 
 
-@tf_export("size")
+@op_export("Size")
 def size(input: Any, out_type: Any = _dtypes.int32, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("Size", [convert_to_tensor(input)],
                    {"out_type": _dtypes.as_dtype(out_type)}, name)
@@ -177,11 +177,9 @@ def linspace(start: Any, stop: Any, num: int, name: str | None = None) -> Tensor
 
 
 defop("ZerosLike", _same, lambda rt, x: np.zeros_like(x), lambda op, g: [None],
-      doc="Zeros with the run-time shape and dtype of x.",
-      device="forward")
+      doc="Zeros with the run-time shape and dtype of x.", device="forward")
 defop("OnesLike", _same, lambda rt, x: np.ones_like(x), lambda op, g: [None],
-      doc="Ones with the run-time shape and dtype of x.",
-      device="forward")
+      doc="Ones with the run-time shape and dtype of x.", device="forward")
 
 
 @tf_export("zeros_like")
@@ -230,8 +228,7 @@ def _sum_to_forward(rt, g, ref):
 
 defop("BroadcastLike", _broadcast_like_infer, lambda rt, x, ref: np.broadcast_to(x, ref.shape),
       lambda op, g: [sum_to_shape_of(g, op.inputs[0]), None],
-      doc="x broadcast to the run-time shape of ref.",
-      device="forward")
+      doc="x broadcast to the run-time shape of ref.", device="forward")
 defop("SumToShapeOf", _sum_to_infer, _sum_to_forward,
       lambda op, g: [broadcast_like(g, op.inputs[0]), None],
       doc="g summed over the axes along which ref was broadcast (the gradient of broadcasting).",
@@ -253,10 +250,10 @@ def _broadcast_to_infer(shapes, dtypes, attrs):
 defop("BroadcastTo", _broadcast_to_infer,
       lambda rt, x, shape: np.broadcast_to(x, tuple(shape)),
       lambda op, g: [sum_to_shape_of(g, op.inputs[0])], doc="x broadcast to a static shape.",
-      device="forward")
+      device="forward", api=("broadcast_to",))
 
 
-@tf_export("broadcast_to")
+@op_export("BroadcastTo")
 def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("BroadcastTo", [convert_to_tensor(input)],
                    {"shape": TensorShape(_static_shape(shape))}, name)
@@ -286,15 +283,14 @@ def _reshape_infer(shapes, dtypes, attrs):
 
 defop("Reshape", _reshape_infer, lambda rt, x, shape: x.reshape(shape),
       lambda op, g: [reshape_like(g, op.inputs[0])], doc="Same values, new shape (-1: inferred).",
-      device="forward")
+      device="forward", api=("reshape",))
 defop("ReshapeLike", lambda shapes, dtypes, attrs: [(shapes[1], dtypes[0])],
       lambda rt, x, ref: x.reshape(ref.shape),
       lambda op, g: [reshape_like(g, op.inputs[0]), None],
-      doc="x reshaped to the run-time shape of ref.",
-      device="kernels")
+      doc="x reshaped to the run-time shape of ref.", device="kernels")
 
 
-@tf_export("reshape")
+@op_export("Reshape")
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     """Same values in a new shape; one dimension may be -1 (inferred)."""
     return execute("Reshape", [convert_to_tensor(tensor)],
@@ -314,11 +310,10 @@ def _transpose_infer(shapes, dtypes, attrs):
 
 defop("Transpose", _transpose_infer, lambda rt, x, perm: np.transpose(x, perm),
       lambda op, g: [transpose(g, list(np.argsort(op.attrs["perm"])))],
-      doc="Permute the axes (default: reverse them).",
-      device="forward")
+      doc="Permute the axes (default: reverse them).", device="forward", api=("transpose",))
 
 
-@tf_export("transpose")
+@op_export("Transpose")
 def transpose(a: Any, perm: Any = None, name: str = "transpose", conjugate: bool = False) -> Tensor:
     a = convert_to_tensor(a)
     perm = tuple(reversed(_range(len(a.shape)))) if perm is None else tuple(
@@ -337,11 +332,11 @@ def _expand_infer(shapes, dtypes, attrs):
 
 defop("ExpandDims", _expand_infer,
       lambda rt, x, axis: np.expand_dims(x, axis % (x.ndim + 1)),
-      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Insert a size-1 axis.",
-      device="forward")
+      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Insert a size-1 axis.", device="forward",
+      api=("expand_dims",))
 
 
-@tf_export("expand_dims")
+@op_export("ExpandDims")
 def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("ExpandDims", [convert_to_tensor(input)], {"axis": int(axis)}, name)
 
@@ -366,11 +361,11 @@ def _squeeze_forward(rt, x, axis):
 
 
 defop("Squeeze", _squeeze_infer, _squeeze_forward,
-      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Remove size-1 axes.",
-      device="forward")
+      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Remove size-1 axes.", device="forward",
+      api=("squeeze",))
 
 
-@tf_export("squeeze")
+@op_export("Squeeze")
 def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     if isinstance(axis, int):
         axis = [axis]
@@ -666,8 +661,7 @@ def _select_grad(op, g):
 
 
 defop("SelectV2", _select_infer, lambda rt, c, x, y: rt.be.select(c, x, y), _select_grad,
-      doc="x where condition else y, broadcasting all three.",
-      device="kernels")
+      doc="x where condition else y, broadcasting all three.", device="kernels")
 defop("Where", lambda shapes, dtypes, attrs: [((None, len(shapes[0])), _dtypes.int64)],
       lambda rt, c: np.argwhere(c).astype(np.int64), None,
       doc="Coordinates of the True elements, shape [n, rank].")

@@ -322,8 +322,7 @@ def _pool_fwd(kernel: str):
 
 
 defop("MaxPool", _pool_infer, _pool_fwd("max_pool"), _max_pool_grad,
-      doc="The largest value in each window of an NHWC input.",
-      device="kernels")
+      doc="The largest value in each window of an NHWC input.", device="kernels")
 defop("MaxPoolGrad", _pool_grad_infer,
       lambda rt, x, y, dy, **a: rt.be.max_pool_grad(x, y, dy, a["ksize"], a["strides"],
                                                     a["padding"]),
@@ -335,8 +334,7 @@ defop("MaxPoolGradGrad", _pool_gradgrad_infer,
       _max_pool_gradgrad_grad, doc="Gradient of MaxPoolGrad: g read at each window's max.",
       device="kernels")
 defop("AvgPool", _pool_infer, _pool_fwd("avg_pool"), _avg_pool_grad,
-      doc="The mean of each window of an NHWC input (padding is not counted).",
-      device="kernels")
+      doc="The mean of each window of an NHWC input (padding is not counted).", device="kernels")
 defop("AvgPoolGrad", _pool_grad_infer,
       lambda rt, x, dy, **a: rt.be.avg_pool_grad(x.shape, dy, a["ksize"], a["strides"],
                                                  a["padding"]),

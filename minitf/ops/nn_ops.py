@@ -37,11 +37,9 @@ def _log_softmax_grad(op, g):
 
 
 defop("Softmax", _last_axis_infer, lambda rt, x: rt.be.softmax(x), _softmax_grad,
-      doc="exp(x) / sum(exp(x)) over the last axis, computed stably.",
-      device="kernels")
+      doc="exp(x) / sum(exp(x)) over the last axis, computed stably.", device="kernels")
 defop("LogSoftmax", _last_axis_infer, lambda rt, x: rt.be.log_softmax(x), _log_softmax_grad,
-      doc="x - log(sum(exp(x))) over the last axis, computed stably.",
-      device="kernels")
+      doc="x - log(sum(exp(x))) over the last axis, computed stably.", device="kernels")
 
 
 def _on_axis(fn_type: str, logits: Any, axis: int, name: str | None) -> Tensor:

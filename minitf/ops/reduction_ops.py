@@ -7,7 +7,7 @@ from typing import Any
 from .. import dtypes as _dtypes
 from ..framework.errors import InvalidArgumentError
 from ..framework.execute import convert_to_tensor, execute
-from ..framework.registry import ShapeError, defop, describe, tf_export
+from ..framework.registry import ShapeError, defop, describe, op_export, tf_export
 from ..framework.tensor import Tensor
 from ..framework.tensor_shape import TensorShape
 from . import _rules
@@ -162,12 +162,12 @@ def _arg_forward(kind: str):
 
 
 defop("ArgMax", _arg_infer, _arg_forward("argmax"), None, doc="Index of the largest value.",
-      device="kernels")
+      device="kernels", api=("argmax", "math.argmax"))
 defop("ArgMin", _arg_infer, _arg_forward("argmin"), None, doc="Index of the smallest value.",
-      device="kernels")
+      device="kernels", api=("argmin", "math.argmin"))
 
 
-@tf_export("argmax", "math.argmax")
+@op_export("ArgMax")
 def argmax(input: Any, axis: int | None = None, output_type: Any = _dtypes.int64,  # noqa: A002
            name: str | None = None) -> Tensor:
     """Index of the largest value along ``axis`` (default 0); int64 like TF."""
@@ -176,7 +176,7 @@ def argmax(input: Any, axis: int | None = None, output_type: Any = _dtypes.int64
                     "output_type": _dtypes.as_dtype(output_type)}, name)
 
 
-@tf_export("argmin", "math.argmin")
+@op_export("ArgMin")
 def argmin(input: Any, axis: int | None = None, output_type: Any = _dtypes.int64,  # noqa: A002
            name: str | None = None) -> Tensor:
     return execute("ArgMin", [convert_to_tensor(input)],

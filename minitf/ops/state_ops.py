@@ -41,17 +41,13 @@ def _assign_sub(rt, delta, var):
 
 
 defop("ReadVariableOp", _read_infer, lambda rt, var, shape, dtype: rt.read(var),
-      lambda op, g: [g], stateful=True, doc="The current value of a variable.",
-      device="kernels")
+      lambda op, g: [g], stateful=True, doc="The current value of a variable.", device="kernels")
 defop("AssignVariableOp", _assign_infer, _assign, None, stateful=True,
-      doc="Store a new value in a variable; outputs the value.",
-      device="forward")
+      doc="Store a new value in a variable; outputs the value.", device="forward")
 defop("AssignAddVariableOp", _assign_infer, _assign_add, None, stateful=True,
-      doc="variable += delta; outputs the new value.",
-      device="kernels")
+      doc="variable += delta; outputs the new value.", device="kernels")
 defop("AssignSubVariableOp", _assign_infer, _assign_sub, None, stateful=True,
-      doc="variable -= delta; outputs the new value.",
-      device="kernels")
+      doc="variable -= delta; outputs the new value.", device="kernels")
 
 
 # -- TF1's function forms: tf.assign(ref, value) is ref.assign(value) -----------------------------

@@ -18,6 +18,7 @@ from . import (
     _malloc,  # noqa: F401 - reuse freed memory (see its docstring): before any kernel
     dtypes,
 )
+from . import ops as _ops  # registers every op and the public names it declares
 from .dtypes import (
     DType,
     as_dtype,
@@ -50,6 +51,8 @@ from .framework.graph import (
     name_scope,
     reset_default_graph,
 )
+from .framework.registry import exports as _exports
+from .framework.registry import lookup as _lookup
 from .framework.session import InteractiveSession, Session, get_default_session
 from .framework.tensor import EagerTensor, Tensor
 from .framework.tensor_shape import TensorShape
@@ -60,90 +63,8 @@ from .framework.variables import (
     trainable_variables,
     variables_initializer,
 )
-from .ops import array_ops as _array_ops
-from .ops.array_ops import (
-    broadcast_to,
-    clip_by_value,
-    concat,
-    constant,
-    expand_dims,
-    eye,
-    fill,
-    gather,
-    identity,
-    linspace,
-    newaxis,
-    one_hot,
-    ones,
-    ones_like,
-    placeholder,
-    rank,
-    reshape,
-    shape,
-    size,
-    split,
-    squeeze,
-    stack,
-    stop_gradient,
-    tile,
-    transpose,
-    unstack,
-    where,
-    zeros,
-    zeros_like,
-)
-from .ops.control_ops import group, no_op
-from .ops.math_ops import (
-    abs,
-    add,
-    add_n,
-    cast,
-    cos,
-    divide,
-    equal,
-    exp,
-    floordiv,
-    greater,
-    greater_equal,
-    less,
-    less_equal,
-    log,
-    logical_and,
-    logical_not,
-    logical_or,
-    matmul,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    not_equal,
-    pow,
-    round,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    square,
-    squared_difference,
-    subtract,
-    tanh,
-    truediv,
-)
-from .ops.reduction_ops import (
-    argmax,
-    argmin,
-    reduce_all,
-    reduce_any,
-    reduce_max,
-    reduce_mean,
-    reduce_min,
-    reduce_prod,
-    reduce_sum,
-)
-from .ops.state_ops import assign, assign_add, assign_sub
 
-range = _array_ops.range  # noqa: A001 - TensorFlow's name
-slice = _array_ops.slice  # noqa: A001
+globals().update(_exports(""))  # tf.constant, tf.add, ...: see registry.tf_export/op_export
 
 from . import checkpoint as _checkpoint  # noqa: E402
 from . import (  # noqa: E402
@@ -172,9 +93,8 @@ losses = keras.losses
 metrics = keras.metrics
 initializers = keras.initializers
 
-mod = math.floormod
-random_normal = random.normal  # TF1 names
-random_uniform = random.uniform
-set_random_seed = random.set_seed
-
 __all__ = [n for n in dir() if not n.startswith("_")]
+
+
+def __getattr__(name: str) -> object:  # names declared later (ops added at run time)
+    return _lookup("", name)

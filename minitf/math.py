@@ -1,58 +1,17 @@
-"""``tf.math``: the element-wise and reduction ops under their ``tf.math`` names."""
+"""``tf.math``: the element-wise and reduction ops under their ``tf.math`` names.
 
-from .ops.array_ops import where  # noqa: F401
-from .ops.math_ops import (  # noqa: F401
-    abs,
-    add,
-    add_n,
-    ceil,
-    cos,
-    divide,
-    equal,
-    exp,
-    expm1,
-    floor,
-    floordiv,
-    floormod,
-    greater,
-    greater_equal,
-    less,
-    less_equal,
-    log,
-    log1p,
-    logical_and,
-    logical_not,
-    logical_or,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    not_equal,
-    pow,
-    reciprocal,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    softplus,
-    sqrt,
-    square,
-    squared_difference,
-    subtract,
-    tanh,
-    truediv,
-)
-from .ops.reduction_ops import (  # noqa: F401
-    argmax,
-    argmin,
-    reduce_all,
-    reduce_any,
-    reduce_max,
-    reduce_mean,
-    reduce_min,
-    reduce_prod,
-    reduce_sum,
-)
+The names are the ones ops and functions declare (``api=`` of ``defop``, ``tf_export``; see
+``minitf/framework/registry.py``), not a list kept here.
+"""
 
-mod = floormod
+from typing import Any as _Any
+
+from . import ops as _ops  # noqa: F401 - registers every op and its public names
+from .framework.registry import exports as _exports
+from .framework.registry import lookup as _lookup
+
+globals().update(_exports("math"))
+
+
+def __getattr__(name: str) -> _Any:  # names declared later (ops added at run time)
+    return _lookup("math", name)

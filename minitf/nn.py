@@ -1,27 +1,17 @@
-"""``tf.nn``: activations, softmax and losses on logits."""
+"""``tf.nn``: activations, softmax and losses on logits.
 
-from .ops.conv_ops import avg_pool2d, conv2d, max_pool2d  # noqa: F401
-from .ops.math_ops import (  # noqa: F401
-    elu,
-    leaky_relu,
-    relu,
-    relu6,
-    sigmoid,
-    sigmoid_cross_entropy_with_logits,
-    softplus,
-    tanh,
-)
-from .ops.nn_ops import (  # noqa: F401
-    bias_add,
-    dropout,
-    l2_loss,
-    log_softmax,
-    moments,
-    softmax,
-    softmax_cross_entropy_with_logits,
-    sparse_softmax_cross_entropy_with_logits,
-)
+The names are the ones ops and functions declare (``api=`` of ``defop``, ``tf_export``; see
+``minitf/framework/registry.py``), not a list kept here.
+"""
 
-softmax_cross_entropy_with_logits_v2 = softmax_cross_entropy_with_logits
-max_pool = max_pool2d
-avg_pool = avg_pool2d
+from typing import Any as _Any
+
+from . import ops as _ops  # noqa: F401 - registers every op and its public names
+from .framework.registry import exports as _exports
+from .framework.registry import lookup as _lookup
+
+globals().update(_exports("nn"))
+
+
+def __getattr__(name: str) -> _Any:  # names declared later (ops added at run time)
+    return _lookup("nn", name)

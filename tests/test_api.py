@@ -517,3 +517,19 @@ def test_tf2_softmax_regression_learns_blobs():
     acc = tf.reduce_mean(tf.cast(tf.equal(pred, labels.astype(np.int64)), tf.float32))
     assert float(acc) > 0.95
     assert float(loss) < 0.3
+
+
+def test_public_api_is_a_superset_of_the_snapshot():
+    """Every name in ``fixtures/public_api.json`` still exists, and names that were one object
+    still are (the namespaces are derived from the registry's export declarations)."""
+    import json
+
+    from public_api import FIXTURE, namespace, snapshot
+
+    want, now = json.loads(FIXTURE.read_text(encoding="utf-8")), snapshot()
+    missing = [f"tf.{p}.{n}" if p else f"tf.{n}" for p, ns in want["names"].items()
+               for n in ns if n not in now["names"].get(p, ())]
+    assert not missing, f"public names lost: {missing}"
+    for group in want["same"]:
+        objs = {id(getattr(namespace(q.rpartition(".")[0]), q.rpartition(".")[2])) for q in group}
+        assert len(objs) == 1, f"no longer one object: {group}"

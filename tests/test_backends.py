@@ -105,8 +105,10 @@ def assert_same(got: np.ndarray, want: np.ndarray) -> None:
 
 
 def test_tables_agree():
-    assert set(kernel_table.UNARY) == set(npb_module.UNARY) == set(ew.UNARY_KERNELS)
-    assert set(kernel_table.BINARY) == set(npb_module.BINARY) == set(ew.BINARY_KERNELS)
+    """The generated kernels are the table's; the NumPy backend has a hand-written twin of
+    most (an entry without one runs its scalar expression element by element)."""
+    assert set(npb_module.UNARY) <= set(kernel_table.UNARY) == set(ew.UNARY_KERNELS)
+    assert set(npb_module.BINARY) <= set(kernel_table.BINARY) == set(ew.BINARY_KERNELS)
     assert set(kernel_table.DOC) == set(kernel_table.UNARY) | set(kernel_table.BINARY)
 
 

@@ -9,8 +9,11 @@ The caller chooses the output dtype; the backend converts each result into it, s
 expression may compute in a wider type than the output (Numba promotes ``float32 * 1.0`` to
 float64, which is then rounded back once).
 
-``minitf.backends.codegen`` turns this table into ``numba_cpu/elementwise.py``; the NumPy
-reference backend has a hand-written twin of each kernel and the tests check they agree.
+``minitf.backends.codegen`` turns this table into ``numba_cpu/elementwise.py`` (and
+``cuda/codegen.py`` into ``cuda/elementwise.py``); an entry added after generation is compiled
+on first use. The NumPy reference backend has a hand-written vectorised twin of each kernel
+(the tests check they agree); an entry without one runs its expression element by element.
+An element-wise op names its entry in ``defop(..., kernel=name)`` (see ``CONTRIBUTING.md``).
 
 Gradient kernels keep TensorFlow's argument order, so ``x`` is not always the input:
 ``relu_grad(g, features)`` has ``x = g``, while ``sigmoid_grad(y, g)`` has ``x = y`` (the

@@ -1,18 +1,22 @@
 """The reference backend: every kernel as a short NumPy expression.
 
 This is the readable definition the compiled backends are tested against. Each element-wise
-function mirrors the expression of the same name in ``kernel_table.py``; results are cast to
+function mirrors the expression of the same name in ``kernel_table.py`` (a table entry without
+a twin here runs that scalar expression on every element: slow, but the same formula, so a
+new element-wise op works on this backend from its table row alone); results are cast to
 the dtype the caller asks for, and floating-point errors (division by zero, overflow, log of
 a negative number) give NumPy's inf/NaN without warnings, as TensorFlow's kernels do.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from . import kernel_table
 from .base import Array, Backend
 from .conv_numpy import ConvKernelsNumpy
 from .optim_numpy import OptimizerKernelsNumpy
@@ -24,7 +28,25 @@ def _sigmoid(x: Array) -> Array:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-UNARY: dict[str, Callable[[Array, float], Array]] = {
+class _Twins(dict):
+    """Kernel name -> NumPy function; an entry of ``kernel_table`` with no hand-written twin
+    gets its scalar expression applied element by element (``np.frompyfunc``)."""
+
+    def __init__(self, twins: dict[str, Callable[..., Array]], binary: bool) -> None:
+        super().__init__(twins)
+        self.binary = binary
+
+    def __missing__(self, name: str) -> Callable[..., Array]:
+        exprs = kernel_table.BINARY if self.binary else kernel_table.UNARY
+        if name not in exprs:
+            raise KeyError(name)
+        args = "x, y, p" if self.binary else "x, p"
+        scalar = eval(f"lambda {args}: {exprs[name]}", {"math": math, "np": np})  # the table's
+        fn = self[name] = np.frompyfunc(scalar, 3 if self.binary else 2, 1)
+        return fn
+
+
+UNARY: dict[str, Callable[[Array, float], Array]] = _Twins({
     "negative": lambda x, p: np.negative(x),
     "abs": lambda x, p: np.abs(x),
     "sign": lambda x, p: np.sign(x),
@@ -50,10 +72,10 @@ UNARY: dict[str, Callable[[Array, float], Array]] = {
     "round": lambda x, p: np.rint(x),  # half to even
     "logical_not": lambda x, p: np.logical_not(x),
     "identity": lambda x, p: np.array(x, copy=True),
-}
+}, binary=False)
 """Unary kernel name -> ``f(x, p)``; the same names and meaning as ``kernel_table.UNARY``."""
 
-BINARY: dict[str, Callable[[Array, Array, float], Array]] = {
+BINARY: dict[str, Callable[[Array, Array, float], Array]] = _Twins({
     "add": lambda x, y, p: np.add(x, y),
     "subtract": lambda x, y, p: np.subtract(x, y),
     "multiply": lambda x, y, p: np.multiply(x, y),
@@ -83,7 +105,7 @@ BINARY: dict[str, Callable[[Array, Array, float], Array]] = {
     "rsqrt_grad": lambda y, g, p: -0.5 * g * y * y * y,
     "reciprocal_grad": lambda y, g, p: -g * y * y,
     "softplus_grad": lambda g, x, p: g * _sigmoid(x),
-}
+}, binary=True)
 """Binary kernel name -> ``f(x, y, p)``; the same names and meaning as ``kernel_table.BINARY``."""
 
 _REDUCERS: dict[str, Callable[..., Any]] = {

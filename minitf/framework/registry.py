@@ -13,16 +13,36 @@ An op definition has three parts:
   ops**, so a gradient is itself a graph that can be drawn and differentiated again.
   ``op`` has ``.inputs``, ``.outputs`` and ``.attrs``; an output nobody depends on gets
   ``None`` as its gradient. ``gradient=None`` marks an op as not differentiable.
+
+The definition also carries what the rest of minitf derives from it (keyword arguments of
+:func:`defop`, all optional):
+
+* ``kernel``: the ``kernel_table`` entry of an element-wise op (its forward calls
+  ``rt.be.unary``/``binary`` with that name);
+* ``device``: where it may run: ``"host"`` (the CPU only, the default), ``"kernels"`` (its
+  forward uses nothing but backend kernels and reshapes, so it runs unchanged on device
+  arrays) or ``"forward"`` (it has a device version of its forward in
+  ``backends/cuda/placement.py``); ``device_inputs=n`` moves only the first ``n`` inputs to
+  the device (the rest, scalar hyper-parameters read with ``float()``, stay on the host);
+* ``api``: its public names, e.g. ``("sigmoid", "math.sigmoid", "nn.sigmoid")`` for
+  ``tf.sigmoid``, ``tf.math.sigmoid``, ``tf.nn.sigmoid``. The function bound to them is the
+  one decorated with :func:`op_export`; public functions that are not one op (composites
+  such as ``tf.clip_by_value``) declare their names with :func:`tf_export`. The namespace
+  modules (``minitf/__init__.py``, ``math.py``, ``nn.py``, ...) are filled from
+  :func:`exports`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import InvalidArgumentError
 from .tensor_shape import TensorShape, fmt
+
+DEVICE_KINDS = ("host", "kernels", "forward")
+"""``OpDef.device`` values: CPU only; forward runs unchanged on device arrays; a device forward."""
 
 
 class ShapeError(ValueError):
@@ -38,6 +58,15 @@ class OpDef:
     num_outputs: int = 1
     stateful: bool = False  # reads/writes state or draws random numbers: never cached/folded
     doc: str = ""
+    kernel: str | None = None  # element-wise: the kernel_table name its forward calls
+    device: str = "host"  # "host", "kernels" or "forward" (see the module docstring)
+    device_inputs: int | None = None  # on a device: how many leading inputs go there
+    api: tuple[str, ...] = ()  # public names: "sigmoid", "math.sigmoid", ...
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICE_KINDS:
+            raise ValueError(f"op {self.type!r}: device must be one of {DEVICE_KINDS}, "
+                             f"not {self.device!r}")
 
     def check(self, name: str, shapes: Sequence[Any], dtypes: Sequence[Any], attrs: dict) -> list:
         """Run the shape rule; on failure raise an error naming the op, its inputs and place."""
@@ -76,9 +105,14 @@ def defop(
     num_outputs: int = 1,
     stateful: bool = False,
     doc: str = "",
+    kernel: str | None = None,
+    device: str = "host",
+    device_inputs: int | None = None,
+    api: Sequence[str] = (),
 ) -> OpDef:
-    """Define and register an op (see the module docstring for the three parts)."""
-    return register(OpDef(op_type, infer, forward, gradient, num_outputs, stateful, doc))
+    """Define and register an op (see the module docstring for the parts and the metadata)."""
+    return register(OpDef(op_type, infer, forward, gradient, num_outputs, stateful, doc,
+                          kernel, device, device_inputs, tuple(api)))
 
 
 def get(op_type: str) -> OpDef:
@@ -91,3 +125,65 @@ def get(op_type: str) -> OpDef:
 def all_ops() -> dict[str, OpDef]:
     """A copy of the registry: op type -> definition (tests are generated from it)."""
     return dict(_REGISTRY)
+
+
+def device_ops(kind: str) -> frozenset[str]:
+    """The types of the registered ops whose ``device`` is ``kind``."""
+    return frozenset(t for t, d in _REGISTRY.items() if d.device == kind)
+
+
+# -- public names ----------------------------------------------------------------------------
+
+_EXPORTS: dict[str, dict[str, Any]] = {}
+"""Namespace ("" for ``tf`` itself, "math", "nn", ...) -> public name -> object."""
+
+F = TypeVar("F")
+
+
+def _split(name: str) -> tuple[str, str]:
+    namespace, _, short = name.rpartition(".")
+    return namespace, short
+
+
+def tf_export(*names: str) -> Callable[[F], F]:
+    """Declare ``obj``'s public names (``"clip_by_value"`` is ``tf.clip_by_value``,
+    ``"math.mod"`` is ``tf.math.mod``), as Keras' ``@keras_export``; returns ``obj`` as it is."""
+    def decorate(obj: F) -> F:
+        for name in names:
+            namespace, short = _split(name)
+            table = _EXPORTS.setdefault(namespace, {})
+            if table.get(short, obj) is not obj:
+                raise KeyError(f"tf.{name} is exported twice, by {table[short]!r} and {obj!r}")
+            table[short] = obj
+        return obj
+
+    return decorate
+
+
+def op_export(op_type: str, *aliases: str) -> Callable[[F], F]:
+    """Bind the public function of op ``op_type`` to the names in its ``api`` (plus
+    ``aliases``, names that are not the op's own, e.g. TF1 spellings)."""
+    return tf_export(*get(op_type).api, *aliases)
+
+
+def exports(namespace: str) -> dict[str, Any]:
+    """The public names declared for ``tf.<namespace>`` ("" for ``tf``): name -> object."""
+    return dict(_EXPORTS.get(namespace, {}))
+
+
+def lookup(namespace: str, name: str) -> Any:
+    """``tf.<namespace>.<name>`` for a name declared after its namespace module was filled
+    (the module's ``__getattr__``, called only for names the module lacks)."""
+    try:
+        return _EXPORTS[namespace][name]
+    except KeyError:
+        module = f"minitf.{namespace}" if namespace else "minitf"
+        raise AttributeError(f"module {module!r} has no attribute {name!r}") from None
+
+
+def unregister(op_type: str) -> None:
+    """Remove an op and the public names bound to it (for tests that add throw-away ops)."""
+    opdef = _REGISTRY.pop(op_type)
+    for name in opdef.api:
+        namespace, short = _split(name)
+        _EXPORTS.get(namespace, {}).pop(short, None)

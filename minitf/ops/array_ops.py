@@ -16,7 +16,7 @@ from .. import dtypes as _dtypes
 from ..framework import device as _device
 from ..framework.execute import _np_value, convert_to_tensor, execute
 from ..framework.graph import active_graph, get_default_graph
-from ..framework.registry import ShapeError, defop
+from ..framework.registry import ShapeError, defop, op_export, tf_export
 from ..framework.tensor import EagerTensor, Tensor
 from ..framework.tensor_shape import TensorShape, fmt
 from . import _rules
@@ -30,6 +30,7 @@ defop("Const", lambda shapes, dtypes, attrs: [(attrs["value"].shape, attrs["valu
       lambda rt, value: value, lambda op: [], doc="A fixed value stored in the graph.")
 
 
+@tf_export("constant")
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
     """A tensor with a fixed value; ``shape`` broadcasts or reshapes ``value`` to it."""
     if isinstance(value, Tensor | np.ndarray) and hasattr(value, "numpy") and dtype is None:
@@ -55,6 +56,7 @@ defop("Placeholder", lambda shapes, dtypes, attrs: [(attrs["shape"], attrs["dtyp
       _placeholder_forward, lambda op: [], doc="An input fed at run time with feed_dict.")
 
 
+@tf_export("placeholder")
 def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tensor:
     """A graph input whose value is given to ``sess.run`` with ``feed_dict``.
 
@@ -73,15 +75,19 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
 
 _same = lambda shapes, dtypes, attrs: [(shapes[0], dtypes[0])]  # noqa: E731
 
-defop("Identity", _same, lambda rt, x: x, lambda op, g: [g], doc="The input, unchanged.")
+defop("Identity", _same, lambda rt, x: x, lambda op, g: [g], doc="The input, unchanged.",
+      device="kernels", api=("identity",))
 defop("StopGradient", _same, lambda rt, x: x, lambda op, g: [None],
-      doc="The input, unchanged; gradients do not flow through it.")
+      doc="The input, unchanged; gradients do not flow through it.", device="kernels",
+      api=("stop_gradient",))
 
 
+@op_export("Identity")
 def identity(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("Identity", [convert_to_tensor(input)], name=name)
 
 
+@op_export("StopGradient")
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Treat ``input`` as a constant when differentiating."""
     return execute("StopGradient", [convert_to_tensor(input)], name=name)
@@ -91,23 +97,26 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
 
 defop("Shape", lambda shapes, dtypes, attrs: [((len(shapes[0]),), attrs["out_type"])],
       lambda rt, x, out_type: np.array(x.shape, dtype=out_type.np), None,
-      doc="The run-time shape as a 1-D integer tensor.")
+      doc="The run-time shape as a 1-D integer tensor.", api=("shape",))
 defop("Size", lambda shapes, dtypes, attrs: [((), attrs["out_type"])],
       lambda rt, x, out_type: np.array(x.size, dtype=out_type.np), None,
-      doc="The number of elements as a scalar.")
+      doc="The number of elements as a scalar.", api=("size",))
 
 
+@op_export("Shape")
 def shape(input: Any, out_type: Any = _dtypes.int32, name: str | None = None) -> Tensor:  # noqa: A002
     """The *run-time* shape (``x.shape`` is the static one, possibly with ``None``)."""
     return execute("Shape", [convert_to_tensor(input)],
                    {"out_type": _dtypes.as_dtype(out_type)}, name)
 
 
+@op_export("Size")
 def size(input: Any, out_type: Any = _dtypes.int32, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("Size", [convert_to_tensor(input)],
                    {"out_type": _dtypes.as_dtype(out_type)}, name)
 
 
+@tf_export("rank")
 def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return constant(len(convert_to_tensor(input).shape), dtype=_dtypes.int32, name=name or "Rank")
 
@@ -121,28 +130,33 @@ def _static_shape(shape: Any) -> list[int]:
     return _rules.static_ints(shape, "shape")
 
 
+@tf_export("zeros")
 def zeros(shape: Any, dtype: Any = _dtypes.float32, name: str | None = None) -> Tensor:
     return constant(np.zeros(_static_shape(shape), _dtypes.as_dtype(dtype).np),
                     name=name or "zeros")
 
 
+@tf_export("ones")
 def ones(shape: Any, dtype: Any = _dtypes.float32, name: str | None = None) -> Tensor:
     return constant(np.ones(_static_shape(shape), _dtypes.as_dtype(dtype).np),
                     name=name or "ones")
 
 
+@tf_export("fill")
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     """A tensor of shape ``dims`` filled with ``value`` (dtype from the value)."""
     v = _np_value(value, None)
     return constant(np.full(_static_shape(dims), v, dtype=v.dtype), name=name or "Fill")
 
 
+@tf_export("eye")
 def eye(num_rows: int, num_columns: int | None = None, dtype: Any = _dtypes.float32,
         name: str | None = None) -> Tensor:
     return constant(np.eye(num_rows, num_columns, dtype=_dtypes.as_dtype(dtype).np),
                     name=name or "eye")
 
 
+@tf_export("range")
 def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # noqa: A001
           name: str = "range") -> Tensor:
     """``[start, start+delta, ...)`` up to ``limit``; int32 unless a bound is a float."""
@@ -156,22 +170,25 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     return constant(np.arange(*vals).astype(dtype.np), name=name)
 
 
+@tf_export("linspace")
 def linspace(start: Any, stop: Any, num: int, name: str | None = None) -> Tensor:
     return constant(np.linspace(float(start), float(stop), int(num), dtype=np.float32),
                     name=name or "LinSpace")
 
 
 defop("ZerosLike", _same, lambda rt, x: np.zeros_like(x), lambda op, g: [None],
-      doc="Zeros with the run-time shape and dtype of x.")
+      doc="Zeros with the run-time shape and dtype of x.", device="forward")
 defop("OnesLike", _same, lambda rt, x: np.ones_like(x), lambda op, g: [None],
-      doc="Ones with the run-time shape and dtype of x.")
+      doc="Ones with the run-time shape and dtype of x.", device="forward")
 
 
+@tf_export("zeros_like")
 def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     out = execute("ZerosLike", [convert_to_tensor(input)], name=name)
     return out if dtype is None else _cast(out, dtype)
 
 
+@tf_export("ones_like")
 def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     out = execute("OnesLike", [convert_to_tensor(input)], name=name)
     return out if dtype is None else _cast(out, dtype)
@@ -211,10 +228,11 @@ def _sum_to_forward(rt, g, ref):
 
 defop("BroadcastLike", _broadcast_like_infer, lambda rt, x, ref: np.broadcast_to(x, ref.shape),
       lambda op, g: [sum_to_shape_of(g, op.inputs[0]), None],
-      doc="x broadcast to the run-time shape of ref.")
+      doc="x broadcast to the run-time shape of ref.", device="forward")
 defop("SumToShapeOf", _sum_to_infer, _sum_to_forward,
       lambda op, g: [broadcast_like(g, op.inputs[0]), None],
-      doc="g summed over the axes along which ref was broadcast (the gradient of broadcasting).")
+      doc="g summed over the axes along which ref was broadcast (the gradient of broadcasting).",
+      device="kernels")
 
 
 def broadcast_like(x: Any, ref: Any, name: str | None = None) -> Tensor:
@@ -231,9 +249,11 @@ def _broadcast_to_infer(shapes, dtypes, attrs):
 
 defop("BroadcastTo", _broadcast_to_infer,
       lambda rt, x, shape: np.broadcast_to(x, tuple(shape)),
-      lambda op, g: [sum_to_shape_of(g, op.inputs[0])], doc="x broadcast to a static shape.")
+      lambda op, g: [sum_to_shape_of(g, op.inputs[0])], doc="x broadcast to a static shape.",
+      device="forward", api=("broadcast_to",))
 
 
+@op_export("BroadcastTo")
 def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("BroadcastTo", [convert_to_tensor(input)],
                    {"shape": TensorShape(_static_shape(shape))}, name)
@@ -262,13 +282,15 @@ def _reshape_infer(shapes, dtypes, attrs):
 
 
 defop("Reshape", _reshape_infer, lambda rt, x, shape: x.reshape(shape),
-      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Same values, new shape (-1: inferred).")
+      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Same values, new shape (-1: inferred).",
+      device="forward", api=("reshape",))
 defop("ReshapeLike", lambda shapes, dtypes, attrs: [(shapes[1], dtypes[0])],
       lambda rt, x, ref: x.reshape(ref.shape),
       lambda op, g: [reshape_like(g, op.inputs[0]), None],
-      doc="x reshaped to the run-time shape of ref.")
+      doc="x reshaped to the run-time shape of ref.", device="kernels")
 
 
+@op_export("Reshape")
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     """Same values in a new shape; one dimension may be -1 (inferred)."""
     return execute("Reshape", [convert_to_tensor(tensor)],
@@ -288,9 +310,10 @@ def _transpose_infer(shapes, dtypes, attrs):
 
 defop("Transpose", _transpose_infer, lambda rt, x, perm: np.transpose(x, perm),
       lambda op, g: [transpose(g, list(np.argsort(op.attrs["perm"])))],
-      doc="Permute the axes (default: reverse them).")
+      doc="Permute the axes (default: reverse them).", device="forward", api=("transpose",))
 
 
+@op_export("Transpose")
 def transpose(a: Any, perm: Any = None, name: str = "transpose", conjugate: bool = False) -> Tensor:
     a = convert_to_tensor(a)
     perm = tuple(reversed(_range(len(a.shape)))) if perm is None else tuple(
@@ -309,9 +332,11 @@ def _expand_infer(shapes, dtypes, attrs):
 
 defop("ExpandDims", _expand_infer,
       lambda rt, x, axis: np.expand_dims(x, axis % (x.ndim + 1)),
-      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Insert a size-1 axis.")
+      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Insert a size-1 axis.", device="forward",
+      api=("expand_dims",))
 
 
+@op_export("ExpandDims")
 def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("ExpandDims", [convert_to_tensor(input)], {"axis": int(axis)}, name)
 
@@ -336,9 +361,11 @@ def _squeeze_forward(rt, x, axis):
 
 
 defop("Squeeze", _squeeze_infer, _squeeze_forward,
-      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Remove size-1 axes.")
+      lambda op, g: [reshape_like(g, op.inputs[0])], doc="Remove size-1 axes.", device="forward",
+      api=("squeeze",))
 
 
+@op_export("Squeeze")
 def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     if isinstance(axis, int):
         axis = [axis]
@@ -384,6 +411,7 @@ defop("ConcatV2", _concat_infer, lambda rt, *xs, axis: np.concatenate(xs, axis),
       doc="Join tensors along an existing axis.")
 
 
+@tf_export("concat")
 def concat(values: list, axis: int, name: str = "concat") -> Tensor:
     return execute("ConcatV2", [convert_to_tensor(v) for v in values], {"axis": int(axis)}, name)
 
@@ -411,10 +439,12 @@ defop("Pack", _pack_infer, lambda rt, *xs, axis: np.stack(xs, axis), _pack_grad,
       doc="Stack same-shaped tensors along a new axis.")
 
 
+@tf_export("stack")
 def stack(values: list, axis: int = 0, name: str = "stack") -> Tensor:
     return execute("Pack", [convert_to_tensor(v) for v in values], {"axis": int(axis)}, name)
 
 
+@tf_export("unstack")
 def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unstack") -> list:
     value = convert_to_tensor(value)
     axis = _rules.norm_axis(axis, len(value.shape))
@@ -424,6 +454,7 @@ def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unst
     return [_strided_slice(value, (_pyslice(None),) * axis + (i,)) for i in _range(n)]
 
 
+@tf_export("split")
 def split(value: Any, num_or_size_splits: Any, axis: int = 0, name: str = "split") -> list:
     value = convert_to_tensor(value)
     axis = _rules.norm_axis(axis, len(value.shape))
@@ -464,6 +495,7 @@ defop("TileGrad", lambda shapes, dtypes, attrs: [(shapes[1], dtypes[0])], _tile_
       doc="Sum of the tiles of g (the gradient of Tile).")
 
 
+@tf_export("tile")
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return execute("Tile", [convert_to_tensor(input)],
                    {"multiples": tuple(_rules.static_ints(multiples, "multiples"))}, name)
@@ -555,6 +587,7 @@ def getitem(tensor: Any, key: Any) -> Tensor:
     return _strided_slice(convert_to_tensor(tensor), _norm_key(key))
 
 
+@tf_export("slice")
 def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
     """``size[i]`` elements from ``begin[i]`` on each axis; -1 takes the rest."""
     begin = _rules.static_ints(begin, "begin")
@@ -597,6 +630,7 @@ defop("GatherGrad", lambda shapes, dtypes, attrs: [(shapes[2], dtypes[0])], _gat
       doc="Scatter-add g into zeros shaped like params (the gradient of Gather).")
 
 
+@tf_export("gather")
 def gather(params: Any, indices: Any, axis: int = 0, batch_dims: int = 0,
            name: str | None = None) -> Tensor:
     """``params`` indexed by ``indices`` along ``axis`` (indices may be any shape)."""
@@ -627,12 +661,13 @@ def _select_grad(op, g):
 
 
 defop("SelectV2", _select_infer, lambda rt, c, x, y: rt.be.select(c, x, y), _select_grad,
-      doc="x where condition else y, broadcasting all three.")
+      doc="x where condition else y, broadcasting all three.", device="kernels")
 defop("Where", lambda shapes, dtypes, attrs: [((None, len(shapes[0])), _dtypes.int64)],
       lambda rt, c: np.argwhere(c).astype(np.int64), None,
       doc="Coordinates of the True elements, shape [n, rank].")
 
 
+@tf_export("where", "math.where")
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
     """``x`` where ``condition`` else ``y``; with only a condition, the True coordinates."""
     from .math_ops import _pair
@@ -665,6 +700,7 @@ defop("OneHot", _one_hot_infer, _one_hot_forward, None,
       doc="One-hot vectors (out-of-range indices give all off_value, as in TF).")
 
 
+@tf_export("one_hot")
 def one_hot(indices: Any, depth: int, on_value: Any = 1, off_value: Any = 0, axis: int = -1,
             dtype: Any = _dtypes.float32, name: str | None = None) -> Tensor:
     return execute("OneHot", [convert_to_tensor(indices)],
@@ -672,6 +708,7 @@ def one_hot(indices: Any, depth: int, on_value: Any = 1, off_value: Any = 0, axi
                     "axis": int(axis), "dtype": _dtypes.as_dtype(dtype)}, name)
 
 
+@tf_export("clip_by_value")
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
                   name: str | None = None) -> Tensor:
     from .math_ops import maximum, minimum
@@ -679,4 +716,4 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
     return minimum(maximum(t, clip_value_min), clip_value_max, name=name)
 
 
-newaxis = None
+newaxis = tf_export("newaxis")(None)

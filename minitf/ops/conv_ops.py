@@ -14,7 +14,7 @@ from typing import Any
 
 from ..backends.conv_geometry import window_2d
 from ..framework.execute import convert_to_tensor, execute
-from ..framework.registry import ShapeError, defop
+from ..framework.registry import ShapeError, defop, tf_export
 from ..framework.tensor import Tensor
 from ..framework.tensor_shape import fmt
 from . import _rules
@@ -162,17 +162,20 @@ def _backprop_filter_grad(op, g):
 
 defop("Conv2D", _conv_infer,
       lambda rt, x, w, **a: rt.be.conv2d(x, w, a["strides"], a["padding"], a["dilations"]),
-      _conv_grad, doc="2-D convolution (cross-correlation) of NHWC input with HWIO filters.")
+      _conv_grad, doc="2-D convolution (cross-correlation) of NHWC input with HWIO filters.",
+      device="kernels")
 defop("Conv2DBackpropInput", _backprop_input_infer,
       lambda rt, x, w, dy, **a: rt.be.conv2d_backprop_input(
           x.shape, w, dy, a["strides"], a["padding"], a["dilations"]),
       _backprop_input_grad,
-      doc="Gradient of Conv2D with respect to its input; reads only the input's shape.")
+      doc="Gradient of Conv2D with respect to its input; reads only the input's shape.",
+      device="kernels")
 defop("Conv2DBackpropFilter", _backprop_filter_infer,
       lambda rt, x, w, dy, **a: rt.be.conv2d_backprop_filter(
           x, w.shape, dy, a["strides"], a["padding"], a["dilations"]),
       _backprop_filter_grad,
-      doc="Gradient of Conv2D with respect to its filters; reads only the filters' shape.")
+      doc="Gradient of Conv2D with respect to its filters; reads only the filters' shape.",
+      device="kernels")
 
 
 _ACTIVATIONS = ("linear", "relu")
@@ -204,7 +207,8 @@ def _fused_grad(op, g):
 defop("FusedConv2D", _fused_infer,
       lambda rt, x, w, b, **a: rt.be.conv2d_bias_act(x, w, b, a["strides"], a["padding"],
                                                      a["dilations"], a["activation"]),
-      _fused_grad, doc="activation(conv2d(input, filters) + bias) in one kernel (Keras Conv2D).")
+      _fused_grad, doc="activation(conv2d(input, filters) + bias) in one kernel (Keras Conv2D).",
+      device="kernels")
 
 
 def conv2d_bias_activation(input: Any, filters: Any, bias: Any, strides: Any,  # noqa: A002
@@ -221,6 +225,7 @@ def conv2d_bias_activation(input: Any, filters: Any, bias: Any, strides: Any,  #
     return execute("FusedConv2D", [x, w, b], attrs, name=name)
 
 
+@tf_export("nn.conv2d")
 def conv2d(input: Any, filters: Any = None, strides: Any = 1, padding: str = "VALID",  # noqa: A002
            data_format: str = "NHWC", dilations: Any = None, name: str | None = None,
            filter: Any = None, use_cudnn_on_gpu: bool = True) -> Tensor:  # noqa: A002
@@ -317,21 +322,24 @@ def _pool_fwd(kernel: str):
 
 
 defop("MaxPool", _pool_infer, _pool_fwd("max_pool"), _max_pool_grad,
-      doc="The largest value in each window of an NHWC input.")
+      doc="The largest value in each window of an NHWC input.", device="kernels")
 defop("MaxPoolGrad", _pool_grad_infer,
       lambda rt, x, y, dy, **a: rt.be.max_pool_grad(x, y, dy, a["ksize"], a["strides"],
                                                     a["padding"]),
-      _max_pool_grad_grad, doc="Gradient of MaxPool: each window's gradient goes to its max.")
+      _max_pool_grad_grad, doc="Gradient of MaxPool: each window's gradient goes to its max.",
+      device="kernels")
 defop("MaxPoolGradGrad", _pool_gradgrad_infer,
       lambda rt, x, y, g, **a: rt.be.max_pool_grad_grad(x, y, g, a["ksize"], a["strides"],
                                                         a["padding"]),
-      _max_pool_gradgrad_grad, doc="Gradient of MaxPoolGrad: g read at each window's max.")
+      _max_pool_gradgrad_grad, doc="Gradient of MaxPoolGrad: g read at each window's max.",
+      device="kernels")
 defop("AvgPool", _pool_infer, _pool_fwd("avg_pool"), _avg_pool_grad,
-      doc="The mean of each window of an NHWC input (padding is not counted).")
+      doc="The mean of each window of an NHWC input (padding is not counted).", device="kernels")
 defop("AvgPoolGrad", _pool_grad_infer,
       lambda rt, x, dy, **a: rt.be.avg_pool_grad(x.shape, dy, a["ksize"], a["strides"],
                                                  a["padding"]),
-      _avg_pool_grad_grad, doc="Gradient of AvgPool; reads only the input's shape.")
+      _avg_pool_grad_grad, doc="Gradient of AvgPool; reads only the input's shape.",
+      device="kernels")
 
 
 def _pool(op_type: str, input: Any, ksize: Any, strides: Any, padding: str,  # noqa: A002
@@ -343,12 +351,14 @@ def _pool(op_type: str, input: Any, ksize: Any, strides: Any, padding: str,  # n
     return execute(op_type, [convert_to_tensor(input)], attrs, name=name)
 
 
+@tf_export("nn.max_pool2d", "nn.max_pool")
 def max_pool2d(input: Any, ksize: Any, strides: Any, padding: str,  # noqa: A002
                data_format: str = "NHWC", name: str | None = None) -> Tensor:
     """Max pooling over ``ksize`` windows of an NHWC input (int, [h, w] or [1, h, w, 1])."""
     return _pool("MaxPool", input, ksize, strides, padding, data_format, name)
 
 
+@tf_export("nn.avg_pool2d", "nn.avg_pool")
 def avg_pool2d(input: Any, ksize: Any, strides: Any, padding: str,  # noqa: A002
                data_format: str = "NHWC", name: str | None = None) -> Tensor:
     """Average pooling over ``ksize`` windows; with SAME padding only real inputs count."""

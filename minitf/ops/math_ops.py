@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import dtypes as _dtypes
 from ..framework.execute import convert_to_tensor, execute
-from ..framework.registry import ShapeError, defop
+from ..framework.registry import ShapeError, defop, op_export, tf_export
 from ..framework.tensor import Tensor
 from ..framework.tensor_shape import TensorShape, fmt
 from . import _rules
@@ -54,54 +54,82 @@ def _elementwise_infer(kinds: str, out_bool: bool = False):
 # -- unary ops ------------------------------------------------------------------------------------
 
 
-def _unary(op_type: str, kernel: str, kinds: str, gradient: Any, doc: str) -> Any:
+def _unary(op_type: str, kernel: str, kinds: str, gradient: Any, doc: str,
+           api: tuple[str, ...] = (), device: str = "kernels") -> Any:
+    """Define element-wise op ``op_type`` on ``kernel_table.UNARY[kernel]`` for dtype kinds
+    ``kinds``; return its public function, bound to the names in ``api``. The forward is one
+    backend kernel, so the op runs unchanged on a device (``device="kernels"``)."""
     def forward(rt, x, **attrs):
         return rt.be.unary(kernel, x, x.dtype, attrs.get("alpha", 0.0))
 
-    defop(op_type, _elementwise_infer(kinds), forward, gradient, doc=doc)
+    defop(op_type, _elementwise_infer(kinds), forward, gradient, doc=doc, kernel=kernel,
+          device=device, api=api)
 
     def fn(x: Any, name: str | None = None) -> Tensor:
         return execute(op_type, [convert_to_tensor(x)], name=name)
 
     fn.__name__ = kernel
     fn.__doc__ = doc
-    return fn
+    return op_export(op_type)(fn)
 
 
 def _nograd(op, g):
     return [None] * len(op.inputs)
 
 
-negative = _unary("Neg", "negative", "fic", lambda op, g: [negative(g)], "-x element-wise.")
+negative = _unary("Neg", "negative", "fic", lambda op, g: [negative(g)], "-x element-wise.",
+                  api=("negative", "math.negative"))
 neg = negative
-abs = _unary("Abs", "abs", "fi", lambda op, g: [g * sign(op.inputs[0])], "|x|.")  # noqa: A001
-sign = _unary("Sign", "sign", "fi", lambda op, g: [None], "-1, 0 or 1.")
-square = _unary("Square", "square", "fic", lambda op, g: [g * 2.0 * op.inputs[0]], "x * x.")
-sqrt = _unary("Sqrt", "sqrt", "f", lambda op, g: [sqrt_grad(op.outputs[0], g)], "Square root.")
-rsqrt = _unary("Rsqrt", "rsqrt", "f", lambda op, g: [rsqrt_grad(op.outputs[0], g)], "1/sqrt(x).")
+abs = _unary("Abs", "abs", "fi", lambda op, g: [g * sign(op.inputs[0])], "|x|.",
+             api=("abs", "math.abs"))  # noqa: A001
+sign = _unary("Sign", "sign", "fi", lambda op, g: [None], "-1, 0 or 1.",
+              api=("sign", "math.sign"))
+square = _unary("Square", "square", "fic", lambda op, g: [g * 2.0 * op.inputs[0]], "x * x.",
+                api=("square", "math.square"))
+sqrt = _unary("Sqrt", "sqrt", "f", lambda op, g: [sqrt_grad(op.outputs[0], g)], "Square root.",
+              api=("sqrt", "math.sqrt"))
+rsqrt = _unary("Rsqrt", "rsqrt", "f", lambda op, g: [rsqrt_grad(op.outputs[0], g)], "1/sqrt(x).",
+               api=("math.rsqrt",))
 reciprocal = _unary("Reciprocal", "reciprocal", "f",
-                    lambda op, g: [reciprocal_grad(op.outputs[0], g)], "1/x.")
-exp = _unary("Exp", "exp", "fc", lambda op, g: [g * op.outputs[0]], "e**x.")
-expm1 = _unary("Expm1", "expm1", "f", lambda op, g: [g * (op.outputs[0] + 1.0)], "e**x - 1.")
-log = _unary("Log", "log", "f", lambda op, g: [g * reciprocal(op.inputs[0])], "Natural log.")
+                    lambda op, g: [reciprocal_grad(op.outputs[0], g)], "1/x.",
+                    api=("math.reciprocal",))
+exp = _unary("Exp", "exp", "fc", lambda op, g: [g * op.outputs[0]], "e**x.",
+             api=("exp", "math.exp"))
+expm1 = _unary("Expm1", "expm1", "f", lambda op, g: [g * (op.outputs[0] + 1.0)], "e**x - 1.",
+               api=("math.expm1",))
+log = _unary("Log", "log", "f", lambda op, g: [g * reciprocal(op.inputs[0])], "Natural log.",
+             api=("log", "math.log"))
 log1p = _unary("Log1p", "log1p", "f", lambda op, g: [g * reciprocal(op.inputs[0] + 1.0)],
-               "log(1 + x), accurate for small x.")
-sin = _unary("Sin", "sin", "f", lambda op, g: [g * cos(op.inputs[0])], "Sine.")
-cos = _unary("Cos", "cos", "f", lambda op, g: [negative(g * sin(op.inputs[0]))], "Cosine.")
-tanh = _unary("Tanh", "tanh", "f", lambda op, g: [tanh_grad(op.outputs[0], g)], "tanh(x).")
+               "log(1 + x), accurate for small x.",
+               api=("math.log1p",))
+sin = _unary("Sin", "sin", "f", lambda op, g: [g * cos(op.inputs[0])], "Sine.",
+             api=("sin", "math.sin"))
+cos = _unary("Cos", "cos", "f", lambda op, g: [negative(g * sin(op.inputs[0]))], "Cosine.",
+             api=("cos", "math.cos"))
+tanh = _unary("Tanh", "tanh", "f", lambda op, g: [tanh_grad(op.outputs[0], g)], "tanh(x).",
+              api=("tanh", "math.tanh", "nn.tanh"))
 sigmoid = _unary("Sigmoid", "sigmoid", "f", lambda op, g: [sigmoid_grad(op.outputs[0], g)],
-                 "1 / (1 + e**-x), computed stably.")
-relu = _unary("Relu", "relu", "fi", lambda op, g: [relu_grad(g, op.outputs[0])], "max(x, 0).")
+                 "1 / (1 + e**-x), computed stably.",
+                 api=("sigmoid", "math.sigmoid", "nn.sigmoid"))
+relu = _unary("Relu", "relu", "fi", lambda op, g: [relu_grad(g, op.outputs[0])], "max(x, 0).",
+              api=("nn.relu",))
 relu6 = _unary("Relu6", "relu6", "f", lambda op, g: [relu6_grad(g, op.inputs[0])],
-               "min(max(x, 0), 6).")
+               "min(max(x, 0), 6).",
+               api=("nn.relu6",))
 softplus = _unary("Softplus", "softplus", "f", lambda op, g: [softplus_grad(g, op.inputs[0])],
-                  "log(1 + e**x), computed stably.")
+                  "log(1 + e**x), computed stably.",
+                  api=("math.softplus", "nn.softplus"))
 elu = _unary("Elu", "elu", "f", lambda op, g: [elu_grad(g, op.outputs[0])],
-             "x if x > 0 else e**x - 1.")
-floor = _unary("Floor", "floor", "f", lambda op, g: [None], "Round down.")
-ceil = _unary("Ceil", "ceil", "f", lambda op, g: [None], "Round up.")
-round = _unary("Round", "round", "f", lambda op, g: [None], "Round half to even.")  # noqa: A001
-logical_not = _unary("LogicalNot", "logical_not", "b", _nograd, "Boolean not.")
+             "x if x > 0 else e**x - 1.",
+             api=("nn.elu",))
+floor = _unary("Floor", "floor", "f", lambda op, g: [None], "Round down.",
+               api=("math.floor",))
+ceil = _unary("Ceil", "ceil", "f", lambda op, g: [None], "Round up.",
+              api=("math.ceil",))
+round = _unary("Round", "round", "f", lambda op, g: [None], "Round half to even.",
+               api=("round", "math.round"))  # noqa: A001
+logical_not = _unary("LogicalNot", "logical_not", "b", _nograd, "Boolean not.",
+                     api=("logical_not", "math.logical_not"))
 
 
 def _leaky_grad(op, g):
@@ -110,9 +138,11 @@ def _leaky_grad(op, g):
 
 defop("LeakyRelu", _elementwise_infer("f"),
       lambda rt, x, alpha: rt.be.unary("leaky_relu", x, x.dtype, alpha), _leaky_grad,
-      doc="x if x > 0 else alpha * x.")
+      doc="x if x > 0 else alpha * x.", kernel="leaky_relu", device="kernels",
+      api=("nn.leaky_relu",))
 
 
+@op_export("LeakyRelu")
 def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
     """x if x > 0 else alpha * x (TF's default alpha is 0.2)."""
     return execute("LeakyRelu", [convert_to_tensor(features)], {"alpha": float(alpha)}, name)
@@ -122,19 +152,22 @@ def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Te
 
 
 def _binary_def(op_type: str, kernel: str, kinds: str, gradient: Any, doc: str,
-                out_bool: bool = False) -> Any:
+                out_bool: bool = False, api: tuple[str, ...] = (), device: str = "kernels") -> Any:
+    """As ``_unary`` for ``kernel_table.BINARY[kernel]``; operands broadcast, a Python value
+    takes the other operand's dtype; ``out_bool`` ops return bool."""
     def forward(rt, x, y, **attrs):
         out = rt.be.binary(kernel, x, y, bool if out_bool else x.dtype, attrs.get("alpha", 0.0))
         return out
 
-    defop(op_type, _elementwise_infer(kinds, out_bool), forward, gradient, doc=doc)
+    defop(op_type, _elementwise_infer(kinds, out_bool), forward, gradient, doc=doc,
+          kernel=kernel, device=device, api=api)
 
     def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
         return execute(op_type, list(_pair(x, y)), name=name)
 
     fn.__name__ = kernel
     fn.__doc__ = doc
-    return fn
+    return op_export(op_type)(fn)
 
 
 relu_grad = _binary_def("ReluGrad", "relu_grad", "fi",
@@ -187,7 +220,8 @@ def _leaky_grad_grad(op, gg):
 
 defop("LeakyReluGrad", _elementwise_infer("f"),
       lambda rt, g, x, alpha: rt.be.binary("leaky_relu_grad", g, x, g.dtype, alpha),
-      _leaky_grad_grad, doc="g if x > 0 else alpha * g.")
+      _leaky_grad_grad, doc="g if x > 0 else alpha * g.", kernel="leaky_relu_grad",
+      device="kernels")
 
 
 def leaky_relu_grad(g: Any, x: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
@@ -251,34 +285,51 @@ def _floormod_grad(op, g):
     return [_unbroadcast(g, x), _unbroadcast(negative(g) * floor(x / y), y)]
 
 
-add = _binary_def("AddV2", "add", "fic", _add_grad, "x + y with broadcasting.")
-subtract = _binary_def("Sub", "subtract", "fic", _sub_grad, "x - y with broadcasting.")
-multiply = _binary_def("Mul", "multiply", "fic", _mul_grad, "x * y with broadcasting.")
+add = _binary_def("AddV2", "add", "fic", _add_grad, "x + y with broadcasting.",
+                  api=("add", "math.add"))
+subtract = _binary_def("Sub", "subtract", "fic", _sub_grad, "x - y with broadcasting.",
+                       api=("subtract", "math.subtract"))
+multiply = _binary_def("Mul", "multiply", "fic", _mul_grad, "x * y with broadcasting.",
+                       api=("multiply", "math.multiply"))
 _truediv = _binary_def("RealDiv", "divide", "fc", _div_grad, "x / y (true division).")
-floordiv = _binary_def("FloorDiv", "floordiv", "fi", _nograd, "Floor of x / y (as Python //).")
+floordiv = _binary_def("FloorDiv", "floordiv", "fi", _nograd, "Floor of x / y (as Python //).",
+                       api=("floordiv", "math.floordiv"))
 floormod = _binary_def("FloorMod", "floormod", "fi", _floormod_grad,
-                       "Remainder with the sign of y (as Python %).")
-_pow = _binary_def("Pow", "pow", "fi", _pow_grad, "x ** y.")
+                       "Remainder with the sign of y (as Python %).",
+                       api=("math.floormod", "math.mod", "mod"))
+_pow = _binary_def("Pow", "pow", "fi", _pow_grad, "x ** y.")  # public: pow() below
 maximum = _binary_def("Maximum", "maximum", "fi", _minmax_grad(lambda x, y: x >= y),
-                      "Element-wise max; ties send the gradient to x.")
+                      "Element-wise max; ties send the gradient to x.",
+                      api=("maximum", "math.maximum"))
 minimum = _binary_def("Minimum", "minimum", "fi", _minmax_grad(lambda x, y: x <= y),
-                      "Element-wise min; ties send the gradient to x.")
+                      "Element-wise min; ties send the gradient to x.",
+                      api=("minimum", "math.minimum"))
 squared_difference = _binary_def("SquaredDifference", "squared_difference", "fi", _sqdiff_grad,
-                                 "(x - y) ** 2.")
-equal = _binary_def("Equal", "equal", "fibc", _nograd, "x == y (bool).", out_bool=True)
-not_equal = _binary_def("NotEqual", "not_equal", "fibc", _nograd, "x != y.", out_bool=True)
-less = _binary_def("Less", "less", "fi", _nograd, "x < y.", out_bool=True)
-less_equal = _binary_def("LessEqual", "less_equal", "fi", _nograd, "x <= y.", out_bool=True)
-greater = _binary_def("Greater", "greater", "fi", _nograd, "x > y.", out_bool=True)
+                                 "(x - y) ** 2.",
+                                 api=("squared_difference", "math.squared_difference"))
+equal = _binary_def("Equal", "equal", "fibc", _nograd, "x == y (bool).", out_bool=True,
+                    api=("equal", "math.equal"))
+not_equal = _binary_def("NotEqual", "not_equal", "fibc", _nograd, "x != y.", out_bool=True,
+                        api=("not_equal", "math.not_equal"))
+less = _binary_def("Less", "less", "fi", _nograd, "x < y.", out_bool=True,
+                   api=("less", "math.less"))
+less_equal = _binary_def("LessEqual", "less_equal", "fi", _nograd, "x <= y.", out_bool=True,
+                         api=("less_equal", "math.less_equal"))
+greater = _binary_def("Greater", "greater", "fi", _nograd, "x > y.", out_bool=True,
+                      api=("greater", "math.greater"))
 greater_equal = _binary_def("GreaterEqual", "greater_equal", "fi", _nograd, "x >= y.",
-                            out_bool=True)
-logical_and = _binary_def("LogicalAnd", "logical_and", "b", _nograd, "x and y.", out_bool=True)
-logical_or = _binary_def("LogicalOr", "logical_or", "b", _nograd, "x or y.", out_bool=True)
+                            out_bool=True,
+                            api=("greater_equal", "math.greater_equal"))
+logical_and = _binary_def("LogicalAnd", "logical_and", "b", _nograd, "x and y.", out_bool=True,
+                          api=("logical_and", "math.logical_and"))
+logical_or = _binary_def("LogicalOr", "logical_or", "b", _nograd, "x or y.", out_bool=True,
+                         api=("logical_or", "math.logical_or"))
 mod = floormod
 sub = subtract
 mul = multiply
 
 
+@tf_export("divide", "truediv", "math.divide", "math.truediv")
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
     """x / y. Integer inputs are converted to float64 first, as TF does."""
     x, y = _pair(x, y)
@@ -291,6 +342,7 @@ truediv = divide
 realdiv = _truediv
 
 
+@tf_export("pow", "math.pow")
 def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF's name
     """x ** y."""
     return _pow(x, y, name=name)
@@ -332,9 +384,11 @@ def _matmul_grad(op, g):
 
 defop("MatMul", _matmul_infer,
       lambda rt, a, b, transpose_a, transpose_b: rt.be.matmul(a, b, transpose_a, transpose_b),
-      _matmul_grad, doc="Matrix product of the last two axes; batch axes broadcast.")
+      _matmul_grad, doc="Matrix product of the last two axes; batch axes broadcast.",
+      device="kernels", api=("matmul",))
 
 
+@op_export("MatMul")
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            name: str | None = None, **unsupported: Any) -> Tensor:
     """``a @ b`` over the last two axes (2-D or batched); ``transpose_*`` transpose first."""
@@ -361,9 +415,11 @@ def _cast_forward(rt, x, dtype):
 
 
 defop("Cast", lambda shapes, dtypes, attrs: [(shapes[0], attrs["dtype"])], _cast_forward,
-      _cast_grad, doc="Convert to another dtype (float -> int truncates toward zero).")
+      _cast_grad, doc="Convert to another dtype (float -> int truncates toward zero).",
+      device="forward", api=("cast",))
 
 
+@op_export("Cast")
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
     """``x`` converted to ``dtype``."""
     dtype = _dtypes.as_dtype(dtype)
@@ -373,6 +429,7 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
     return execute("Cast", [x], {"dtype": dtype}, name)
 
 
+@tf_export("add_n", "math.add_n")
 def add_n(inputs: list, name: str | None = None) -> Tensor:
     """The sum of a list of same-shaped tensors."""
     if not inputs:
@@ -383,6 +440,7 @@ def add_n(inputs: list, name: str | None = None) -> Tensor:
     return total
 
 
+@tf_export("nn.sigmoid_cross_entropy_with_logits")
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
                                       name: str | None = None) -> Tensor:
     """Per-element logistic loss, stable for large |logits|: max(x,0) - x*z + log1p(e^-|x|)."""

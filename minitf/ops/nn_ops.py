@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..framework.execute import convert_to_tensor, execute
-from ..framework.registry import ShapeError, defop
+from ..framework.registry import ShapeError, defop, tf_export
 from ..framework.tensor import Tensor
 from ..framework.tensor_shape import TensorShape, fmt
 from . import _rules
@@ -37,9 +37,9 @@ def _log_softmax_grad(op, g):
 
 
 defop("Softmax", _last_axis_infer, lambda rt, x: rt.be.softmax(x), _softmax_grad,
-      doc="exp(x) / sum(exp(x)) over the last axis, computed stably.")
+      doc="exp(x) / sum(exp(x)) over the last axis, computed stably.", device="kernels")
 defop("LogSoftmax", _last_axis_infer, lambda rt, x: rt.be.log_softmax(x), _log_softmax_grad,
-      doc="x - log(sum(exp(x))) over the last axis, computed stably.")
+      doc="x - log(sum(exp(x))) over the last axis, computed stably.", device="kernels")
 
 
 def _on_axis(fn_type: str, logits: Any, axis: int, name: str | None) -> Tensor:
@@ -53,11 +53,13 @@ def _on_axis(fn_type: str, logits: Any, axis: int, name: str | None) -> Tensor:
     return transpose(execute(fn_type, [transpose(logits, perm)]), perm)
 
 
+@tf_export("nn.softmax")
 def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
     """exp(logits) / sum(exp(logits)) along ``axis``."""
     return _on_axis("Softmax", logits, axis, name)
 
 
+@tf_export("nn.log_softmax")
 def log_softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
     """log(softmax(logits)), without overflow for large logits."""
     return _on_axis("LogSoftmax", logits, axis, name)
@@ -95,7 +97,8 @@ def _xent_grad(op, g_loss, g_bp):
 
 defop("SoftmaxCrossEntropyWithLogits", _xent_infer,
       lambda rt, logits, labels: rt.be.softmax_xent(logits, labels), _xent_grad, num_outputs=2,
-      doc="Fused, stable softmax + cross-entropy over the last axis: (loss, softmax - labels).")
+      doc="Fused, stable softmax + cross-entropy over the last axis: (loss, softmax - labels).",
+      device="kernels")
 
 
 def _sparse_xent_infer(shapes, dtypes, attrs):
@@ -125,9 +128,11 @@ def _sparse_xent_grad(op, g_loss, g_bp):
 
 defop("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent_infer,
       lambda rt, logits, labels: rt.be.sparse_softmax_xent(logits, labels), _sparse_xent_grad,
-      num_outputs=2, doc="As SoftmaxCrossEntropyWithLogits with integer class ids as labels.")
+      num_outputs=2, doc="As SoftmaxCrossEntropyWithLogits with integer class ids as labels.",
+      device="kernels")
 
 
+@tf_export("nn.softmax_cross_entropy_with_logits", "nn.softmax_cross_entropy_with_logits_v2")
 def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, axis: int = -1,
                                       name: str | None = None) -> Tensor:
     """Cross-entropy between ``labels`` (probabilities) and ``softmax(logits)``, per example."""
@@ -145,6 +150,7 @@ def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, ax
     return loss
 
 
+@tf_export("nn.sparse_softmax_cross_entropy_with_logits")
 def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
                                              name: str | None = None) -> Tensor:
     """Cross-entropy with integer class ids: ``labels[i]`` in [0, classes)."""
@@ -154,6 +160,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = N
     return loss
 
 
+@tf_export("nn.bias_add")
 def bias_add(value: Any, bias: Any, data_format: str | None = None,
              name: str | None = None) -> Tensor:
     """value + bias, with bias broadcast along the last axis."""
@@ -162,12 +169,14 @@ def bias_add(value: Any, bias: Any, data_format: str | None = None,
     return add(value, bias, name=name)
 
 
+@tf_export("nn.l2_loss")
 def l2_loss(t: Any, name: str | None = None) -> Tensor:
     """sum(t ** 2) / 2."""
     t = convert_to_tensor(t)
     return multiply(reduce_sum(t * t), 0.5, name=name)
 
 
+@tf_export("nn.moments")
 def moments(x: Any, axes: Any, keepdims: bool = False, name: str | None = None):
     """Mean and variance of ``x`` over ``axes``."""
     from .reduction_ops import reduce_mean
@@ -181,6 +190,7 @@ def moments(x: Any, axes: Any, keepdims: bool = False, name: str | None = None):
     return mean, variance
 
 
+@tf_export("nn.dropout")
 def dropout(x: Any, rate: float, noise_shape: Any = None, seed: int | None = None,
             name: str | None = None) -> Tensor:
     """Zero each element with probability ``rate`` and scale the rest by 1/(1 - rate)."""

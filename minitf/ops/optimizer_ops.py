@@ -78,7 +78,9 @@ def _rmsprop_forward(rt, grad, lr, var, ms, mom, mg, rho, momentum, epsilon):
 
 
 def _defop(op_type: str, forward: Any, doc: str) -> None:
-    defop(op_type, _infer, forward, None, num_outputs=0, stateful=True, doc=doc)
+    # on a device only the gradient moves there: the hyper-parameters are read with float()
+    defop(op_type, _infer, forward, None, num_outputs=0, stateful=True, doc=doc,
+          device="kernels", device_inputs=1)
 
 
 _defop("ApplyGradientDescent", _sgd_forward, "var -= lr * grad.")

@@ -13,13 +13,14 @@ import numpy as np
 
 from .. import dtypes as _dtypes
 from ..framework.execute import convert_to_tensor, execute
-from ..framework.registry import defop
+from ..framework.registry import defop, tf_export
 from ..framework.tensor import Tensor
 from . import _rules
 
 _state: dict[str, Any] = {"seed": None, "rng": np.random.default_rng(), "op_rngs": {}}
 
 
+@tf_export("random.set_seed", "set_random_seed")
 def set_seed(seed: int | None) -> None:
     """Make every later random op reproducible (and reset the op-seeded generators)."""
     _state["seed"] = seed
@@ -27,6 +28,7 @@ def set_seed(seed: int | None) -> None:
     _state["op_rngs"] = {}
 
 
+@tf_export("random.get_global_generator")
 def get_global_generator() -> np.random.Generator:
     return _state["rng"]
 
@@ -107,6 +109,7 @@ def _attrs(shape: Any, dtype: Any, seed: Any, **kw: Any) -> dict:
             "seed": None if seed is None else int(seed), **{k: float(v) for k, v in kw.items()}}
 
 
+@tf_export("random.normal", "random_normal")
 def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = _dtypes.float32,
            seed: int | None = None, name: str | None = None) -> Tensor:
     """Samples from N(mean, stddev**2)."""
@@ -114,6 +117,7 @@ def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = _dty
                                                       stddev=stddev), name)
 
 
+@tf_export("random.truncated_normal")
 def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                      dtype: Any = _dtypes.float32, seed: int | None = None,
                      name: str | None = None) -> Tensor:
@@ -121,6 +125,7 @@ def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                    name)
 
 
+@tf_export("random.uniform", "random_uniform")
 def uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0, dtype: Any = _dtypes.float32,
             seed: int | None = None, name: str | None = None) -> Tensor:
     """Samples from U[minval, maxval)."""
@@ -135,6 +140,7 @@ def random_uniform_like(x: Any, seed: int | None = None) -> Tensor:
                    {"seed": None if seed is None else int(seed)})
 
 
+@tf_export("random.shuffle")
 def shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
     """``value`` with its first axis randomly permuted."""
     from .array_ops import gather

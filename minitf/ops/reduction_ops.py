@@ -7,7 +7,7 @@ from typing import Any
 from .. import dtypes as _dtypes
 from ..framework.errors import InvalidArgumentError
 from ..framework.execute import convert_to_tensor, execute
-from ..framework.registry import ShapeError, defop, describe
+from ..framework.registry import ShapeError, defop, describe, op_export, tf_export
 from ..framework.tensor import Tensor
 from ..framework.tensor_shape import TensorShape
 from . import _rules
@@ -78,7 +78,8 @@ def _def_reduce(op_type: str, kernel: str, kinds: str, gradient: Any) -> None:
     def forward(rt, x, axis, keepdims):
         return rt.be.reduce(kernel, x, axis, keepdims)
 
-    defop(op_type, _reduce_infer(kinds), forward, gradient, doc=f"reduce_{kernel} over axes.")
+    defop(op_type, _reduce_infer(kinds), forward, gradient, doc=f"reduce_{kernel} over axes.",
+          device="kernels")
 
 
 _def_reduce("Sum", "sum", "fic", _sum_grad)
@@ -102,38 +103,45 @@ def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: str | None) -
     return execute(op_type, [x], {"axis": axes, "keepdims": bool(keepdims)}, name)
 
 
+@tf_export("reduce_sum", "math.reduce_sum")
 def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None) -> Tensor:
     """Sum over ``axis`` (None = all). ``keepdims`` keeps reduced axes as size 1."""
     return _reduce("Sum", input_tensor, axis, keepdims, name)
 
 
+@tf_export("reduce_mean", "math.reduce_mean")
 def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                 name: str | None = None) -> Tensor:
     """Mean over ``axis`` (integer tensors give an integer mean, as in TF)."""
     return _reduce("Mean", input_tensor, axis, keepdims, name)
 
 
+@tf_export("reduce_max", "math.reduce_max")
 def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None) -> Tensor:
     return _reduce("Max", input_tensor, axis, keepdims, name)
 
 
+@tf_export("reduce_min", "math.reduce_min")
 def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None) -> Tensor:
     return _reduce("Min", input_tensor, axis, keepdims, name)
 
 
+@tf_export("reduce_prod", "math.reduce_prod")
 def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                 name: str | None = None) -> Tensor:
     return _reduce("Prod", input_tensor, axis, keepdims, name)
 
 
+@tf_export("reduce_any", "math.reduce_any")
 def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None) -> Tensor:
     return _reduce("Any", input_tensor, axis, keepdims, name)
 
 
+@tf_export("reduce_all", "math.reduce_all")
 def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None) -> Tensor:
     return _reduce("All", input_tensor, axis, keepdims, name)
@@ -153,10 +161,13 @@ def _arg_forward(kind: str):
     return forward
 
 
-defop("ArgMax", _arg_infer, _arg_forward("argmax"), None, doc="Index of the largest value.")
-defop("ArgMin", _arg_infer, _arg_forward("argmin"), None, doc="Index of the smallest value.")
+defop("ArgMax", _arg_infer, _arg_forward("argmax"), None, doc="Index of the largest value.",
+      device="kernels", api=("argmax", "math.argmax"))
+defop("ArgMin", _arg_infer, _arg_forward("argmin"), None, doc="Index of the smallest value.",
+      device="kernels", api=("argmin", "math.argmin"))
 
 
+@op_export("ArgMax")
 def argmax(input: Any, axis: int | None = None, output_type: Any = _dtypes.int64,  # noqa: A002
            name: str | None = None) -> Tensor:
     """Index of the largest value along ``axis`` (default 0); int64 like TF."""
@@ -165,6 +176,7 @@ def argmax(input: Any, axis: int | None = None, output_type: Any = _dtypes.int64
                     "output_type": _dtypes.as_dtype(output_type)}, name)
 
 
+@op_export("ArgMin")
 def argmin(input: Any, axis: int | None = None, output_type: Any = _dtypes.int64,  # noqa: A002
            name: str | None = None) -> Tensor:
     return execute("ArgMin", [convert_to_tensor(input)],

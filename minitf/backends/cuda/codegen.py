@@ -41,6 +41,8 @@ import math
 
 from numba import config, cuda
 
+from ..codegen import KernelTable
+
 BLOCK = (8, 4) if config.ENABLE_CUDASIM else (32, 8)
 """Threads per block (columns, rows) the backend launches these kernels with (fewer under the
 simulator, which runs every thread of a block as a Python thread)."""
@@ -81,9 +83,14 @@ def _kernel_source(name: str, expr: str, binary: bool) -> str:
             f"{body}\n")
 
 
+def runtime_source(name: str, expr: str, binary: bool) -> str:
+    """The source of a kernel compiled at run time (``codegen.KernelTable``): as generated."""
+    return _kernel_source(name, expr, binary)
+
+
 def generate() -> str:
     """The full source of ``cuda/elementwise.py``."""
-    return "\n\n".join([_HEADER] + table_kernels(_kernel_source))
+    return "\n\n".join([_HEADER] + table_kernels(_kernel_source, "minitf.backends.cuda.codegen"))
 
 
 def check() -> bool:

@@ -15,6 +15,8 @@ import math
 
 from numba import config, cuda
 
+from ..codegen import KernelTable
+
 BLOCK = (8, 4) if config.ENABLE_CUDASIM else (32, 8)
 """Threads per block (columns, rows) the backend launches these kernels with (fewer under the
 simulator, which runs every thread of a block as a Python thread)."""
@@ -588,7 +590,7 @@ def softplus_grad(out, xa, ya, p):
             out[i, j] = x * (1.0 if y >= 0 else math.exp(-abs(y))) / (1.0 + math.exp(-abs(y)))
 
 
-UNARY_KERNELS = {
+UNARY_KERNELS = KernelTable({
     "negative": negative,
     "abs": abs_,
     "sign": sign,
@@ -614,9 +616,9 @@ UNARY_KERNELS = {
     "round": round_,
     "logical_not": logical_not,
     "identity": identity,
-}
+}, False, globals(), 'minitf.backends.cuda.codegen')
 
-BINARY_KERNELS = {
+BINARY_KERNELS = KernelTable({
     "add": add,
     "subtract": subtract,
     "multiply": multiply,
@@ -645,4 +647,4 @@ BINARY_KERNELS = {
     "rsqrt_grad": rsqrt_grad,
     "reciprocal_grad": reciprocal_grad,
     "softplus_grad": softplus_grad,
-}
+}, True, globals(), 'minitf.backends.cuda.codegen')

@@ -2,11 +2,12 @@
 
 On the GPU an op's inputs become device arrays (host inputs are copied there once) and its
 forward runs with ``CudaBackend`` as ``rt.be``, so its outputs are device arrays that the next
-op consumes where they are. Only ops whose forward uses nothing but backend kernels and
-reshapes can do that (``DEVICE_OPS``, plus the device versions in ``DEVICE_FORWARD`` of ops
-whose CPU forward calls NumPy); any other op runs on the CPU, its inputs copied to the host,
-and its outputs stay there (TensorFlow's soft placement). Variables keep their values on the
-device they were created on: every write is converted to it.
+op consumes where they are. Each op says whether it can (``OpDef.device``, see
+``framework/registry.py``): ``"kernels"`` ops (their forward uses nothing but backend kernels
+and reshapes) run their own forward; ``"forward"`` ops (their CPU forward calls NumPy) run
+their device version from ``DEVICE_FORWARD`` here; any other op runs on the CPU, its inputs
+copied to the host, and its outputs stay there (TensorFlow's soft placement). Variables keep
+their values on the device they were created on: every write is converted to it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
+from ...framework import registry
 from .. import get_backend
 from . import layout
 from .backend import MAX_GRID_Y, CudaBackend, is_device, launch_1d, to_device, to_numpy
@@ -27,22 +29,9 @@ __all__ = ["DEVICE_FORWARD", "DEVICE_OPS", "run", "to_device"]
 BACKEND = CudaBackend()
 """The one CUDA backend every GPU-placed op uses."""
 
-_UNARY_OPS = ("Neg Abs Sign Square Sqrt Rsqrt Reciprocal Exp Expm1 Log Log1p Sin Cos Tanh "
-              "Sigmoid Relu Relu6 Softplus Elu LeakyRelu Floor Ceil Round LogicalNot")
-_BINARY_OPS = ("AddV2 Sub Mul RealDiv FloorDiv FloorMod Pow Maximum Minimum "
-               "SquaredDifference Equal NotEqual Less LessEqual Greater GreaterEqual LogicalAnd "
-               "LogicalOr ReluGrad Relu6Grad LeakyReluGrad EluGrad SigmoidGrad TanhGrad SqrtGrad "
-               "RsqrtGrad ReciprocalGrad SoftplusGrad")
-_OTHER_OPS = ("Identity StopGradient ReshapeLike SumToShapeOf MatMul Sum Mean Max Min "
-              "Prod Any All ArgMax ArgMin SelectV2 Softmax LogSoftmax "
-              "SoftmaxCrossEntropyWithLogits SparseSoftmaxCrossEntropyWithLogits "
-              "ReadVariableOp AssignAddVariableOp AssignSubVariableOp ApplyGradientDescent "
-              "ApplyMomentum ApplyAdam ApplyAdagrad ApplyRMSProp "
-              "Conv2D FusedConv2D Conv2DBackpropInput Conv2DBackpropFilter MaxPool MaxPoolGrad "
-              "MaxPoolGradGrad AvgPool AvgPoolGrad")
-
-DEVICE_OPS = frozenset((_UNARY_OPS + " " + _BINARY_OPS + " " + _OTHER_OPS).split())
-"""Ops whose own forward runs unchanged on device arrays (only ``rt.be`` kernels, reshapes)."""
+DEVICE_OPS = registry.device_ops("kernels")
+"""Ops whose own forward runs unchanged on device arrays (``device="kernels"``), as registered
+when this module was imported; ``run`` reads ``OpDef.device``, so later ops count too."""
 
 
 def _reshape(x: Any, shape: Sequence[int]) -> Any:
@@ -119,7 +108,8 @@ DEVICE_FORWARD: dict[str, Callable[..., Any]] = {
     "BroadcastLike": lambda rt, x, ref: _broadcast(rt, x, ref.shape),
     "BroadcastTo": lambda rt, x, shape: _broadcast(rt, x, shape),
 }
-"""Device versions of ops whose CPU forward calls NumPy functions on its inputs."""
+"""Device versions of the ops declared ``device="forward"`` (their CPU forward calls NumPy
+functions on its inputs)."""
 
 
 class PlacedRuntime:
@@ -158,12 +148,13 @@ def constant_forward() -> Callable[..., Any]:
     return forward
 
 
-def _device_args(op_type: str, values: Sequence[Any]) -> list[Any]:
-    """Inputs for a GPU op: arrays on the device, except the scalar hyper-parameters of the
-    optimizer updates (``float(lr)`` needs a host value)."""
-    if op_type.startswith("Apply"):
-        return [to_device(values[0])] + [to_numpy(v) for v in values[1:]]
-    return [v if is_device(v) else to_device(v) for v in values]
+def _device_args(opdef: Any, values: Sequence[Any]) -> list[Any]:
+    """Inputs for a GPU op: arrays on the device, except those after the first
+    ``opdef.device_inputs`` (the scalar hyper-parameters of the optimizer updates:
+    ``float(lr)`` needs a host value)."""
+    n = len(values) if opdef.device_inputs is None else opdef.device_inputs
+    return ([v if is_device(v) else to_device(v) for v in values[:n]]
+            + [to_numpy(v) for v in values[n:]])
 
 
 def run(opdef: Any, rt: Any, values: Sequence[Any], attrs: dict, where: str) -> Any:
@@ -172,10 +163,8 @@ def run(opdef: Any, rt: Any, values: Sequence[Any], attrs: dict, where: str) -> 
     var = attrs.get("var") if attrs else None
     if var is not None:
         where = getattr(var, "_placement", "CPU")
-    if where == "GPU":
-        t = opdef.type
-        fwd = DEVICE_FORWARD.get(t) or (opdef.forward if t in DEVICE_OPS else None)
-        if fwd is not None:
-            return fwd(PlacedRuntime(rt, BACKEND, True), *_device_args(t, values), **attrs)
+    if where == "GPU" and opdef.device != "host":
+        fwd = opdef.forward if opdef.device == "kernels" else DEVICE_FORWARD[opdef.type]
+        return fwd(PlacedRuntime(rt, BACKEND, True), *_device_args(opdef, values), **attrs)
     host = [to_numpy(v) for v in values]
     return opdef.forward(PlacedRuntime(rt, get_backend(), False), *host, **attrs)

@@ -16,6 +16,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ..codegen import KernelTable
+
 
 @njit(cache=True, error_model="numpy", fastmath=False)
 def negative(out, xa, p):
@@ -575,7 +577,7 @@ def softplus_grad(out, xa, ya, p):
             orow[j] = x * (1.0 if y >= 0 else math.exp(-abs(y))) / (1.0 + math.exp(-abs(y)))
 
 
-UNARY_KERNELS = {
+UNARY_KERNELS = KernelTable({
     "negative": negative,
     "abs": abs_,
     "sign": sign,
@@ -601,9 +603,9 @@ UNARY_KERNELS = {
     "round": round_,
     "logical_not": logical_not,
     "identity": identity,
-}
+}, False, globals(), 'minitf.backends.codegen')
 
-BINARY_KERNELS = {
+BINARY_KERNELS = KernelTable({
     "add": add,
     "subtract": subtract,
     "multiply": multiply,
@@ -632,4 +634,4 @@ BINARY_KERNELS = {
     "rsqrt_grad": rsqrt_grad,
     "reciprocal_grad": reciprocal_grad,
     "softplus_grad": softplus_grad,
-}
+}, True, globals(), 'minitf.backends.codegen')

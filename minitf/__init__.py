@@ -165,6 +165,7 @@ from .data import TensorSpec  # noqa: E402
 
 train.Checkpoint = _checkpoint.Checkpoint
 train.latest_checkpoint = _checkpoint.latest_checkpoint
+train.CheckpointManager = _checkpoint.CheckpointManager
 keras.datasets = _datasets
 optimizers = keras.optimizers  # tf.optimizers, as the seed code uses
 losses = keras.losses

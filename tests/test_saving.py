@@ -271,12 +271,12 @@ def test_zip_holding_a_pickle_is_refused_without_running_it(tmp_path):
     marker = tmp_path / "pwned"
     bad = tmp_path / "bad.keras"
     _zip(bad, {"data.pkl": _pickle_bytes(marker)})
-    with pytest.raises(ValueError, match="config.json"):
+    with pytest.raises(ValueError, match="data.pkl"):
         tf.keras.models.load_model(bad)
     members = _valid_model_file(tmp_path)
-    members["weights.npz"] = _pickle_bytes(marker)
+    members["model.weights.h5"] = _pickle_bytes(marker)
     _zip(bad, members)
-    with pytest.raises(ValueError, match="weights.npz"):
+    with pytest.raises(ValueError, match="model.weights.h5"):
         tf.keras.models.load_model(bad)
     (tmp_path / "w.weights.h5").write_bytes(_pickle_bytes(marker))
     with pytest.raises(ValueError, match="refusing|corrupt"):
@@ -284,19 +284,30 @@ def test_zip_holding_a_pickle_is_refused_without_running_it(tmp_path):
     assert not marker.exists()
 
 
-def test_npz_with_object_arrays_is_refused(tmp_path):
+def _rewrite_h5(data: bytes, edit) -> bytes:
+    import h5py
+
+    buf = io.BytesIO(data)
+    with h5py.File(buf, "a") as f:
+        edit(f)
+    return buf.getvalue()
+
+
+def test_weights_holding_objects_or_strings_are_refused(tmp_path):
+    def strings(f):
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars/0"] = np.array([b"x", b"y"], dtype=object).astype("S1")
+
     members = _valid_model_file(tmp_path)
-    members["weights.npz"] = _object_npz()
+    members["model.weights.h5"] = _rewrite_h5(members["model.weights.h5"], strings)
     _zip(tmp_path / "bad.keras", members)
-    with pytest.raises(ValueError, match="plain array"):
+    with pytest.raises(ValueError, match="not numbers"):
         tf.keras.models.load_model(tmp_path / "bad.keras")
-    members = _valid_model_file(tmp_path)
-    members["optimizer.npz"] = _object_npz()
-    _zip(tmp_path / "bad2.keras", members)
-    with pytest.raises(ValueError, match="plain array"):
-        tf.keras.models.load_model(tmp_path / "bad2.keras")
-    (tmp_path / "w.weights.h5").write_bytes(_object_npz())
-    with pytest.raises(ValueError, match="plain array"):
+    m = _compiled()
+    m.save_weights(tmp_path / "w.weights.h5")
+    data = _rewrite_h5((tmp_path / "w.weights.h5").read_bytes(), strings)
+    (tmp_path / "w.weights.h5").write_bytes(data)
+    with pytest.raises(ValueError, match="not numbers"):
         _model().load_weights(tmp_path / "w.weights.h5")
 
 
@@ -316,7 +327,7 @@ def test_truncated_and_corrupt_files_raise_clear_errors(tmp_path):
     with pytest.raises(ValueError):
         tf.keras.models.load_model(tmp_path / "flip.keras")
     members = _valid_model_file(tmp_path)
-    members["config.json"] = b'{"format": "minitf-model", '
+    members["config.json"] = b'{"class_name": "Sequential", '
     _zip(tmp_path / "badjson.keras", members)
     with pytest.raises(ValueError, match="config.json"):
         tf.keras.models.load_model(tmp_path / "badjson.keras")
@@ -361,7 +372,7 @@ def test_checkpoint_hostile_files(tmp_path):
 def test_config_naming_unknown_or_dangerous_classes_is_refused(tmp_path, layer_spec):
     members = _valid_model_file(tmp_path)
     cfg = json.loads(members["config.json"])
-    cfg["layers"][0] = layer_spec
+    cfg["config"]["layers"][1] = layer_spec  # [0] is the InputLayer
     members["config.json"] = json.dumps(cfg)
     _zip(tmp_path / "evil.keras", members)
     with pytest.raises(ValueError, match="evil.keras"):
@@ -370,12 +381,12 @@ def test_config_naming_unknown_or_dangerous_classes_is_refused(tmp_path, layer_s
 
 
 def test_optimizer_and_loss_configs_naming_unknown_classes_are_refused(tmp_path):
-    for key, spec in (("class_name", "pickle.loads"),
+    for key, spec in (("optimizer", {"class_name": "pickle.loads", "config": {}}),
                       ("loss", {"class_name": "os.system", "config": {}})):
         members = _valid_model_file(tmp_path)
-        info = json.loads(members["optimizer.json"])
-        info[key] = spec
-        members["optimizer.json"] = json.dumps(info)
+        cfg = json.loads(members["config.json"])
+        cfg["compile_config"][key] = spec
+        members["config.json"] = json.dumps(cfg)
         _zip(tmp_path / "evil.keras", members)
         with pytest.raises(ValueError, match="evil.keras"):
             tf.keras.models.load_model(tmp_path / "evil.keras")

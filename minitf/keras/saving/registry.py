@@ -1,0 +1,103 @@
+"""Which minitf layer is which Keras 3 layer: one ``LayerSpec`` per class, nothing else.
+
+Saving and loading need, per layer class, only its Keras class name, the settings both frameworks
+take under the same name, the Keras settings minitf supports at one value only, and where the
+weights sit. Weights are stored in the order of ``layer.weights``, which must be Keras' order.
+Adding a layer is one ``register`` call, e.g. for an LSTM whose weights Keras keeps in its cell::
+
+    register(LayerSpec("LSTM", "LSTM", ("units", "activation", "recurrent_activation",
+                                        "use_bias", "return_sequences", "return_state"),
+                       fixed={"unroll": False}, weights_path="cell",
+                       h5_names=("kernel", "recurrent_kernel", "bias")))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """How one layer class is written in Keras' files.
+
+    keras_class: Keras' ``class_name``; minitf_class: the name in ``minitf.keras.layers``;
+    keys: settings with the same name and meaning in both (besides name and trainable);
+    fixed: Keras settings minitf supports at this value only (any other is refused on load);
+    weights_path: the sub-path of the weights below the layer in a ``.keras`` file;
+    h5_names: the weights' names in a legacy ``.h5`` file, when not the variables' own names.
+    """
+
+    keras_class: str
+    minitf_class: str
+    keys: tuple[str, ...] = ()
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    weights_path: str = ""
+    h5_names: tuple[str, ...] = ()
+
+
+_SPECS: dict[str, LayerSpec] = {}
+
+
+def register(spec: LayerSpec) -> LayerSpec:
+    """Add (or replace) the spec of a layer class."""
+    _SPECS[spec.keras_class] = spec
+    return spec
+
+
+def by_keras_class(name: str) -> LayerSpec | None:
+    return _SPECS.get(name)
+
+
+def by_minitf_class(cls: type) -> LayerSpec | None:
+    for spec in _SPECS.values():
+        if spec.minitf_class == cls.__name__ and cls.__module__.startswith("minitf."):
+            return spec
+    return None
+
+
+def snake_case(name: str) -> str:
+    """Keras' ``to_snake_case``: ``MaxPooling2D`` -> ``max_pooling2d``, ``SimpleRNN`` ->
+    ``simple_rnn`` (it names the groups of ``model.weights.h5``)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+_KERNEL = ("activation", "use_bias", "kernel_initializer", "bias_initializer",
+           "kernel_regularizer", "bias_regularizer")
+_CHANNELS_LAST = {"data_format": "channels_last"}
+_POOL = ("pool_size", "strides", "padding")
+
+register(LayerSpec("Dense", "Dense", ("units", *_KERNEL)))
+register(LayerSpec("Conv2D", "Conv2D", ("filters", "kernel_size", "strides", "padding",
+                                        "dilation_rate", *_KERNEL),
+                   fixed={**_CHANNELS_LAST, "groups": 1}))
+register(LayerSpec("MaxPooling2D", "MaxPooling2D", _POOL, fixed=_CHANNELS_LAST))
+register(LayerSpec("AveragePooling2D", "AveragePooling2D", _POOL, fixed=_CHANNELS_LAST))
+register(LayerSpec("GlobalAveragePooling2D", "GlobalAveragePooling2D", ("keepdims",),
+                   fixed=_CHANNELS_LAST))
+register(LayerSpec("Flatten", "Flatten", fixed=_CHANNELS_LAST))
+register(LayerSpec("Dropout", "Dropout", ("rate", "seed", "noise_shape")))
+register(LayerSpec("Activation", "Activation", ("activation",)))
+register(LayerSpec("BatchNormalization", "BatchNormalization", (
+    "axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
+    "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer",
+    "gamma_regularizer"), fixed={"renorm_momentum": 0.99}))
+
+
+_MODELS: dict[str, type] = {}
+
+
+def register_model(cls: type) -> type:
+    """Make a model class loadable by its name (``minitf.keras.models`` registers Sequential;
+    so the saving code never imports the models module)."""
+    _MODELS[cls.__name__] = cls
+    return cls
+
+
+def model_class(name: str) -> type:
+    return _MODELS[name]

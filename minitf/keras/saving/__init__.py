@@ -16,9 +16,11 @@ h5py is imported only when a file is read or written.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +198,20 @@ def _h5_file(data_or_path: Any, what: str) -> Any:
         raise ValueError(f"{what} is not a readable HDF5 file ({e})") from None
 
 
+@contextlib.contextmanager
+def _h5_errors(what: str) -> Iterator[None]:
+    """A damaged HDF5 file fails inside h5py (OSError, KeyError, RuntimeError, ...): say so
+    as a ValueError naming the file."""
+    try:
+        yield
+    except ValueError:
+        raise
+    except (OSError, KeyError, RuntimeError, TypeError, AttributeError, IndexError,
+            UnicodeDecodeError) as e:
+        raise ValueError(f"{what} is corrupt or not a Keras file ({type(e).__name__}: {e}); "
+                         "refusing to load it") from None
+
+
 def load_model(filepath: str | Path, custom_objects: dict | None = None,
                compile: bool = True, safe_mode: bool = True) -> Any:  # noqa: A002 - Keras' name
     """A model from a ``.keras`` or ``.h5`` file written by minitf or Keras 3.
@@ -227,7 +243,7 @@ def load_model(filepath: str | Path, custom_objects: dict | None = None,
                                                    limits.MAX_JSON_BYTES),
                                 f"{path}: minitf_rng.json") if "minitf_rng.json" in names else None
     what = f"{path}: model.weights.h5"
-    with _h5_file(io.BytesIO(data), what) as f:
+    with _h5_errors(what), _h5_file(io.BytesIO(data), what) as f:
         return _finish(cfg, custom, compile, what,
                        lambda classes: weights.read_keras_layout(f, classes, what),
                        lambda: weights.optimizer_datasets(f, what), rng, str(path))
@@ -281,7 +297,7 @@ def _compile(model: Any, cc: dict, custom: dict, what: str, datasets: list) -> t
 
 def _load_h5(path: Path, custom: dict, compile: bool) -> Any:  # noqa: A002
     what = str(path)
-    with _h5_file(path, what) as f:
+    with _h5_errors(what), _h5_file(path, what) as f:
         if "model_config" not in f.attrs:
             raise ValueError(f"{path} has no model_config attribute: a weights file, not a "
                              "model (use model.load_weights)")
@@ -347,7 +363,7 @@ def load_weights(model: Any, filepath: str | Path, skip_mismatch: bool = False) 
     if head != _HDF5_MAGIC:
         raise ValueError(f"{path} is not an HDF5 weights file; refusing to load it")
     what = str(path)
-    with _h5_file(path, what) as f:
+    with _h5_errors(what), _h5_file(path, what) as f:
         group = f["model_weights"] if "model_weights" in f else f
         if "layer_names" in group.attrs:  # the legacy layout: layers with weights, in order
             with_weights = [layer for layer in model.layers if layer.weights]

@@ -251,3 +251,25 @@ def test_fuzzed_model_files_raise_value_errors_only(tmp_path, saved):
     out = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0 and "unexpected: 0" in out.stdout, out.stdout + out.stderr[-2000:]
+
+
+def test_registered_and_scoped_custom_layers_load_without_custom_objects(tmp_path):
+    saving = tf.keras.saving
+
+    @saving.register_keras_serializable(package="course")
+    class Twice(tf.keras.layers.Layer):
+        def call(self, inputs):
+            return inputs * 2.0
+
+    m = tf.keras.Sequential([L.Dense(2, input_shape=(3,)), Twice()])
+    m.save(tmp_path / "r.keras")
+    loaded = tf.keras.models.load_model(tmp_path / "r.keras")
+    assert isinstance(loaded.layers[1], Twice)
+    m2 = tf.keras.Sequential([L.Dense(2, input_shape=(3,)), Scale(3.0)])
+    m2.save(tmp_path / "s.keras")
+    with saving.custom_object_scope({"Scale": Scale}):
+        assert isinstance(tf.keras.models.load_model(tmp_path / "s.keras").layers[1], Scale)
+    cfg = saving.serialize_keras_object(m2.layers[1])
+    assert isinstance(saving.deserialize_keras_object(cfg, {"Scale": Scale}), Scale)
+    with pytest.raises(ValueError, match="custom_objects"):
+        saving.deserialize_keras_object(cfg)

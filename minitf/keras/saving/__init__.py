@@ -35,6 +35,59 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5", "minitf_rng.json"}
 
 
+_REGISTERED: dict[str, Any] = {}  # register_keras_serializable's table
+_SCOPES: list[dict] = []          # custom_object_scope's stack
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
+    """Decorator: make a class loadable by name (Keras' ``'package>Name'``) without passing
+    ``custom_objects`` each time."""
+    def decorate(cls: Any) -> Any:
+        key = f"{package}>{name or cls.__name__}"
+        _REGISTERED[key] = cls
+        cls._registered_name = key
+        return cls
+    return decorate
+
+
+def get_custom_objects() -> dict:
+    """The registered classes, ``{'package>Name': class}`` (Keras' name for this table)."""
+    return _REGISTERED
+
+
+@contextlib.contextmanager
+def custom_object_scope(*scopes: dict) -> Iterator[None]:
+    """``with custom_object_scope({'Scale': Scale}): load_model(...)``."""
+    merged = {k: v for d in scopes for k, v in (d or {}).items()}
+    _SCOPES.append(merged)
+    try:
+        yield
+    finally:
+        _SCOPES.pop()
+
+
+def _custom(custom_objects: dict | None) -> dict:
+    """Every class a file may name: registered, in scope, then passed (the last wins); a
+    registered class is also found by its bare class name."""
+    out = {key.split(">", 1)[-1]: cls for key, cls in _REGISTERED.items()}
+    out.update(_REGISTERED)
+    for scope in _SCOPES:
+        out.update(scope)
+    out.update(custom_objects or {})
+    return out
+
+
+def serialize_keras_object(obj: Any) -> dict:
+    """A layer's ``{"module", "class_name", "config", "registered_name"}`` as Keras writes it."""
+    return keras_config.layer_config(obj)
+
+
+def deserialize_keras_object(config: dict, custom_objects: dict | None = None) -> Any:
+    """A layer from ``serialize_keras_object``'s output; classes come from minitf's table or
+    ``custom_objects`` (and the registered ones), never from the config's module path."""
+    return keras_config.layer_from_config(config, _custom(custom_objects), "config")
+
+
 def _h5py() -> Any:
     try:
         import h5py
@@ -223,7 +276,7 @@ def load_model(filepath: str | Path, custom_objects: dict | None = None,
     path = Path(filepath)
     with open(path, "rb") as fh:  # FileNotFoundError passes through, as in Keras
         head = fh.read(8)
-    custom = dict(custom_objects or {})
+    custom = _custom(custom_objects)
     if head == _HDF5_MAGIC:
         return _load_h5(path, custom, compile)
     if head[:2] != b"PK":

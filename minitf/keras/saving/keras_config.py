@@ -51,7 +51,8 @@ def layer_config(layer: Any, legacy: bool = False) -> dict:
              "config": _jsonable(out)}
     if not legacy:
         entry["module"] = "keras.layers" if spec else type(layer).__module__
-        entry["registered_name"] = None if spec else type(layer).__name__
+        entry["registered_name"] = None if spec else \
+            getattr(type(layer), "_registered_name", type(layer).__name__)
         if layer.input_shape_ is not None:
             entry["build_config"] = {"input_shape": list(layer.input_shape_.as_list())}
     return entry

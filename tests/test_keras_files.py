@@ -119,9 +119,10 @@ def test_functional_chain_from_keras_and_compile_config(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
-def test_optimizer_state_travels_to_keras(tmp_path):
-    m = tf.keras.Sequential([L.Dense(3, activation="softmax", input_shape=(5,))])
-    m.compile(tf.keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+def test_optimizer_state_and_loss_settings_travel_to_keras_and_back(tmp_path):
+    m = tf.keras.Sequential([L.Dense(3, input_shape=(5,))])
+    m.compile(tf.keras.optimizers.Adam(0.01),
+              tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     x, y = _x((5,)), np.array([0, 1, 2, 1])
     m.fit(x, y, epochs=3, verbose=0)
     m.save(tmp_path / "m.keras")
@@ -129,6 +130,15 @@ def test_optimizer_state_travels_to_keras(tmp_path):
     assert type(k.optimizer).__name__ == "Adam"
     assert int(k.optimizer.iterations) == 3
     for a, b in zip([np.asarray(v) for v in k.optimizer.variables], m.optimizer.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert k.loss.get_config()["from_logits"] is True
+    k.save(tmp_path / "k.keras")
+    back = tf.keras.models.load_model(tmp_path / "k.keras")
+    assert back.compiled_loss.get_config()["from_logits"] is True
+    # one more identical step in both minitf models: the whole training state came back
+    m.train_on_batch(x, y)
+    back.train_on_batch(x, y)
+    for a, b in zip(back.get_weights(), m.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 

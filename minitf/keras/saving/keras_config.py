@@ -124,15 +124,24 @@ def compile_config(model: Any, legacy: bool = False) -> dict | None:
 
 
 def _loss_config(loss: Any) -> Any:
+    """Keras' alias ('mse') when the loss has its default settings, otherwise the class and
+    the settings that differ from the defaults (Keras' defaults are the same; keys minitf has
+    and Keras lacks, like the crossentropies' axis=-1, are then never written)."""
     from .. import losses
 
     if loss is None:
         return None
-    name = getattr(loss, "name", None)
-    if isinstance(name, str) and name in losses._FUNCTIONS:  # compiled from Keras' own alias
+    cfg = loss.get_config()
+    try:
+        default = type(loss)().get_config()
+    except TypeError:  # a loss class with required arguments: write everything
+        default = {}
+    changed = {k: v for k, v in cfg.items() if k != "name" and default.get(k, object()) != v}
+    name = cfg.get("name")
+    if not changed and isinstance(name, str) and name in losses._FUNCTIONS:
         return name
     return {"module": "keras.losses", "class_name": type(loss).__name__,
-            "config": _jsonable(loss.get_config()), "registered_name": None}
+            "config": _jsonable({"name": name, **changed}), "registered_name": None}
 
 
 # -- Keras -> minitf ------------------------------------------------------------------------------
@@ -145,11 +154,13 @@ def _lookup(name: Any, custom_objects: dict, what: str, kind: str) -> Any:
                      "files: pass it in custom_objects={...} if you trust it")
 
 
-def _keyword_args(cls: Any, config: dict, what: str, defaults: dict) -> dict:
-    """The part of ``config`` that ``cls(...)`` takes; a dropped setting must be None, False or
-    in ``defaults`` (a setting minitf does not have must not change the numbers)."""
-    params: set[str] = set()
-    for klass in getattr(cls, "__mro__", [cls]):
+def _keyword_args(cls: Any, config: dict, what: str, defaults: dict,
+                  params: set[str] | None = None) -> dict:
+    """The part of ``config`` that ``cls(...)`` takes (``params``, or found from the
+    signatures); a dropped setting must be None, False or in ``defaults`` (a setting minitf
+    does not have must not change the numbers)."""
+    params = set(params or ())
+    for klass in [] if params else getattr(cls, "__mro__", [cls]):
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
@@ -323,5 +334,9 @@ def loss_from_config(cfg: Any, custom_objects: dict, what: str) -> Any:
     cls = custom_objects.get(name) or losses._CLASSES.get(name)
     if cls is None:
         _lookup(name, custom_objects, what, "loss")
+    try:  # a loss takes the settings its get_config lists (the wrappers take **kwargs)
+        params = set(cls().get_config())
+    except TypeError:
+        params = None
     return cls(**_keyword_args(cls, cfg.get("config") or {}, f"{what}: loss",
-                               {"reduction": "sum_over_batch_size"}))
+                               {"reduction": "sum_over_batch_size"}, params))

@@ -273,3 +273,27 @@ def test_registered_and_scoped_custom_layers_load_without_custom_objects(tmp_pat
     assert isinstance(saving.deserialize_keras_object(cfg, {"Scale": Scale}), Scale)
     with pytest.raises(ValueError, match="custom_objects"):
         saving.deserialize_keras_object(cfg)
+
+
+def test_skip_mismatch_loads_the_layers_that_match(tmp_path):
+    m = _model()
+    m.save_weights(tmp_path / "w.weights.h5")
+    other = tf.keras.Sequential([L.Dense(4, activation="relu", input_shape=(3,)), L.Dense(7)])
+    kept = other.layers[1].get_weights()
+    other.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    for a, b in zip(other.layers[0].get_weights(), m.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(other.layers[1].get_weights(), kept):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_saving_never_imports_the_models_module():
+    """keras.models imports keras.saving; the reverse would be an import cycle."""
+    import ast
+    from pathlib import Path
+
+    for path in Path(tf.keras.saving.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert "models" not in (node.module or "").split("."), path
+                assert all(a.name != "models" for a in node.names), path

@@ -27,6 +27,8 @@ CASES = {
                      lambda K: [K.MaxPooling2D((2, 2), strides=1, padding="same")], (4, 4, 2)),
     "AveragePooling2D": (lambda: [L.AveragePooling2D(2)], lambda K: [K.AveragePooling2D(2)],
                          (4, 4, 3)),
+    "GlobalAveragePooling2D": (lambda: [L.GlobalAveragePooling2D()],
+                              lambda K: [K.GlobalAveragePooling2D()], (3, 3, 2)),
     "Flatten": (lambda: [L.Flatten(), L.Dense(2)], lambda K: [K.Flatten(), K.Dense(2)], (3, 2)),
     "Dropout": (lambda: [L.Dropout(0.4), L.Dense(2)], lambda K: [K.Dropout(0.4), K.Dense(2)],
                 (3,)),

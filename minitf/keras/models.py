@@ -552,3 +552,4 @@ def _fmt_bytes(n: float) -> str:
 
 
 load_model = saving.load_model
+save_model = saving.save_model

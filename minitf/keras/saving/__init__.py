@@ -407,7 +407,8 @@ def _legacy_datasets(group: Any, layer_name: Any, what: str) -> list:
 
 def load_weights(model: Any, filepath: str | Path, skip_mismatch: bool = False) -> None:
     """Load a ``.weights.h5`` (Keras 3) or legacy ``.h5`` weights file into ``model``: every
-    array is read and checked before any weight changes, so a mismatch changes nothing."""
+    array is read and checked before any weight changes, so a mismatch changes nothing
+    (``skip_mismatch=True``: layers that do not match keep their weights, as in Keras)."""
     path = Path(filepath)
     if not model.weights:
         raise ValueError("Build the model (call it on data or model.build) before load_weights")
@@ -430,9 +431,14 @@ def load_weights(model: Any, filepath: str | Path, skip_mismatch: bool = False) 
                 for layer, n in zip(with_weights, names)]
         else:
             stored = weights.read_keras_layout(f, _class_names(model), what)
-            pairs = [(layer.weights, weights.read_checked(layer.weights, s, what,
-                                                          f"layer '{layer.name}'"))
-                     for layer, s in zip(model.layers, stored)]
+            pairs = []
+            for layer, s in zip(model.layers, stored):
+                try:
+                    pairs.append((layer.weights, weights.read_checked(
+                        layer.weights, s, what, f"layer '{layer.name}'")))
+                except ValueError:
+                    if not skip_mismatch:  # Keras' option: leave mismatched layers as they are
+                        raise
             opt = getattr(model, "optimizer", None)
             datasets = weights.optimizer_datasets(f, what)
             if opt is not None and datasets and len(datasets) == len(opt.variables):

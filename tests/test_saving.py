@@ -404,3 +404,55 @@ def test_checkpoint_tf2_idioms(tmp_path):
     ckpt.step.assign(0)
     ckpt.restore(tf.train.latest_checkpoint(tmp_path)).expect_partial()
     assert int(step.numpy()) == 5 and path.endswith("ckpt-1.ckpt")
+
+
+def test_a_keras2_era_h5_file_loads(tmp_path):
+    """TensorFlow 2.x's model.save('m.h5'): batch_input_shape, BatchNormalization's axis=[1],
+    'name:0' weight names, Adam with decay=0.0, metrics as nested dicts."""
+    import h5py
+
+    ref = tf.keras.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
+                               layers.BatchNormalization(), layers.Dense(2)])
+    rng = np.random.default_rng(0)
+    ref.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in ref.get_weights()])
+    init = {"kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+            "kernel_constraint": None, "bias_constraint": None, "use_bias": True,
+            "trainable": True, "dtype": "float32"}
+    config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3],
+                                                "dtype": "float32", "name": "dense_input"}},
+        {"class_name": "Dense", "config": {"name": "dense", "batch_input_shape": [None, 3],
+                                           "units": 4, "activation": "relu", **init}},
+        {"class_name": "BatchNormalization", "config": {
+            "name": "batch_normalization", "trainable": True, "dtype": "float32", "axis": [1],
+            "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
+            "beta_constraint": None, "gamma_constraint": None}},
+        {"class_name": "Dense", "config": {"name": "dense_1", "units": 2,
+                                           "activation": "linear", **init}}]}}
+    training = {"loss": "mse", "metrics": [[{"class_name": "MeanMetricWrapper", "config": {
+        "name": "mae", "dtype": "float32", "fn": "mean_absolute_error"}}]],
+        "optimizer_config": {"class_name": "Adam", "config": {
+            "name": "Adam", "learning_rate": 0.001, "decay": 0.0, "beta_1": 0.9,
+            "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}}}
+    names = {"dense": ["kernel:0", "bias:0"], "dense_1": ["kernel:0", "bias:0"],
+             "batch_normalization": ["gamma:0", "beta:0", "moving_mean:0",
+                                     "moving_variance:0"]}
+    with h5py.File(tmp_path / "tf2.h5", "w") as f:
+        f.attrs["keras_version"] = "2.13.1"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps(config)
+        f.attrs["training_config"] = json.dumps(training)
+        g = f.create_group("model_weights")
+        g.attrs["layer_names"] = [n.encode() for n in ("dense", "batch_normalization", "dense_1")]
+        for layer, name in zip(ref.layers, ("dense", "batch_normalization", "dense_1")):
+            full = [f"{name}/{w}" for w in names[name]]
+            lg = g.create_group(name)
+            lg.attrs["weight_names"] = [n.encode() for n in full]
+            for n, w in zip(full, layer.get_weights()):
+                lg.create_dataset(n, data=w)
+    loaded = tf.keras.models.load_model(tmp_path / "tf2.h5")
+    x = rng.normal(size=(5, 3)).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), ref.predict(x, verbose=0))
+    assert isinstance(loaded.optimizer, tf.keras.optimizers.Adam)

@@ -10,8 +10,12 @@ from typing import Any
 from . import registry
 
 # optimizer settings Keras writes that minitf does not take, at the values that change nothing
+# (Keras 2's files add decay=0.0, jit_compile and is_legacy_optimizer, none of which changes
+# the numbers)
 _OPTIMIZER_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "amsgrad": False,
-                       "centered": False}
+                       "centered": False, "decay": 0.0, "jit_compile": True,
+                       "is_legacy_optimizer": False}
+_INPUT_KEYS = ("batch_input_shape", "input_shape", "batch_size")  # Keras 2: shape on a layer
 _MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers"}
 
 
@@ -224,6 +228,10 @@ def layer_from_config(entry: Any, custom_objects: dict, what: str) -> Any:
     for key, value in cfg.items():
         if key in ("name", "trainable"):
             kwargs[key] = value
+        elif key in _INPUT_KEYS:
+            continue  # model_layers took the input shape from it
+        elif key == "axis" and isinstance(value, list) and len(value) == 1:
+            kwargs[key] = value[0]  # Keras 2's BatchNormalization writes axis=[3]
         elif key in spec.keys:
             if key == "activation":
                 if not isinstance(value, str) and value not in custom_objects.values():
@@ -267,8 +275,9 @@ def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, 
         raise ValueError(f"{what}: the model config has no list of layers")
     inputs = [e for e in entries if e.get("class_name") == "InputLayer"]
     shape = body.get("build_input_shape")
-    if inputs:
-        shape = inputs[0].get("config", {}).get("batch_shape") or shape
+    first = inputs[0] if inputs else (entries[0] if entries else {})
+    first_cfg = first.get("config") if isinstance(first.get("config"), dict) else {}
+    shape = first_cfg.get("batch_shape") or first_cfg.get("batch_input_shape") or shape
     if kind == "Sequential":
         paths = [e for e in entries if e.get("class_name") != "InputLayer"]
     elif kind in ("Functional", "Model"):
@@ -288,11 +297,15 @@ def _check_chain(entries: list, body: dict, what: str) -> None:
     for e in entries:
         nodes = e.get("inbound_nodes") or []
         if previous is not None:
-            args = nodes[0].get("args", []) if len(nodes) == 1 and isinstance(nodes[0], dict) \
-                else []
-            history = args[0].get("config", {}).get("keras_history", [None]) \
-                if len(args) == 1 and isinstance(args[0], dict) else [None]
-            if history[0] != previous:
+            if len(nodes) == 1 and isinstance(nodes[0], list) and len(nodes[0]) == 1 \
+                    and isinstance(nodes[0][0], list) and nodes[0][0]:
+                source = nodes[0][0][0]  # Keras 2: [[["dense", 0, 0, {}]]]
+            else:
+                args = nodes[0].get("args", []) if len(nodes) == 1 and isinstance(
+                    nodes[0], dict) else []
+                source = (args[0].get("config", {}).get("keras_history") or [None])[0] \
+                    if len(args) == 1 and isinstance(args[0], dict) else None
+            if source != previous:
                 raise ValueError(f"{what}: the functional model is not a chain of layers (layer "
                                  f"{e.get('name')!r}); minitf has no functional API to load it")
         previous = e.get("name") or e.get("config", {}).get("name")

@@ -297,3 +297,27 @@ def test_saving_never_imports_the_models_module():
             if isinstance(node, ast.ImportFrom):
                 assert "models" not in (node.module or "").split("."), path
                 assert all(a.name != "models" for a in node.names), path
+
+
+def test_custom_activation_needs_custom_objects(tmp_path):
+    def swishy(x):
+        return x * tf.sigmoid(x)
+
+    m = tf.keras.Sequential([L.Dense(3, activation=swishy, input_shape=(2,))])
+    m.save(tmp_path / "a.keras")
+    with pytest.raises(ValueError, match="swishy.*custom_objects"):
+        tf.keras.models.load_model(tmp_path / "a.keras")
+    loaded = tf.keras.models.load_model(tmp_path / "a.keras", custom_objects={"swishy": swishy})
+    x = np.ones((2, 2), "float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+def test_checkpoint_with_an_inflating_array_archive_is_refused(tmp_path):
+    m = _model()
+    path = tf.train.Checkpoint(model=m).save(tmp_path / "c")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as inner:  # an .npz of 64 MiB zeros
+        inner.writestr("model/0000.npy", bytes(64 << 20))
+    _checkpoint_edit(path, lambda members: members.update({"variables.npz": buf.getvalue()}))
+    with pytest.raises(ValueError, match="decompression bomb"):
+        tf.train.Checkpoint(model=m).restore(path)

@@ -206,7 +206,7 @@ def _object(value: Any, key: str, custom_objects: dict, what: str) -> Any:
 def layer_from_config(entry: Any, custom_objects: dict, what: str) -> Any:
     """A minitf layer from one Keras layer entry; classes come from the registry or
     ``custom_objects`` only."""
-    from .. import activations, layers
+    from .. import layers
 
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ValueError(f"{what}: a layer entry is not a {{class_name, config}} object")
@@ -234,13 +234,7 @@ def layer_from_config(entry: Any, custom_objects: dict, what: str) -> Any:
             kwargs[key] = value[0]  # Keras 2's BatchNormalization writes axis=[3]
         elif key in spec.keys:
             if key == "activation":
-                if not isinstance(value, str) and value not in custom_objects.values():
-                    value = custom_objects.get(value.get("class_name")) if isinstance(
-                        value, dict) else None
-                try:
-                    activations.get(value)
-                except ValueError as e:
-                    raise ValueError(f"{where}: {e}") from None
+                value = _activation(value, custom_objects, where)
             elif _module_of(key):
                 value = _object(value, key, custom_objects, where)
             kwargs[key] = value
@@ -255,6 +249,24 @@ def layer_from_config(entry: Any, custom_objects: dict, what: str) -> Any:
         return cls(**kwargs)
     except TypeError as e:
         raise ValueError(f"{where}: {e}") from None
+
+
+def _activation(value: Any, custom_objects: dict, where: str) -> Any:
+    """A built-in activation's name, or a function passed in ``custom_objects``."""
+    from .. import activations
+
+    if isinstance(value, dict):  # Keras writes a custom function as {"class_name": name, ...}
+        value = value.get("config") if isinstance(value.get("config"), str) else \
+            value.get("class_name")
+    if isinstance(value, str) and value in custom_objects:
+        return custom_objects[value]
+    if not isinstance(value, str | None):
+        raise ValueError(f"{where}: invalid activation {value!r}")
+    try:
+        activations.get(value)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e} (a custom activation needs custom_objects)") from None
+    return value
 
 
 def _check_dtype(value: Any, where: str) -> None:

@@ -321,3 +321,29 @@ def test_checkpoint_with_an_inflating_array_archive_is_refused(tmp_path):
     _checkpoint_edit(path, lambda members: members.update({"variables.npz": buf.getvalue()}))
     with pytest.raises(ValueError, match="decompression bomb"):
         tf.train.Checkpoint(model=m).restore(path)
+
+
+def test_fuzzed_configs_raise_value_errors_naming_the_file(tmp_path):
+    """Each setting of each layer set to junk (a seeded, bounded sample): the load succeeds or
+    raises a ValueError that names the file, never another exception."""
+    m = tf.keras.Sequential([L.Conv2D(2, 3, input_shape=(5, 5, 1)), L.BatchNormalization(),
+                             L.MaxPooling2D(), L.Flatten(), L.Dropout(0.1), L.Dense(2)])
+    m.compile("adam", "mse")
+    m.save(tmp_path / "ok.keras")
+    members = _members(tmp_path / "ok.keras")
+    cfg = json.loads(members["config.json"])
+    slots = [(i, k) for i, e in enumerate(cfg["config"]["layers"]) for k in e["config"]]
+    slots += [("compile", k) for k in cfg["compile_config"]]
+    junk = [None, -1, 0, 10**12, 1e400, "x", [], {}, True, [[[1]]], {"class_name": "os.system"}]
+    rng = np.random.default_rng(0)
+    for n in range(80):
+        i, key = slots[rng.integers(len(slots))]
+        bad = json.loads(members["config.json"])
+        target = bad["compile_config"] if i == "compile" else bad["config"]["layers"][i]["config"]
+        target[key] = junk[rng.integers(len(junk))]
+        path = tmp_path / f"f{n}.keras"
+        _zip(path, {**members, "config.json": json.dumps(bad).replace("Infinity", "1e400")})
+        try:
+            tf.keras.models.load_model(path)
+        except ValueError as e:
+            assert path.name in str(e), (i, key, target[key], e)

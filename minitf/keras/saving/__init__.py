@@ -326,9 +326,14 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, stored_of: Any,  #
             pairs.append(_compile(model, cc, custom, what, optimizer_of()))
         if rng is not None:
             check_rng_state(rng, path)
-    except (TypeError, KeyError, AttributeError, IndexError) as e:
+    except (TypeError, KeyError, AttributeError, IndexError, OverflowError,
+            ZeroDivisionError) as e:
         raise ValueError(f"{path} holds an invalid model description "
                          f"({type(e).__name__}: {e}); refusing to load it") from None
+    except ValueError as e:
+        if path in str(e):
+            raise
+        raise ValueError(f"{path}: {e}; refusing to load it") from None
     for variables, arrays in pairs:
         weights.assign_all(variables, arrays)
     if rng is not None:

@@ -281,10 +281,17 @@ def load_model(filepath: str | Path, custom_objects: dict | None = None,
         return _load_h5(path, custom, compile)
     if head[:2] != b"PK":
         raise ValueError(f"{path} is not a minitf model file: neither a .keras zip nor HDF5")
-    z = limits.open_zip(path, "minitf model file (.keras zip)",
-                        lambda n: n in _KERAS_MEMBERS or n.startswith("assets/"))
+    z = limits.open_zip(path, "minitf model file (.keras zip)")
     with z:
         names = set(z.namelist())
+        if "weights.npz" in names:
+            raise ValueError(f"{path} was written by an older minitf (weights.npz), before "
+                             "minitf wrote Keras 3's format: open it with that version and "
+                             "save it again with this one")
+        unknown = sorted(n for n in names if n not in _KERAS_MEMBERS
+                         and not n.startswith("assets/"))
+        if unknown:
+            raise ValueError(f"{path}: unexpected zip member {unknown[0]!r}; refusing to load it")
         if "config.json" not in names:
             raise ValueError(f"{path} has no config.json: not a Keras model file")
         cfg = limits.loads_json(limits.read_member(z, "config.json", path, limits.MAX_JSON_BYTES),

@@ -314,7 +314,7 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, stored_of: Any,  #
     """Build, check and fill the model a config describes; nothing is assigned until every
     array was read and checked."""
     try:
-        name, entries, path_entries, shape = keras_config.model_layers(cfg, custom, path)
+        name, entries, path_entries, shape, dtype = keras_config.model_layers(cfg, custom, path)
         layers = [keras_config.layer_from_config(e, custom, path) for e in entries]
         stored_all = stored_of([e.get("class_name") for e in path_entries])
         stored = [s for e, s in zip(path_entries, stored_all) if e.get("class_name") != "InputLayer"]
@@ -324,7 +324,7 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, stored_of: Any,  #
         with weights.shapes_checked(layers, stored, what):
             model = registry.model_class("Sequential")(layers, name=name)
             if not model.built or model.input_shape_ is None:
-                model.build(tuple(shape))
+                _build(model, shape, dtype)
         pairs = [(layer.weights, weights.read_checked(layer.weights, s, what,
                                                       f"layer '{layer.name}'"))
                  for layer, s in zip(layers, stored)]
@@ -346,6 +346,16 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, stored_of: Any,  #
     if rng is not None:
         _set_rng(rng, path)
     return model
+
+
+def _build(model: Any, shape: list, dtype: str) -> None:
+    """``model.build``, with the input's dtype (an Embedding's integer ids stay integers)."""
+    from ...framework.graph import Graph
+    from ...ops.array_ops import placeholder
+
+    with Graph().as_default():
+        model(placeholder(dtype, tuple(shape)))
+    model.built = True
 
 
 def _compile(model: Any, cc: dict, custom: dict, what: str, datasets: list) -> tuple:
@@ -377,7 +387,7 @@ def _load_h5(path: Path, custom: dict, compile: bool) -> Any:  # noqa: A002
             raise ValueError(f"{path} has no model_weights group")
 
         def stored_of(classes: list) -> list:
-            entries = keras_config.model_layers(cfg, custom, what)[2]
+            entries = keras_config.model_layers(cfg, custom, what)[2]  # weight-path entries
             return [_legacy_datasets(group, e.get("config", {}).get("name"), what)
                     for e in entries]
 

@@ -275,8 +275,9 @@ def _check_dtype(value: Any, where: str) -> None:
         raise ValueError(f"{where}: dtype {name!r} is not supported by minitf (float32 only)")
 
 
-def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, list, Any]:
-    """``(model name, layer entries, weight-path entries, input batch shape)`` of a Keras
+def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, list, Any, str]:
+    """``(model name, layer entries, weight-path entries, input batch shape, input dtype)`` of
+    a Keras
     model config. A functional model is accepted when it is one chain of layers (minitf builds
     it as a Sequential model)."""
     if not isinstance(cfg, dict) or not isinstance(cfg.get("config"), dict):
@@ -300,8 +301,11 @@ def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, 
                          "or a functional model that is a chain of layers)")
     if len(inputs) > 1:
         raise ValueError(f"{what}: the model has {len(inputs)} inputs; minitf loads one")
+    dtype = first_cfg.get("dtype") if first.get("class_name") == "InputLayer" else None
+    if dtype not in ("int32", "int64", "uint8"):  # integer ids (Embedding) stay integers
+        dtype = "float32"
     return body.get("name"), [e for e in entries if e.get("class_name") != "InputLayer"], \
-        paths, shape
+        paths, shape, dtype
 
 
 def _check_chain(entries: list, body: dict, what: str) -> None:

@@ -59,6 +59,7 @@ def write_keras_weights(f: Any, layer_classes: list[str], layers: list, optimize
                         model_name: str) -> None:
     """Keras 3's weights layout into the open h5py file ``f``."""
     for path, cls, layer in zip(keras_paths(layer_classes), layer_classes, layers):
+        f.require_group(f"{path}/vars")  # Keras has it even when the weights sit deeper
         g = f.require_group(_vars_path(path, cls))
         g.attrs["name"] = getattr(layer, "name", path)
         for i, w in enumerate(layer.weights if layer is not None else []):

@@ -82,11 +82,14 @@ from . import (  # noqa: E402
     visualize,
 )
 from . import datasets as _datasets  # noqa: E402
+from . import saver as _saver  # noqa: E402
 from .data import TensorSpec  # noqa: E402
 from .framework import nest  # noqa: E402 - tf.nest
 
 train.Checkpoint = _checkpoint.Checkpoint
 train.latest_checkpoint = _checkpoint.latest_checkpoint
+train.CheckpointManager = _checkpoint.CheckpointManager
+train.Saver = _saver.Saver  # tf.compat.v1.train.Saver (compat.v1 is minitf itself)
 keras.datasets = _datasets
 optimizers = keras.optimizers  # tf.optimizers, as the seed code uses
 losses = keras.losses

@@ -1,6 +1,6 @@
 """``tf.saved_model``: save a model to a directory and load it back, callable for inference.
 
-minitf's SavedModel is a directory holding ``model.keras`` (see ``minitf/keras/saving.py``) and
+minitf's SavedModel is a directory holding ``model.keras`` (see ``minitf/keras/saving/``) and
 a ``saved_model.json`` marker; it is not TensorFlow's protobuf format.
 """
 

@@ -271,12 +271,12 @@ def test_zip_holding_a_pickle_is_refused_without_running_it(tmp_path):
     marker = tmp_path / "pwned"
     bad = tmp_path / "bad.keras"
     _zip(bad, {"data.pkl": _pickle_bytes(marker)})
-    with pytest.raises(ValueError, match="config.json"):
+    with pytest.raises(ValueError, match="data.pkl"):
         tf.keras.models.load_model(bad)
     members = _valid_model_file(tmp_path)
-    members["weights.npz"] = _pickle_bytes(marker)
+    members["model.weights.h5"] = _pickle_bytes(marker)
     _zip(bad, members)
-    with pytest.raises(ValueError, match="weights.npz"):
+    with pytest.raises(ValueError, match="model.weights.h5"):
         tf.keras.models.load_model(bad)
     (tmp_path / "w.weights.h5").write_bytes(_pickle_bytes(marker))
     with pytest.raises(ValueError, match="refusing|corrupt"):
@@ -284,19 +284,30 @@ def test_zip_holding_a_pickle_is_refused_without_running_it(tmp_path):
     assert not marker.exists()
 
 
-def test_npz_with_object_arrays_is_refused(tmp_path):
+def _rewrite_h5(data: bytes, edit) -> bytes:
+    import h5py
+
+    buf = io.BytesIO(data)
+    with h5py.File(buf, "a") as f:
+        edit(f)
+    return buf.getvalue()
+
+
+def test_weights_holding_objects_or_strings_are_refused(tmp_path):
+    def strings(f):
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars/0"] = np.array([b"x", b"y"], dtype=object).astype("S1")
+
     members = _valid_model_file(tmp_path)
-    members["weights.npz"] = _object_npz()
+    members["model.weights.h5"] = _rewrite_h5(members["model.weights.h5"], strings)
     _zip(tmp_path / "bad.keras", members)
-    with pytest.raises(ValueError, match="plain array"):
+    with pytest.raises(ValueError, match="not numbers"):
         tf.keras.models.load_model(tmp_path / "bad.keras")
-    members = _valid_model_file(tmp_path)
-    members["optimizer.npz"] = _object_npz()
-    _zip(tmp_path / "bad2.keras", members)
-    with pytest.raises(ValueError, match="plain array"):
-        tf.keras.models.load_model(tmp_path / "bad2.keras")
-    (tmp_path / "w.weights.h5").write_bytes(_object_npz())
-    with pytest.raises(ValueError, match="plain array"):
+    m = _compiled()
+    m.save_weights(tmp_path / "w.weights.h5")
+    data = _rewrite_h5((tmp_path / "w.weights.h5").read_bytes(), strings)
+    (tmp_path / "w.weights.h5").write_bytes(data)
+    with pytest.raises(ValueError, match="not numbers"):
         _model().load_weights(tmp_path / "w.weights.h5")
 
 
@@ -316,7 +327,7 @@ def test_truncated_and_corrupt_files_raise_clear_errors(tmp_path):
     with pytest.raises(ValueError):
         tf.keras.models.load_model(tmp_path / "flip.keras")
     members = _valid_model_file(tmp_path)
-    members["config.json"] = b'{"format": "minitf-model", '
+    members["config.json"] = b'{"class_name": "Sequential", '
     _zip(tmp_path / "badjson.keras", members)
     with pytest.raises(ValueError, match="config.json"):
         tf.keras.models.load_model(tmp_path / "badjson.keras")
@@ -361,7 +372,7 @@ def test_checkpoint_hostile_files(tmp_path):
 def test_config_naming_unknown_or_dangerous_classes_is_refused(tmp_path, layer_spec):
     members = _valid_model_file(tmp_path)
     cfg = json.loads(members["config.json"])
-    cfg["layers"][0] = layer_spec
+    cfg["config"]["layers"][1] = layer_spec  # [0] is the InputLayer
     members["config.json"] = json.dumps(cfg)
     _zip(tmp_path / "evil.keras", members)
     with pytest.raises(ValueError, match="evil.keras"):
@@ -370,12 +381,12 @@ def test_config_naming_unknown_or_dangerous_classes_is_refused(tmp_path, layer_s
 
 
 def test_optimizer_and_loss_configs_naming_unknown_classes_are_refused(tmp_path):
-    for key, spec in (("class_name", "pickle.loads"),
+    for key, spec in (("optimizer", {"class_name": "pickle.loads", "config": {}}),
                       ("loss", {"class_name": "os.system", "config": {}})):
         members = _valid_model_file(tmp_path)
-        info = json.loads(members["optimizer.json"])
-        info[key] = spec
-        members["optimizer.json"] = json.dumps(info)
+        cfg = json.loads(members["config.json"])
+        cfg["compile_config"][key] = spec
+        members["config.json"] = json.dumps(cfg)
         _zip(tmp_path / "evil.keras", members)
         with pytest.raises(ValueError, match="evil.keras"):
             tf.keras.models.load_model(tmp_path / "evil.keras")
@@ -393,3 +404,55 @@ def test_checkpoint_tf2_idioms(tmp_path):
     ckpt.step.assign(0)
     ckpt.restore(tf.train.latest_checkpoint(tmp_path)).expect_partial()
     assert int(step.numpy()) == 5 and path.endswith("ckpt-1.ckpt")
+
+
+def test_a_keras2_era_h5_file_loads(tmp_path):
+    """TensorFlow 2.x's model.save('m.h5'): batch_input_shape, BatchNormalization's axis=[1],
+    'name:0' weight names, Adam with decay=0.0, metrics as nested dicts."""
+    import h5py
+
+    ref = tf.keras.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
+                               layers.BatchNormalization(), layers.Dense(2)])
+    rng = np.random.default_rng(0)
+    ref.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in ref.get_weights()])
+    init = {"kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+            "kernel_constraint": None, "bias_constraint": None, "use_bias": True,
+            "trainable": True, "dtype": "float32"}
+    config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3],
+                                                "dtype": "float32", "name": "dense_input"}},
+        {"class_name": "Dense", "config": {"name": "dense", "batch_input_shape": [None, 3],
+                                           "units": 4, "activation": "relu", **init}},
+        {"class_name": "BatchNormalization", "config": {
+            "name": "batch_normalization", "trainable": True, "dtype": "float32", "axis": [1],
+            "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
+            "beta_constraint": None, "gamma_constraint": None}},
+        {"class_name": "Dense", "config": {"name": "dense_1", "units": 2,
+                                           "activation": "linear", **init}}]}}
+    training = {"loss": "mse", "metrics": [[{"class_name": "MeanMetricWrapper", "config": {
+        "name": "mae", "dtype": "float32", "fn": "mean_absolute_error"}}]],
+        "optimizer_config": {"class_name": "Adam", "config": {
+            "name": "Adam", "learning_rate": 0.001, "decay": 0.0, "beta_1": 0.9,
+            "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}}}
+    names = {"dense": ["kernel:0", "bias:0"], "dense_1": ["kernel:0", "bias:0"],
+             "batch_normalization": ["gamma:0", "beta:0", "moving_mean:0",
+                                     "moving_variance:0"]}
+    with h5py.File(tmp_path / "tf2.h5", "w") as f:
+        f.attrs["keras_version"] = "2.13.1"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps(config)
+        f.attrs["training_config"] = json.dumps(training)
+        g = f.create_group("model_weights")
+        g.attrs["layer_names"] = [n.encode() for n in ("dense", "batch_normalization", "dense_1")]
+        for layer, name in zip(ref.layers, ("dense", "batch_normalization", "dense_1")):
+            full = [f"{name}/{w}" for w in names[name]]
+            lg = g.create_group(name)
+            lg.attrs["weight_names"] = [n.encode() for n in full]
+            for n, w in zip(full, layer.get_weights()):
+                lg.create_dataset(n, data=w)
+    loaded = tf.keras.models.load_model(tmp_path / "tf2.h5")
+    x = rng.normal(size=(5, 3)).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), ref.predict(x, verbose=0))
+    assert isinstance(loaded.optimizer, tf.keras.optimizers.Adam)

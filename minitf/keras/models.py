@@ -24,7 +24,7 @@ from ..framework.tensor_shape import TensorShape
 from ..framework.variables import Variable
 from ..ops import array_ops, math_ops
 from . import callbacks as callbacks_module
-from . import fusion
+from . import fusion, saving
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
@@ -97,10 +97,11 @@ class Model(Layer):
         ws = self.weights
         if len(weights) != len(ws):
             raise ValueError(f"Model '{self.name}' has {len(ws)} weight arrays, got {len(weights)}")
-        for v, w in zip(ws, weights):
-            w = np.asarray(w)
+        arrays = [np.asarray(w) for w in weights]
+        for v, w in zip(ws, arrays):  # check all before assigning any: all or nothing
             if tuple(v.shape) != w.shape:
                 raise ValueError(f"weight '{v.name}' has shape {v.shape}, got {w.shape}")
+        for v, w in zip(ws, arrays):
             v.assign(w.astype(v.dtype.np))
 
     def build(self, input_shape: Any) -> None:
@@ -349,22 +350,19 @@ class Model(Layer):
     def get_config(self) -> dict:
         return {"name": self.name}
 
-    # -- saving (minitf/keras/saving.py: a zip of JSON and .npz, never pickle) ------------------
+    # -- saving (minitf/keras/saving/: Keras 3's .keras and HDF5 formats, never pickle) -------
     def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
-        """Architecture, weights, optimizer state and RNG state to a '.keras' (or '.h5') file."""
-        from . import saving
-
-        saving.save_model(self, filepath, include_optimizer=include_optimizer)
+        """Architecture, weights, compile config and optimizer state to a Keras 3 '.keras'
+        file (or Keras' legacy HDF5 for '.h5' names); Keras 3 loads both."""
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
-        from . import saving
+        """Weights (and optimizer state) to Keras 3's '.weights.h5' file."""
+        saving.save_weights(self, filepath, overwrite=overwrite)
 
-        saving.save_weights(self, filepath)
-
-    def load_weights(self, filepath: Any) -> None:
-        from . import saving
-
-        saving.load_weights(self, filepath)
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Weights from a '.weights.h5' or legacy '.h5' file; all or nothing."""
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
 
 def _batch_size(y_pred: Any) -> Any:
@@ -372,6 +370,7 @@ def _batch_size(y_pred: Any) -> Any:
     return array_ops.shape(y_pred)[0]
 
 
+@saving.register_model
 class Sequential(Model):
     """A plain stack of layers, each feeding the next."""
 
@@ -552,8 +551,5 @@ def _fmt_bytes(n: float) -> str:
     return f"{n:.2f} GB"
 
 
-def load_model(filepath: Any, compile: bool = True, **kwargs: Any) -> Model:  # noqa: A002
-    """Load a model written by ``model.save`` (no pickle: a hostile file runs no code)."""
-    from . import saving
-
-    return saving.load_model(filepath, compile=compile)
+load_model = saving.load_model
+save_model = saving.save_model

@@ -1,0 +1,155 @@
+"""Where each weight sits in Keras' HDF5 files, and loading them all or nothing.
+
+Keras 3 (``model.weights.h5`` in a ``.keras`` zip, and ``.weights.h5`` files) keeps layer ``i``'s
+weights at ``layers/<snake_case(class)>[_k]/vars/<j>`` and the optimizer's at
+``optimizer/vars/<j>``; the legacy ``.h5`` keeps them under ``model_weights/<layer name>`` listed
+by the ``weight_names`` attribute. Shapes and sizes are checked before any array is read, and
+nothing is assigned until every array has been read and checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import limits, registry
+
+
+def keras_paths(class_names: list[str]) -> list[str]:
+    """``layers/dense``, ``layers/dense_1``, ...: Keras' group of each layer, in order."""
+    counts: dict[str, int] = {}
+    out = []
+    for name in class_names:
+        base = registry.snake_case(name)
+        n = counts.get(base, 0)
+        counts[base] = n + 1
+        out.append(f"layers/{base}" + (f"_{n}" if n else ""))
+    return out
+
+
+def _vars_path(path: str, class_name: str) -> str:
+    spec = registry.by_keras_class(class_name)
+    sub = f"/{spec.weights_path}" if spec is not None and spec.weights_path else ""
+    return f"{path}{sub}/vars"
+
+
+def h5_datasets(group: Any, what: str) -> list:
+    """The datasets ``0, 1, ...`` of a ``vars`` group, each checked (not read)."""
+    if group is None:
+        return []
+    names = list(group.keys())
+    if sorted(names, key=lambda n: int(n) if n.isdigit() else -1) != \
+            [str(i) for i in range(len(names))]:
+        raise ValueError(f"{what}: group {group.name} holds {names}, not datasets 0..n-1")
+    out = []
+    for i in range(len(names)):
+        ds = group[str(i)]
+        if not hasattr(ds, "shape"):
+            raise ValueError(f"{what}: {ds.name} is not a dataset")
+        limits.check_dataset(ds, what)
+        out.append(ds)
+    return out
+
+
+def write_keras_weights(f: Any, layer_classes: list[str], layers: list, optimizer: Any,
+                        model_name: str) -> None:
+    """Keras 3's weights layout into the open h5py file ``f``."""
+    for path, cls, layer in zip(keras_paths(layer_classes), layer_classes, layers):
+        f.require_group(f"{path}/vars")  # Keras has it even when the weights sit deeper
+        g = f.require_group(_vars_path(path, cls))
+        g.attrs["name"] = getattr(layer, "name", path)
+        for i, w in enumerate(layer.weights if layer is not None else []):
+            g.create_dataset(str(i), data=np.asarray(w.numpy()))
+    f.require_group("vars").attrs["name"] = model_name
+    if optimizer is not None:
+        g = f.require_group("optimizer/vars")
+        g.attrs["name"] = optimizer.name
+        for i, v in enumerate(optimizer.variables):
+            g.create_dataset(str(i), data=np.asarray(v.numpy()))
+
+
+def read_keras_layout(f: Any, layer_classes: list[str], what: str) -> list[list]:
+    """For each layer, its stored datasets (checked, not read)."""
+    out = []
+    for path, cls in zip(keras_paths(layer_classes), layer_classes):
+        group = f.get(_vars_path(path, cls))
+        out.append(h5_datasets(group, what))
+    return out
+
+
+def optimizer_datasets(f: Any, what: str) -> list:
+    return h5_datasets(f.get("optimizer/vars"), what)
+
+
+@contextlib.contextmanager
+def shapes_checked(layers: list, stored: list[list], what: str) -> Iterator[None]:
+    """While building, each layer may create exactly the weights the file stores for it, of
+    the same shapes: a config claiming ``units=10**12`` fails here, before allocating."""
+    guarded = []
+    try:
+        for layer, datasets in zip(layers, stored):
+            queue = [tuple(ds.shape) for ds in datasets]
+            for obj in [layer, *[v for v in vars(layer).values() if _is_layer(v)]]:
+                obj.add_weight = _guard(obj, queue, len(queue), what)
+                guarded.append(obj)
+        yield
+    finally:
+        for obj in guarded:
+            obj.__dict__.pop("add_weight", None)
+
+
+def _is_layer(v: Any) -> bool:
+    from ..layers.base import Layer
+
+    return isinstance(v, Layer)
+
+
+def _guard(layer: Any, queue: list, n: int, what: str) -> Any:
+    original = type(layer).add_weight
+    sig = inspect.signature(original)
+
+    def add_weight(*args: Any, **kwargs: Any) -> Any:
+        bound = sig.bind(layer, *args, **kwargs)
+        name, shape = bound.arguments.get("name"), bound.arguments.get("shape")
+        shape = tuple(int(d) for d in shape)
+        if not queue:
+            raise ValueError(f"{what}: layer '{layer.name}' creates weight '{name}' of shape "
+                             f"{shape}, but the file stores only {n} weights for it")
+        want = queue.pop(0)
+        if want != shape:
+            raise ValueError(f"{what}: layer '{layer.name}' weight '{name}' has shape {shape} "
+                             f"by its config, but the file stores shape {want}")
+        return original(layer, *args, **kwargs)
+
+    return add_weight
+
+
+def read_checked(variables: list, datasets: list, what: str, owner: str) -> list[np.ndarray]:
+    """The arrays of ``datasets`` for ``variables`` (same count, same shapes: checked before
+    reading each)."""
+    if len(variables) != len(datasets):
+        raise ValueError(f"{what}: {owner} has {len(variables)} weights, the file stores "
+                         f"{len(datasets)}")
+    out = []
+    for v, ds in zip(variables, datasets):
+        if tuple(v.shape) != tuple(ds.shape):
+            raise ValueError(f"{what}: {owner} weight '{v.name}' has shape {tuple(v.shape)}, "
+                             f"the file stores {tuple(ds.shape)} ({ds.name})")
+        try:
+            out.append(np.asarray(ds[()]).astype(v.dtype.np))
+        except (OSError, ValueError, TypeError) as e:
+            raise ValueError(f"{what}: cannot read {ds.name}: {e}") from None
+    return out
+
+
+def assign_all(variables: list, arrays: list) -> None:
+    """Assign after everything was checked: a failure before this point changed nothing."""
+    from ...framework.function import init_scope
+
+    with init_scope():
+        for v, a in zip(variables, arrays):
+            v.assign(a)

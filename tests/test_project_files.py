@@ -26,7 +26,8 @@ def _conda_deps() -> dict[str, str]:
     for line in (ROOT / "environment.yml").read_text().splitlines():
         if not line.startswith(" "):
             in_deps = line.startswith("dependencies:")
-        m = re.match(r"^  - ([A-Za-z][\w.-]*)(.*)$", line)
+        # conda packages, and the pip section's packages (those conda-forge names differently)
+        m = re.match(r"^  (?:    )?- ([A-Za-z][\w.-]*)([^#]*)", line)
         if in_deps and m and m.group(1) not in ("python", "pip"):
             deps[m.group(1)] = m.group(2).strip()
     return deps

@@ -34,6 +34,8 @@ class SlotMachinery:
     A subclass calls ``_init_slots()`` in its ``__init__`` and defines ``_make_slot``.
     """
 
+    _uses_step = False  # whether the update needs ``step`` (the 1-based update count)
+
     def _init_slots(self) -> None:
         self._slots: dict[int, dict[str, Variable]] = {}  # id(var) -> {slot name: variable}
         self._slot_vars: list[Variable] = []  # every slot, in creation order

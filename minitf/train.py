@@ -40,7 +40,6 @@ class Optimizer(SlotMachinery):
     variable (``_apply_dense``); the slots and the update loop are ``SlotMachinery``'s."""
 
     GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
-    _uses_step = False
 
     def __init__(self, use_locking: bool, name: str) -> None:
         if not name:

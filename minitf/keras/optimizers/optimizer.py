@@ -86,8 +86,6 @@ class Optimizer(SlotMachinery):
         """Update ``var`` with one fused op; ``step`` is ``iterations + 1`` as a float."""
         raise NotImplementedError
 
-    _uses_step = False  # whether _update_step needs ``step``
-
     # -- hyper-parameters --------------------------------------------------------------------------
     @property
     def iterations(self) -> Variable:

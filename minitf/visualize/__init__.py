@@ -27,6 +27,12 @@ The drawing is pure Python (no graphviz). The layout is a small Sugiyama-style l
 
 Everything is deterministic (creation order breaks ties, numbers are rounded), so the same graph
 always gives byte-identical SVG and notebooks stay reproducible.
+
+The package, one job per module: ``selection`` (which ops to draw), ``evaluation`` (their values
+and gradients, in one ``Session.run`` that changes no state), ``values`` (short texts of arrays),
+``layout`` (the layered layout), ``render`` (SVG; :class:`GraphDrawing`, :func:`draw_graph`),
+``tracing`` (:func:`trace`, :func:`draw_function`), ``widget`` (:func:`GraphExplorer`) and
+``style`` (node kinds, colours and sizes).
 """
 
 from .render import GraphDrawing, draw_graph

@@ -6,8 +6,9 @@ variable's identity. One update step casts each gradient to its variable's dtype
 fused op per variable (``minitf/ops/optimizer_ops.py``); in a graph, the step counters are
 incremented after every update, and one grouped op runs the whole step.
 
-The two bases differ only in where slots live and what they are called (see ``_make_slot``),
-how the learning rate is found, and what they count; they keep their own public APIs.
+The two bases keep their own public APIs and differ in where slots live and what they are
+called (``_make_slot``), how the learning rate is found, what they count (TF1: a float step per
+graph and ``global_step``; Keras: ``iterations``) and Keras' clipping and weight decay.
 """
 
 from __future__ import annotations

@@ -25,42 +25,33 @@ from . import dtypes
 from .framework.backprop import GradientTape, gradients
 from .framework.execute import convert_to_tensor
 from .framework.function import init_scope
-from .framework.graph import (
-    Graph,
-    active_graph,
-    control_dependencies,
-    get_default_graph,
-)
+from .framework.graph import Graph, active_graph, get_default_graph
 from .framework.tensor import Tensor, is_symbolic
 from .framework.variables import TRAINABLE_VARIABLES, Variable
 from .ops import math_ops, optimizer_ops
-from .ops.control_ops import group
+from .optimizer_slots import SlotMachinery
 
 GLOBAL_STEP = "global_step"
 
 
-class Optimizer:
+class Optimizer(SlotMachinery):
     """Base class of the TF1 optimizers: ``compute_gradients``, ``apply_gradients`` and
-    ``minimize``. Subclasses list their slots and build one update op per variable."""
+    ``minimize``. Subclasses list their slots (``_slot_specs``) and build one update op per
+    variable (``_apply_dense``); the slots and the update loop are ``SlotMachinery``'s."""
 
     GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
-    _uses_step = False
 
     def __init__(self, use_locking: bool, name: str) -> None:
         if not name:
             raise ValueError("Must specify the optimizer name")
         self._name = name
-        self._slots: dict[int, dict[str, Variable]] = {}
-        self._tracked: list[Variable] = []  # keeps variables alive so their ids stay unique
+        self._init_slots()
         self._non_slot: dict[int, Variable] = {}  # step counters, one per graph (or eager)
 
     def get_name(self) -> str:
         return self._name
 
     # -- subclasses --------------------------------------------------------------------------------
-    def _slot_specs(self, var: Variable) -> list[tuple[str, float]]:
-        return []
-
     def _apply_dense(self, grad: Tensor, var: Variable, lr: Tensor, step: Tensor | None) -> Any:
         raise NotImplementedError
 
@@ -117,26 +108,18 @@ class Optimizer:
         if self._uses_step:
             counter = self._step_counter(kept[0][1])
             step = math_ops.cast(counter + 1.0, dtypes.float32)
-        updates = []
-        for g, var in kept:
-            self._ensure_slots(var)
-            g = convert_to_tensor(g)
-            if g.dtype != var.dtype:
-                g = math_ops.cast(g, var.dtype)
-            updates.append(self._apply_dense(g, var, lr, step))
+        updates = self._update_each(kept, lr, step, self._apply_dense)
+
+        def increments() -> list[Any]:
+            incs = [counter.assign_add(1.0)] if self._uses_step else []
+            if global_step is not None:
+                incs.append(global_step.assign_add(np.ones((), global_step.dtype.np)))
+            return incs
+
         if graph is None:
-            if self._uses_step:
-                counter.assign_add(1.0)
-            if global_step is not None:
-                global_step.assign_add(np.ones((), global_step.dtype.np))
+            increments()
             return None
-        finish = list(updates)
-        with control_dependencies(updates):
-            if self._uses_step:
-                finish.append(counter.assign_add(1.0))
-            if global_step is not None:
-                finish.append(global_step.assign_add(np.ones((), global_step.dtype.np)))
-        return group(*finish, name=name)
+        return self._group_step(updates, increments, name)
 
     def minimize(self, loss: Any, global_step: Variable | None = None,
                  var_list: list | None = None, gate_gradients: int = GATE_OP,
@@ -165,16 +148,9 @@ class Optimizer:
         with init_scope():
             return Variable(value, trainable=False, name=name)
 
-    def _ensure_slots(self, var: Variable) -> None:
-        if id(var) in self._slots:
-            return
+    def _make_slot(self, var: Variable, value: np.ndarray, slot: str) -> Variable:
         base = var.name.split(":")[0]
-        slots = {}
-        for slot, init in self._slot_specs(var):
-            value = np.full(tuple(var.shape), init, dtype=var.dtype.np)
-            slots[slot] = self._new_variable(var, value, f"{base}/{self._name}_{slot}")
-        self._slots[id(var)] = slots
-        self._tracked.append(var)
+        return self._new_variable(var, value, f"{base}/{self._name}_{slot}")
 
     def _step_counter(self, var: Variable) -> Variable:
         key = id(var.graph)
@@ -186,12 +162,9 @@ class Optimizer:
         """The slot ``name`` of ``var`` (``None`` if there is none)."""
         return self._slots.get(id(var), {}).get(name)
 
-    def get_slot_names(self) -> list[str]:
-        return sorted({n for slots in self._slots.values() for n in slots})
-
     def variables(self) -> list[Variable]:
         """Every variable this optimizer created (slots and step counters)."""
-        return [*self._non_slot.values(), *(v for s in self._slots.values() for v in s.values())]
+        return [*self._non_slot.values(), *self._slot_vars]
 
 
 class GradientDescentOptimizer(Optimizer):

@@ -510,3 +510,23 @@ def test_decoupled_weight_decay():
     opt.apply_gradients([(tf.constant([1.0, 0.0]), w)])
     # var -= lr * wd * var, then the SGD step
     np.testing.assert_allclose(w.numpy(), [2.0 * 0.95 - 0.1, -4.0 * 0.95], rtol=1e-6)
+
+
+def test_both_bases_share_the_slot_machinery():
+    """TF1 and Keras optimizers keep slots alike (created on the first update, one set per
+    variable, in creation order) and name them each their own way; a constant-lr momentum
+    step moves the variable the same in both."""
+    w1, w2 = tf.Variable(W0, name="dense/w"), tf.Variable(W0, name="dense/w")
+    tf1 = tf_train.MomentumOptimizer(0.1, 0.9)
+    k = keras.optimizers.SGD(0.1, momentum=0.9)
+    assert tf1.get_slot_names() == k.get_slot_names() == []
+    for _ in range(STEPS):
+        tf1.minimize(lambda: quad_loss(w1), var_list=[w1])
+        k.minimize(lambda: quad_loss(w2), [w2])
+    np.testing.assert_allclose(w1.numpy(), w2.numpy(), rtol=1e-6)
+    assert tf1.get_slot_names() == k.get_slot_names() == ["momentum"]
+    assert tf1.get_slot(w1, "momentum").name == "dense/w/Momentum_momentum:0"
+    assert k.get_slot(w2, "momentum").name == "SGD/dense_w_momentum:0"
+    assert [v.name for v in tf1.variables()] == ["dense/w/Momentum_momentum:0"]
+    assert [v.name for v in k.variables] == ["SGD/iteration:0", "SGD/learning_rate:0",
+                                             "SGD/dense_w_momentum:0"]

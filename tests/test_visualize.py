@@ -6,6 +6,7 @@ import itertools
 import re
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -309,3 +310,11 @@ def test_graph_explorer_without_ipywidgets(monkeypatch):
         s = tf.add(tf.constant(1.0), tf.constant(2.0))
     with pytest.raises(ImportError, match="needs ipywidgets"):
         viz.GraphExplorer(s, tf.Session(graph=g))
+
+
+def test_package_keeps_its_names_and_small_modules():
+    assert sorted(viz.__all__) == ["GraphDrawing", "GraphExplorer", "Traced", "draw_function",
+                                   "draw_graph", "is_backward", "summarize", "trace"]
+    assert all(callable(getattr(tf.visualize, name)) for name in viz.__all__)
+    for module in Path(viz.__file__).parent.glob("*.py"):
+        assert len(module.read_text().splitlines()) <= 800, module.name

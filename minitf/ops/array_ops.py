@@ -670,14 +670,14 @@ defop("Where", lambda shapes, dtypes, attrs: [((None, len(shapes[0])), _dtypes.i
 @tf_export("where", "math.where")
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
     """``x`` where ``condition`` else ``y``; with only a condition, the True coordinates."""
-    from .math_ops import _pair
+    from .math_ops import _convert_operands
 
     condition = convert_to_tensor(condition)
     if x is None and y is None:
         return execute("Where", [condition], name=name)
     if x is None or y is None:
         raise ValueError("tf.where needs both x and y, or neither")
-    x, y = _pair(x, y)
+    x, y = _convert_operands(x, y)
     return execute("SelectV2", [condition, x, y], name=name)
 
 

@@ -25,7 +25,7 @@ _PADDINGS = ("SAME", "VALID")
 # -- arguments -------------------------------------------------------------------------------------
 
 
-def _pair(value: Any) -> Any:
+def _as_hw(value: Any) -> Any:
     """An int, ``[h, w]`` or TF's ``[1, h, w, 1]`` as ``(h, w)``; anything else is returned as
     it is for the shape rule to reject with the op's name."""
     if isinstance(value, int):
@@ -220,8 +220,8 @@ def conv2d_bias_activation(input: Any, filters: Any, bias: Any, strides: Any,  #
     x = convert_to_tensor(input)
     w = convert_to_tensor(filters, dtype_hint=x.dtype)
     b = convert_to_tensor(bias, dtype_hint=x.dtype)
-    attrs = {"strides": _pair(strides), "padding": _padding_arg(padding),
-             "dilations": _pair(dilations), "activation": activation}
+    attrs = {"strides": _as_hw(strides), "padding": _padding_arg(padding),
+             "dilations": _as_hw(dilations), "activation": activation}
     return execute("FusedConv2D", [x, w, b], attrs, name=name)
 
 
@@ -242,8 +242,8 @@ def conv2d(input: Any, filters: Any = None, strides: Any = 1, padding: str = "VA
         raise TypeError("conv2d needs filters [kh, kw, in_channels, out_channels]")
     x = convert_to_tensor(input)
     w = convert_to_tensor(filters, dtype_hint=x.dtype)
-    attrs = {"strides": _pair(strides), "padding": _padding_arg(padding),
-             "dilations": _pair(1 if dilations is None else dilations)}
+    attrs = {"strides": _as_hw(strides), "padding": _padding_arg(padding),
+             "dilations": _as_hw(1 if dilations is None else dilations)}
     return execute("Conv2D", [x, w], attrs, name=name)
 
 
@@ -347,7 +347,7 @@ def _pool(op_type: str, input: Any, ksize: Any, strides: Any, padding: str,  # n
     if data_format != "NHWC":
         raise ValueError(f"{op_type} supports data_format='NHWC' only, got {data_format!r}")
     strides = ksize if strides is None else strides
-    attrs = {"ksize": _pair(ksize), "strides": _pair(strides), "padding": _padding_arg(padding)}
+    attrs = {"ksize": _as_hw(ksize), "strides": _as_hw(strides), "padding": _padding_arg(padding)}
     return execute(op_type, [convert_to_tensor(input)], attrs, name=name)
 
 

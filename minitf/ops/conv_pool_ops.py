@@ -27,11 +27,11 @@ from ..framework.tensor_shape import fmt
 from . import _rules
 from .conv_ops import (
     _ACTIVATIONS,
+    _as_hw,
     _conv_output,
     _float_dtype,
     _kw,
     _padding_arg,
-    _pair,
     _pool_output,
     _same,
 )
@@ -181,8 +181,8 @@ def fused_conv2d_max_pool(input: Any, filters: Any, bias: Any, strides: Any,  # 
     x = convert_to_tensor(input)
     w = convert_to_tensor(filters, dtype_hint=x.dtype)
     b = convert_to_tensor(bias, dtype_hint=x.dtype)
-    attrs = {"strides": _pair(strides), "padding": _padding_arg(padding),
-             "dilations": _pair(dilations), "activation": activation, "ksize": _pair(ksize),
-             "pool_strides": _pair(ksize if pool_strides is None else pool_strides),
+    attrs = {"strides": _as_hw(strides), "padding": _padding_arg(padding),
+             "dilations": _as_hw(dilations), "activation": activation, "ksize": _as_hw(ksize),
+             "pool_strides": _as_hw(ksize if pool_strides is None else pool_strides),
              "pool_padding": _padding_arg(pool_padding)}
     return execute("FusedConv2DMaxPool", [x, w, b], attrs, name=name)[0]

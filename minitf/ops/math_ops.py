@@ -18,7 +18,7 @@ from . import _rules
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+def _convert_operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     """Convert two operands; a Python value takes the dtype of the tensor beside it (as TF)."""
     xt = isinstance(x, Tensor) or hasattr(x, "_as_tensor")
     yt = isinstance(y, Tensor) or hasattr(y, "_as_tensor")
@@ -163,7 +163,7 @@ def _binary_def(op_type: str, kernel: str, kinds: str, gradient: Any, doc: str,
           kernel=kernel, device=device, api=api)
 
     def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
-        return execute(op_type, list(_pair(x, y)), name=name)
+        return execute(op_type, list(_convert_operands(x, y)), name=name)
 
     fn.__name__ = kernel
     fn.__doc__ = doc
@@ -225,7 +225,7 @@ defop("LeakyReluGrad", _elementwise_infer("f"),
 
 
 def leaky_relu_grad(g: Any, x: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
-    return execute("LeakyReluGrad", list(_pair(g, x)), {"alpha": float(alpha)}, name)
+    return execute("LeakyReluGrad", list(_convert_operands(g, x)), {"alpha": float(alpha)}, name)
 
 
 # -- binary arithmetic ---------------------------------------------------------------------------
@@ -332,7 +332,7 @@ mul = multiply
 @tf_export("divide", "truediv", "math.divide", "math.truediv")
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
     """x / y. Integer inputs are converted to float64 first, as TF does."""
-    x, y = _pair(x, y)
+    x, y = _convert_operands(x, y)
     if x.dtype.is_integer and y.dtype.is_integer:
         x, y = cast(x, _dtypes.float64), cast(y, _dtypes.float64)
     return _truediv(x, y, name=name)
@@ -395,7 +395,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     if unsupported.pop("adjoint_a", False) or unsupported.pop("adjoint_b", False) or unsupported:
         raise NotImplementedError(f"minitf.matmul does not support {sorted(unsupported)} "
                                   "(adjoint_*, sparse flags)")
-    a, b = _pair(a, b)
+    a, b = _convert_operands(a, b)
     return execute("MatMul", [a, b], {"transpose_a": bool(transpose_a),
                                       "transpose_b": bool(transpose_b)}, name)
 

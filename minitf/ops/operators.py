@@ -18,7 +18,7 @@ def _binary(fn, reverse=False):
 
 
 def _pow(x, y):
-    return math_ops.pow(*math_ops._pair(x, y))
+    return math_ops.pow(*math_ops._convert_operands(x, y))
 
 
 _OPERATORS = {

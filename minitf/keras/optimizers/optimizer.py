@@ -21,11 +21,11 @@ from ... import dtypes
 from ...framework.backprop import GradientTape, gradients
 from ...framework.execute import convert_to_tensor
 from ...framework.function import init_scope
-from ...framework.graph import active_graph, control_dependencies
+from ...framework.graph import active_graph
 from ...framework.tensor import Tensor, is_symbolic
 from ...framework.variables import Variable
 from ...ops import array_ops, math_ops, reduction_ops
-from ...ops.control_ops import group
+from ...optimizer_slots import SlotMachinery
 from ..backend import snake_case
 from . import schedules
 
@@ -42,9 +42,10 @@ class _VariableList(list):
         return list(self)
 
 
-class Optimizer:
+class Optimizer(SlotMachinery):
     """Base class: subclasses list their slots (``_slot_specs``) and update one variable
-    (``_update_step``); this class does the rest."""
+    (``_update_step``); this class does the rest, with the slots and the update loop of
+    ``SlotMachinery`` (shared with ``tf.train.Optimizer``)."""
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
@@ -78,20 +79,12 @@ class Optimizer:
         self._lr_var: Variable | None = None
         self._lr_fn: Callable | None = None
         self._set_learning_rate(learning_rate)
-        self._slots: dict[int, dict[str, Variable]] = {}
-        self._slot_vars: list[Variable] = []
-        self._tracked: list[Variable] = []  # keeps trained variables alive, so ids stay unique
+        self._init_slots()
 
-    # -- to define in subclasses ----------------------------------------------------------------
-    def _slot_specs(self, var: Variable) -> list[tuple[str, float]]:
-        """``(slot name, initial value)`` for each slot ``var`` needs."""
-        return []
-
+    # -- to define in subclasses (and ``_slot_specs``) ----------------------------------------------
     def _update_step(self, grad: Tensor, var: Variable, lr: Tensor, step: Tensor | None) -> Any:
         """Update ``var`` with one fused op; ``step`` is ``iterations + 1`` as a float."""
         raise NotImplementedError
-
-    _uses_step = False  # whether _update_step needs ``step``
 
     # -- hyper-parameters --------------------------------------------------------------------------
     @property
@@ -142,20 +135,10 @@ class Optimizer:
         return convert_to_tensor(fn())
 
     # -- slots -------------------------------------------------------------------------------------
-    def _ensure_slots(self, var: Variable) -> dict[str, Variable]:
-        slots = self._slots.get(id(var))
-        if slots is None:
-            base = var.name.split(":")[0].replace("/", "_")
-            slots = {}
-            with init_scope():
-                for slot, init in self._slot_specs(var):
-                    value = np.full(tuple(var.shape), init, dtype=var.dtype.np)
-                    slots[slot] = Variable(value, trainable=False,
-                                           name=f"{self.name}/{base}_{slot}")
-                    self._slot_vars.append(slots[slot])
-            self._slots[id(var)] = slots
-            self._tracked.append(var)
-        return slots
+    def _make_slot(self, var: Variable, value: np.ndarray, slot: str) -> Variable:
+        base = var.name.split(":")[0].replace("/", "_")
+        with init_scope():  # eager, so a traced training step captures it by reference
+            return Variable(value, trainable=False, name=f"{self.name}/{base}_{slot}")
 
     def get_slot(self, var: Variable, slot_name: str) -> Variable:
         """The slot variable ``slot_name`` kept for ``var``."""
@@ -163,9 +146,6 @@ class Optimizer:
             return self._slots[id(var)][slot_name]
         except KeyError:
             raise KeyError(f"No slot {slot_name!r} for variable {var.name!r}") from None
-
-    def get_slot_names(self) -> list[str]:
-        return sorted({name for slots in self._slots.values() for name in slots})
 
     def build(self, var_list: Iterable[Variable]) -> None:
         """Create the slots of ``var_list`` now (otherwise done on the first update)."""
@@ -222,22 +202,13 @@ class Optimizer:
         step = None
         if self._uses_step:
             step = math_ops.cast(self._iterations + 1, dtypes.float32)
-        updates = []
-        for g, var in zip(grads, var_list):
-            self._ensure_slots(var)
-            if g.dtype != var.dtype:
-                g = math_ops.cast(g, var.dtype)
-            if self.weight_decay:
-                wd = math_ops.cast(lr, var.dtype) * float(self.weight_decay)
-                updates.append(var.assign_sub(var * wd))
-            updates.append(self._update_step(g, var, lr, step))
+        updates = self._update_each(zip(grads, var_list), lr, step, self._update_step,
+                                    self.weight_decay)
         if not in_graph:
             self._iterations.assign_add(np.int64(1))
             return self._iterations
-        ops = [u for u in updates if u is not None and not isinstance(u, Variable)]
-        with control_dependencies(ops):
-            inc = self._iterations.assign_add(np.int64(1))
-        return group(*ops, inc, name=name)
+        return self._group_step(updates, lambda: [self._iterations.assign_add(np.int64(1))],
+                                name)
 
     def apply(self, grads: Iterable[Any], trainable_variables: Iterable[Variable]) -> Any:
         """Keras 3 spelling of ``apply_gradients(zip(grads, trainable_variables))``."""

@@ -97,6 +97,15 @@ def test_function_takes_and_returns_namedtuples_and_dicts():
     assert f.experimental_get_tracing_count() == 1  # same signature: no retrace
 
 
+def test_concrete_function_names_its_placeholders_after_the_parameters():
+    def f(images, labels, scale=1.0):
+        return images * scale, labels
+
+    cf = tf.function(f).get_concrete_function(np.ones((2, 3), np.float32), np.zeros(2, np.int32))
+    assert [t.name for t in cf.inputs] == ["images:0", "labels:0"]
+    assert [t.dtype for t in cf.outputs] == [tf.float32, tf.int32]
+
+
 def test_tape_gradient_keeps_the_structure_of_sources():
     w, b = tf.Variable([1.0, 2.0]), tf.Variable(3.0)
     with tf.GradientTape() as tape:

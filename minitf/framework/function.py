@@ -10,6 +10,7 @@ out of the graph and created eagerly (TF's ``init_scope``), so lazily built laye
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,7 @@ class ConcreteFunction:
         self._arg_slots: list[int] = []  # positions in the flat argument list that are tensors
         structure = (list(args), kwargs)
         flat = nest.flatten(structure)
+        names = _input_names(fn, args, kwargs)
         self._inputs: list[Tensor] = []
         graph_args: list[Any] = []
         with _ctx.tracing(), self.graph.as_default():
@@ -44,7 +46,7 @@ class ConcreteFunction:
                 if _is_tensor_arg(a):
                     arr = _as_array(a)
                     attrs = {"shape": TensorShape(arr.shape), "dtype": _dtypes.as_dtype(arr.dtype)}
-                    p = execute("Placeholder", [], attrs, name=f"arg{i}")
+                    p = execute("Placeholder", [], attrs, name=names[i])
                     self._inputs.append(p)
                     self._arg_slots.append(i)
                     graph_args.append(p)
@@ -61,6 +63,16 @@ class ConcreteFunction:
         self._session._profile_source = "tf.function"  # how tf.profiler labels its kernels
         self._fetches = fetches + side_effects  # assignments run even if not returned
         self._n_out = len(fetches)
+
+    @property
+    def inputs(self) -> list[Tensor]:
+        """The placeholders of the tensor arguments, in argument order."""
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list[Any]:
+        """The returned tensors and operations of the graph, flattened."""
+        return [o for o in self._out_flat if isinstance(o, Tensor | _graph.Operation)]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         flat = nest.flatten((list(args), kwargs))
@@ -122,6 +134,22 @@ def function(func: Callable | None = None, input_signature: Any = None, **kwargs
     if func is None:
         return lambda f: Function(f, input_signature, **kwargs)
     return Function(func, input_signature, **kwargs)
+
+
+def _input_names(fn: Callable, args: tuple, kwargs: dict) -> list[str]:
+    """A placeholder name per flat argument: its parameter's (or keyword's) name, as TF names
+    them; ``arg{i}`` where there is none."""
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    names: list[str | None] = []
+    for k, a in enumerate(args):
+        names += [params[k] if k < len(params) else None] * len(nest.flatten(a))
+    for key in sorted(kwargs):  # nest.flatten orders a dict by key
+        names += [key] * len(nest.flatten(kwargs[key]))
+    return [n or f"arg{i}" for i, n in enumerate(names)]
 
 
 def _is_tensor_arg(a: Any) -> bool:

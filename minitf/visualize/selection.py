@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from ..framework import nest
 from ..framework.graph import Graph, Operation
 from ..framework.tensor import EagerTensor, Tensor, is_symbolic
-
-
-def leaves(structure: Any) -> list[Any]:
-    """The leaves of nested lists, tuples and dicts (dict values in insertion order).
-
-    The one place ``visualize`` flattens a structure (to be ``tf.nest.flatten`` once it exists;
-    note that TF's flatten orders dict values by sorted key).
-    """
-    out: list[Any] = []
-    _flatten(structure, out)
-    return out
-
-
-def _flatten(x: Any, out: list) -> None:
-    if isinstance(x, Mapping):
-        for v in x.values():
-            _flatten(v, out)
-    elif isinstance(x, list | tuple):
-        for v in x:
-            _flatten(v, out)
-    else:
-        out.append(x)
 
 
 def _eager_error(what: str) -> TypeError:
@@ -52,7 +31,7 @@ def _resolve(fetches: Any) -> tuple[Graph, list[Operation], list[Tensor], bool]:
             "draw_graph got a Python function; to draw a function, give example inputs: "
             "tf.visualize.draw_function(fn, *example_inputs)"
         )
-    found = leaves(fetches)
+    found = nest.flatten(fetches)
     if not found:
         raise ValueError("draw_graph needs at least one tensor, operation or a tf.Graph")
     graph: Graph | None = None

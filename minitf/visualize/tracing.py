@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..framework.graph import Graph, Operation
+from ..framework.graph import Graph
 from ..framework.tensor import EagerTensor, Tensor, is_symbolic
 from .render import GraphDrawing, draw_graph
-from .selection import leaves
 
 
 class Traced:
@@ -32,16 +30,6 @@ class Traced:
                 f"{[t.name for t in self.inputs]}, outputs {[t.name for t in self.outputs]}>")
 
 
-def _param_names(fn: Callable, n: int) -> list[str]:
-    try:
-        params = [p for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
-    names = [p.name for p in params[:n]]
-    return names + [f"arg{i}" for i in range(len(names), n)]
-
-
 def trace(fn: Callable, *example_inputs: Any) -> Traced:
     """Build ``fn(*example_inputs)`` into a fresh ``tf.Graph`` instead of running it eagerly.
 
@@ -52,47 +40,30 @@ def trace(fn: Callable, *example_inputs: Any) -> Traced:
     the example inputs.
     """
     from ..framework.execute import convert_to_tensor
-    from ..framework.function import init_scope
+    from ..framework.function import function, init_scope
     from ..framework.session import Session
-    from ..ops.array_ops import placeholder
 
     if not callable(fn):
         raise TypeError(f"trace needs a function, got {type(fn).__name__}")
-    names = _param_names(fn, len(example_inputs))
-    arrays: list[np.ndarray | None] = []
+    args: list[Any] = []
     for x in example_inputs:
         if isinstance(x, EagerTensor):
-            arrays.append(x.numpy())
+            args.append(x.numpy())
         elif isinstance(x, np.ndarray | np.generic) or (
                 isinstance(x, list | tuple) and len(x) and not isinstance(x[0], str)):
             with init_scope():
-                arrays.append(convert_to_tensor(x).numpy())
+                args.append(convert_to_tensor(x).numpy())
         elif is_symbolic(x):
             raise TypeError("trace takes example values (eager tensors or arrays), not graph "
                             f"tensors like {x.name!r}")
         else:
-            arrays.append(None)
-    g = Graph()
-    inputs: list[Tensor] = []
-    args: list[Any] = []
-    with g.as_default():
-        for name, x, arr in zip(names, example_inputs, arrays):
-            if arr is None:
-                args.append(x)
-            else:
-                p = placeholder(arr.dtype, arr.shape, name=name)
-                inputs.append(p)
-                args.append(p)
-        result = fn(*args)
-    outputs = [o for o in leaves(result) if is_symbolic(o) or isinstance(o, Operation)]
+            args.append(x)
+    cf = function(fn).get_concrete_function(*args)
+    outputs = cf.outputs
     if not outputs:
         raise ValueError("the traced function returned no tensors of its graph to draw")
-    sess = Session(graph=g)
-    variables = g.get_collection("variables")
-    if variables:
-        sess.run([v.initializer for v in variables if v.initializer is not None])
-    feed = {p: a for p, a in zip(inputs, [a for a in arrays if a is not None])}
-    return Traced(g, inputs, outputs, sess, feed)
+    feed = dict(zip(cf.inputs, [a for a in args if isinstance(a, np.ndarray)]))
+    return Traced(cf.graph, cf.inputs, outputs, Session(graph=cf.graph), feed)
 
 
 def draw_function(fn: Callable, *example_inputs: Any, grads: bool = False,

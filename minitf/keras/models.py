@@ -356,6 +356,16 @@ class Model(Layer):
 
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
+    def export(self, filepath: Any, format: str = "tf_saved_model", verbose: bool = True) -> None:
+        """Keras 3's ``export``: a SavedModel for serving (``tf.saved_model.save``)."""
+        from .. import saved_model
+
+        if format != "tf_saved_model":
+            raise ValueError(f"export format {format!r} is not supported; use 'tf_saved_model'")
+        saved_model.save(self, filepath)
+        if verbose:
+            print(f"Saved artifact at '{filepath}'.")
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         from . import saving
 

@@ -504,3 +504,85 @@ def test_saved_model_records_a_serving_default_signature(tmp_path):
                           str(tmp_path), "--all"], capture_output=True, text=True, timeout=60,
                          cwd=ROOT)
     assert bad.returncode == 1 and "no saved_model.json" in bad.stdout
+
+
+# -- the page at / and MNIST preprocessing ----------------------------------------------------------
+
+
+def test_drawing_is_preprocessed_the_mnist_way():
+    from minitf.datasets.draw import to_mnist
+
+    assert not to_mnist(np.zeros((50, 80))).any()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        h, w = rng.integers(30, 300, size=2)
+        img = np.zeros((h, w))
+        r0, c0 = rng.integers(0, h // 2), rng.integers(0, w // 2)
+        img[r0:r0 + rng.integers(2, h - r0 + 1), c0:c0 + rng.integers(2, w - c0 + 1)] = \
+            rng.random() * 255 + 1
+        out = to_mnist(img)
+        assert out.shape == (28, 28) and out.dtype == np.float32
+        assert 0 <= out.min() and out.max() <= 1
+        rows, cols = np.flatnonzero(out.any(1)), np.flatnonzero(out.any(0))
+        assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 == 20  # fits the 20x20 box
+        com = [(out.sum(axis=a) @ np.arange(28)) / out.sum() for a in (1, 0)]
+        assert np.allclose(com, 13.5, atol=1.0)  # centred by centre of mass
+
+
+@pytest.fixture
+def mnist_model_server(tmp_path, serve):
+    tf.random.set_seed(0)
+    model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(28, 28)),
+                                 tf.keras.layers.Dense(10)])
+    export(model, tmp_path / "mnist_mlp" / "1")
+    return serve(Manager([cfg.ModelConfig("mnist_mlp", str(tmp_path / "mnist_mlp"))], 0))
+
+
+def test_page_lists_models(mnist_model_server):
+    r = mnist_model_server.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    models = mnist_model_server.get("/v1/models").json()["models"]
+    assert [m["name"] for m in models] == ["mnist_mlp"] and models[0]["version"] == "1"
+
+
+def test_page_draws_a_digit_and_shows_a_prediction(mnist_model_server):
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("/usr/bin/chromium is absent (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from minitf.datasets.draw import to_mnist
+
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(mnist_model_server.url + "/", timeout=60_000)
+            canvas = page.locator('[data-model="mnist_mlp"] canvas.draw')
+            canvas.wait_for(timeout=30_000)
+            box = canvas.bounding_box()
+            page.mouse.move(box["x"] + 140, box["y"] + 40)
+            page.mouse.down()
+            for i in range(1, 21):  # a vertical stroke: a "1"
+                page.mouse.move(box["x"] + 140 + i, box["y"] + 40 + 10 * i)
+            page.mouse.up()
+            digit = page.locator('[data-model="mnist_mlp"] .digit')
+            page.wait_for_function(
+                "() => /^[0-9]$/.test(document.querySelector('[data-model=\"mnist_mlp\"] "
+                ".digit').textContent)", timeout=30_000)
+            assert digit.text_content() in list("0123456789")
+            shares = page.eval_on_selector_all(
+                '[data-model="mnist_mlp"] .bar .p', "els => els.map(e => parseFloat(e.textContent))")
+            assert len(shares) == 10 and abs(sum(shares) - 100) < 1.0
+            page.screenshot(path=str(artifacts / "serving_page.png"))
+            # the page's preprocessing is minitf.datasets.draw's, number for number
+            rng = np.random.default_rng(1)
+            img = np.zeros((60, 90))
+            img[10:50, 30:45] = rng.random((40, 15))
+            js = page.evaluate("([g, h, w]) => toMnist(g, h, w)",
+                               [img.ravel().tolist(), 60, 90])
+            np.testing.assert_allclose(np.array(js), to_mnist(img), atol=1e-6)
+        finally:
+            browser.close()

@@ -16,6 +16,11 @@ from typing import Any
 
 import numpy as np
 
+try:  # orjson parses and writes a 784-float body ~10x faster than json; json is the fallback
+    import orjson
+except ImportError:  # pragma: no cover - orjson is in the course extra
+    orjson = None
+
 from ..saved_model import DT_NAMES
 from .servable import Arrays, Signature, TensorInfo
 
@@ -27,6 +32,13 @@ class BadRequest(ValueError):
 def parse_body(body: bytes) -> dict:
     """The JSON object of a request body (``NaN``/``Infinity`` allowed, as TF Serving reads
     them); ``BadRequest`` for anything else."""
+    if orjson is not None:
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            obj = None  # NaN/Infinity (which orjson refuses) or an error json will describe
+        if isinstance(obj, dict):
+            return obj
     try:
         obj = json.loads(body)
     except (UnicodeDecodeError, RecursionError) as e:
@@ -78,14 +90,16 @@ def to_array(value: Any, name: str, info: TensorInfo) -> np.ndarray:
         if arr.size and not all(isinstance(v, bytes) for v in arr.flat):
             raise BadRequest(f"input '{name}' expects {want} (strings or b64 objects)")
     else:
-        if _has_dict(value):
-            raise BadRequest(f"input '{name}' expects {want}, got an object (b64 values are "
-                             "for DT_STRING inputs only)")
         try:
             arr = np.asarray(value)
         except ValueError:
+            arr = None
+        if (arr is None or arr.dtype == object) and _has_dict(value):
+            raise BadRequest(f"input '{name}' expects {want}, got an object (b64 values are "
+                             "for DT_STRING inputs only)")
+        if arr is None:
             raise BadRequest(f"input '{name}': the values are ragged (rows of different "
-                             "lengths); expected a regular array") from None
+                             "lengths); expected a regular array")
         if arr.dtype.kind not in "biuf":
             raise BadRequest(f"input '{name}' expects {want}, got values of type "
                              f"{'string' if arr.dtype.kind in 'US' else arr.dtype.name}")
@@ -178,19 +192,29 @@ def _b64_leaves(v: Any) -> Any:
 
 
 def response_body(outputs: Arrays, fmt: str) -> bytes:
-    """``{"predictions": ...}`` (row) or ``{"outputs": ...}`` (columnar) as JSON bytes;
-    NaN and infinities are written ``NaN``, ``Infinity``, ``-Infinity`` as TF Serving does."""
+    """``{"predictions": ...}`` (row) or ``{"outputs": ...}`` (columnar) as JSON bytes.
+
+    Every float keeps its full value: float32 is written as the shortest text that reads back
+    as the same float32. NaN and infinities are written ``NaN``, ``Infinity``, ``-Infinity`` as
+    TF Serving does (then via ``json``, which writes float32 values as their exact doubles).
+    """
+    fast = orjson is not None and all(
+        a.dtype.kind in "biu" or (a.dtype.kind == "f" and np.isfinite(a).all())
+        for a in outputs.values())
+    conv = (lambda a: a) if fast else _jsonable
     if fmt == "columnar":
         if len(outputs) == 1:
-            body: Any = {"outputs": _jsonable(next(iter(outputs.values())))}
+            body: Any = {"outputs": conv(next(iter(outputs.values())))}
         else:
-            body = {"outputs": {k: _jsonable(v) for k, v in outputs.items()}}
+            body = {"outputs": {k: conv(v) for k, v in outputs.items()}}
     elif len(outputs) == 1:
-        body = {"predictions": _jsonable(next(iter(outputs.values())))}
+        body = {"predictions": conv(next(iter(outputs.values())))}
     else:
         cols = {k: _jsonable(v) for k, v in outputs.items()}
         n = len(next(iter(cols.values())))
         body = {"predictions": [{k: c[i] for k, c in cols.items()} for i in range(n)]}
+    if fast:
+        return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
     return json.dumps(body, separators=(",", ":")).encode()
 
 

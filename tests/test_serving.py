@@ -29,7 +29,7 @@ uvicorn = pytest.importorskip("uvicorn")
 requests = pytest.importorskip("requests")
 
 from minitf.serving import config as cfg  # noqa: E402
-from minitf.serving.app import Server, create_app  # noqa: E402
+from minitf.serving.background import BackgroundServer, free_port  # noqa: E402
 from minitf.serving.manager import Manager  # noqa: E402
 from minitf.serving.servable import Servable, Signature, TensorInfo  # noqa: E402
 
@@ -56,12 +56,6 @@ def _timeout():
     signal.signal(signal.SIGALRM, old)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def small_model(seed: int = 0):
     tf.random.set_seed(seed)
     return tf.keras.Sequential([tf.keras.layers.Dense(3, input_shape=(4,))])
@@ -71,22 +65,8 @@ def export(model, path: Path) -> None:
     tf.saved_model.save(model, path)
 
 
-class Running:
-    """A uvicorn server in a thread, for one test."""
-
-    def __init__(self, manager: Manager, **kwargs) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.app_server = Server(manager, **kwargs)
-        config = uvicorn.Config(create_app(self.app_server), host="127.0.0.1", port=self.port,
-                                log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "server did not start"
-            time.sleep(0.02)
+class Running(BackgroundServer):
+    """The server in a thread, with request helpers."""
 
     def post(self, path: str, body, **kw):
         data = body if isinstance(body, (bytes, str)) else json.dumps(body)
@@ -94,11 +74,6 @@ class Running:
 
     def get(self, path: str):
         return requests.get(self.url + path, timeout=30)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive()
 
 
 @pytest.fixture
@@ -112,6 +87,7 @@ def serve():
     yield start
     for r in started:
         r.stop()
+        assert not r._thread.is_alive()
 
 
 @pytest.fixture

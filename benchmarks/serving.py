@@ -6,7 +6,9 @@
 Each server runs in its own process on 127.0.0.1; ``wrk`` (Debian package ``wrk``, installed
 here with apt-get when run as root) drives it with a Lua script posting one MNIST test image
 per request (TF Serving's row format), for ``--duration`` seconds per concurrency level after a
-warm-up. The naive server is what a tutorial writes: Starlette + uvicorn, ``model.predict`` on
+warm-up. All servers are up at once and measured in turn, ``--repeats`` rounds, so a drift in
+the machine's speed hits each alike; the figure is the round with the median req/s. The naive
+server is what a tutorial writes: Starlette + uvicorn, ``model.predict`` on
 each request in the event loop. The models are the course's MNIST MLP and CNN, untrained
 (weights do not change the cost). The load average is recorded with each figure: on a shared
 two-core machine, numbers taken under load are lower bounds.
@@ -148,6 +150,15 @@ def run_wrk(wrk: str, url: str, lua: Path, connections: int, seconds: int) -> di
             "socket_errors": errors.group(1) if errors else "", "load_avg": os.getloadavg()[0]}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median throughput of ``runs``, with every run's req/s listed."""
+    ordered = sorted(runs, key=lambda r: r["requests_per_s"])
+    out = dict(ordered[len(ordered) // 2])
+    out["all_requests_per_s"] = [r["requests_per_s"] for r in runs]
+    out["non_2xx"] = sum(r["non_2xx"] for r in runs)
+    return out
+
+
 def plot(results: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -190,7 +201,8 @@ def table(results: list[dict]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--duration", type=int, default=8)
+    p.add_argument("--duration", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--models", nargs="+", default=["mlp", "cnn"], choices=["mlp", "cnn"])
     p.add_argument("--concurrency", nargs="+", type=int, default=[1, 8, 32, 128])
     p.add_argument("--servers", nargs="+", default=["naive", "direct", "batching"])
@@ -218,26 +230,34 @@ def main() -> None:
         for model in args.models:
             lua = base / f"post_{model}.lua"
             lua.write_text(LUA % body_file(base, model))
-            for server in args.servers:
-                port = free_port()
-                model_dir = base / f"mnist_{model}"
-                proc = start(server, model_dir / "1" if server == "naive" else model_dir, port,
-                             params)
-                url = f"http://127.0.0.1:{port}/v1/models/mnist_{model}:predict"
-                try:
-                    run_wrk(wrk, url, lua, 8, 2)  # warm-up: JIT, tracing, connections
-                    for c in args.concurrency:
-                        r = run_wrk(wrk, url, lua, c, args.duration)
+            model_dir = base / f"mnist_{model}"
+            urls, procs = {}, []
+            try:
+                for server in args.servers:  # all up at once: each round measures every one
+                    port = free_port()
+                    procs.append(start(server, model_dir / "1" if server == "naive" else
+                                       model_dir, port, params))
+                    urls[server] = f"http://127.0.0.1:{port}/v1/models/mnist_{model}:predict"
+                    run_wrk(wrk, urls[server], lua, 8, 2)  # warm-up: JIT, tracing
+                for c in args.concurrency:
+                    runs: dict[str, list[dict]] = {s: [] for s in args.servers}
+                    for _ in range(args.repeats):  # interleaved, so drifts hit all alike
+                        for server in args.servers:
+                            runs[server].append(run_wrk(wrk, urls[server], lua, c,
+                                                        args.duration))
+                    for server, rs in runs.items():
+                        r = median_run(rs)
                         r.update(model=model, server=server)
                         print(json.dumps(r), flush=True)
                         results.append(r)
-                finally:
+            finally:
+                for proc in procs:
                     proc.terminate()
                     proc.wait(timeout=30)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
-            "duration_s": args.duration, "max_batch_size": args.max_batch_size,
+            "duration_s": args.duration, "repeats": args.repeats, "max_batch_size": args.max_batch_size,
             "batch_timeout_micros": args.batch_timeout_micros,
             "taken": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))

@@ -562,3 +562,21 @@ def test_page_draws_a_digit_and_shows_a_prediction(mnist_model_server):
             np.testing.assert_allclose(np.array(js), to_mnist(img), atol=1e-6)
         finally:
             browser.close()
+
+
+def test_command_line_flags(tmp_path, capsys):
+    from minitf.serving.__main__ import build, main, parser
+
+    conf = tmp_path / "models.config"
+    conf.write_text(f"model_config_list {{ config {{ name: 'a' base_path: '{tmp_path}/a' }} }}")
+    params = tmp_path / "batching.config"
+    params.write_text("max_batch_size { value: 8 }")
+    args = parser().parse_args([f"--model_config_file={conf}", "--enable_batching",
+                                f"--batching_parameters_file={params}", "--rest_api_port=0"])
+    assert args.enable_batching is True and args.rest_api_host == "127.0.0.1"
+    assert build(args) is not None  # no version yet: served once one appears
+    conf.write_text("model_config_list { config { name: 'a' } }")
+    assert main([f"--model_config_file={conf}"]) == 2
+    assert "needs 'name' and 'base_path'" in capsys.readouterr().err
+    assert main([]) == 2
+    assert "--model_base_path" in capsys.readouterr().err

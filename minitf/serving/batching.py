@@ -50,10 +50,11 @@ class Batcher:
         self._queues: dict[Hashable, _Queue] = {}
         self._running = 0
 
-    async def submit(self, key: Hashable, run: Callable[[Arrays], Arrays], inputs: Arrays,
-                     rows: int) -> Arrays:
-        """``run(inputs)``, possibly as part of a larger batch; ``key`` groups compatible
-        requests (same servable, signature, dtypes and per-example shapes)."""
+    def submit(self, key: Hashable, run: Callable[[Arrays], Arrays], inputs: Arrays,
+               rows: int) -> asyncio.Future:
+        """A future of ``run(inputs)``, computed as part of a batch; ``key`` groups compatible
+        requests (same servable, signature, dtypes and per-example shapes). Call it on the
+        event loop; cancelling the future drops the request from its batch's results."""
         loop = asyncio.get_running_loop()
         q = self._queues.get(key)
         if q is None:
@@ -65,7 +66,7 @@ class Batcher:
             self._due(key)
         elif q.timer is None:
             q.timer = loop.call_later(self.params.batch_timeout_micros / 1e6, self._due, key)
-        return await fut
+        return fut
 
     def _due(self, key: Hashable) -> None:
         q = self._queues.get(key)

@@ -109,7 +109,13 @@ def _fake_loader(path: Path) -> Servable:
                         lambda x: {"length": np.array([len(s) for s in x["text"]], np.int64),
                                    "echo": x["text"]})
     ident = Signature({"x": f32(2)}, {"y": f32(2)}, lambda x: {"y": x["x"]})
-    return Servable({"serving_default": two, "strings": strings, "identity": ident})
+
+    def broken(x):
+        raise (ValueError if x["x"][0, 0] < 0 else RuntimeError)("the model failed")
+
+    fails = Signature({"x": f32(2)}, {"y": f32(2)}, broken)
+    return Servable({"serving_default": two, "strings": strings, "identity": ident,
+                     "fails": fails})
 
 
 @pytest.fixture
@@ -200,6 +206,17 @@ def test_named_inputs_outputs_b64_and_non_finite_values(fake):
     assert r.text == '{"predictions":[[NaN,Infinity],[-Infinity,0.10000000149011612]]}'
     back = json.loads(r.text)["predictions"]
     assert math.isnan(back[0][0]) and back[1][0] == -math.inf
+
+
+def test_model_failures_answer_json(fake):
+    """A value the model rejects is the request's fault (400); any other failure is the
+    server's (500); both with an error body, and the server carries on."""
+    r = fake.post("/v1/models/fake:predict", {"signature_name": "fails", "instances": [[-1, 0]]})
+    assert r.status_code == 400 and "the model failed" in r.json()["error"]
+    r = fake.post("/v1/models/fake:predict", {"signature_name": "fails", "instances": [[1, 0]]})
+    assert r.status_code == 500 and "RuntimeError: the model failed" in r.json()["error"]
+    r = fake.post("/v1/models/fake:predict", {"signature_name": "identity", "instances": [[1, 2]]})
+    assert r.json() == {"predictions": [[1.0, 2.0]]}
 
 
 def _errors():

@@ -162,6 +162,8 @@ class Server:
             raise BadRequest(f"{type(e).__name__}: {e}") from None
         except asyncio.TimeoutError:
             return _error(f"Deadline exceeded: inference took over {self.timeout_s} s", 504)
+        except Exception as e:  # noqa: BLE001 - a fault of the model, not of the request
+            return _error(f"Internal: {type(e).__name__}: {e}", 500)
         return _json(response_body(outputs, fmt))
 
     async def page(self, request: Request) -> Response:

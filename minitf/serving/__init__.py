@@ -8,7 +8,8 @@ Starlette on uvicorn, serving minitf SavedModels from numeric version directorie
 * ``manager``  - versions on disk: polling, loading, unloading, status
 * ``protocol`` - request bodies to arrays and arrays to response bodies, TF Serving's errors
 * ``batching`` - server-side dynamic batching of concurrent requests
-* ``app``      - the ASGI application and the page at ``/``
+* ``app``      - the ASGI application and the page at ``/`` (``static/index.html``)
+* ``background`` - the server in a thread of this process, for notebooks and tests
 
 Nothing in minitf's core imports this package; it needs the ``course`` extra (Starlette, uvicorn).
 """

@@ -441,6 +441,18 @@ def test_killed_clients_do_not_disturb_the_server(base, serve):
     assert r.status_code == 200 and len(r.json()["predictions"]) == 1
 
 
+def test_a_stalled_body_times_out(base, serve):
+    s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0), timeout_s=1.0)
+    head = (b"POST /v1/models/my_model:predict HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: 1000\r\n\r\n{\"instances\": [")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=20) as c:
+        c.sendall(head)  # and then nothing more
+        t = time.monotonic()
+        answer = c.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 408") and time.monotonic() - t < 10, answer
+    assert "not received within 1.0 s" in answer
+
+
 @pytest.mark.parametrize("batching", [False, True], ids=["direct", "batching"])
 def test_3000_requests_from_16_clients_without_an_error(base, serve, batching):
     params = cfg.BatchingParameters(max_batch_size=32, batch_timeout_micros=1000)

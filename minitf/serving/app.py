@@ -6,7 +6,8 @@
     GET  /v1/models                              minitf's addition: every model, for the page
 
 Errors are ``{"error": message}`` with 400 (bad request), 404 (unknown model or version),
-413 (body over ``max_body_bytes``) or 504 (inference over ``timeout_s``).
+408 (body not received within ``timeout_s``), 413 (body over ``max_body_bytes``), 500 (the model
+itself failed) or 504 (inference over ``timeout_s``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -128,7 +130,10 @@ class Server:
 
     async def _predict(self, request: Request, name: str, version: int | None,
                        verb: str) -> Response:
-        body = await self._body(request)
+        try:  # a client that stops sending mid-body must not hold a request forever
+            body = await _within(self._body(request), self.timeout_s)
+        except asyncio.TimeoutError:
+            return _error(f"Request body not received within {self.timeout_s} s", 408)
         loop = asyncio.get_running_loop()
         if len(body) > PARSE_IN_THREAD_BYTES:
             obj = await loop.run_in_executor(self.executor, parse_body, body)
@@ -171,6 +176,14 @@ class Server:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _within(coro: Any, seconds: float) -> Any:
+    """``await coro``, or ``asyncio.TimeoutError`` after ``seconds`` (no extra task on 3.11+)."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await coro
+    return await asyncio.wait_for(coro, seconds)
 
 
 class _TooLarge(Exception):

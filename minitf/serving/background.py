@@ -30,7 +30,8 @@ class BackgroundServer:
 
     def __init__(self, models: Any, poll_seconds: float = 1.0,
                  batching: BatchingParameters | None = None, num_threads: int = 4,
-                 max_body_bytes: int = 64 * 1024 * 1024, start_timeout_s: float = 60.0) -> None:
+                 max_body_bytes: int = 64 * 1024 * 1024, timeout_s: float = 30.0,
+                 start_timeout_s: float = 60.0) -> None:
         import uvicorn
 
         from .app import Server, create_app
@@ -42,7 +43,7 @@ class BackgroundServer:
             models = Manager(list(models), poll_seconds)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app_server = Server(models, num_threads, batching, max_body_bytes)
+        self.app_server = Server(models, num_threads, batching, max_body_bytes, timeout_s)
         config = uvicorn.Config(create_app(self.app_server), host="127.0.0.1", port=self.port,
                                 log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)

@@ -501,6 +501,8 @@ def test_saved_model_records_a_serving_default_signature(tmp_path):
     assert shown.returncode == 0 and shown.stderr == ""
     assert "signature_def['serving_default']" in shown.stdout
     assert "dtype: DT_FLOAT" in shown.stdout and "shape: (-1, 4)" in shown.stdout
+    with pytest.raises(ValueError, match="no signature 'nope'"):
+        tf.saved_model.show(tmp_path / "m" / "1", "nope")
     (tmp_path / "m" / "1" / "saved_model.json").write_text('{"format": "minitf-saved-model", '
                                                            '"signatures": {"s": {}}}')
     with pytest.raises(ValueError, match="signature 's' has no valid 'inputs'"):

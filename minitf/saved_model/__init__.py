@@ -144,11 +144,18 @@ def _fmt_shape(shape: list) -> str:
         ("," if len(shape) == 1 else "") + ")"
 
 
-def show(export_dir: str | Path) -> str:
-    """``saved_model_cli show --all``'s report for a minitf SavedModel."""
+def show(export_dir: str | Path, signature_def: str | None = None) -> str:
+    """``saved_model_cli show --all``'s report for a minitf SavedModel (one signature's, with
+    ``signature_def``)."""
     meta = read_meta(export_dir)
+    sigs = meta.get("signatures", {})
+    if signature_def is not None:
+        if signature_def not in sigs:
+            raise ValueError(f"{export_dir} has no signature {signature_def!r} "
+                             f"(it has {sorted(sigs)})")
+        sigs = {signature_def: sigs[signature_def]}
     lines = ["MetaGraphDef with tag-set: 'serve' contains the following SignatureDefs:", ""]
-    for name, sig in meta.get("signatures", {}).items():
+    for name, sig in sigs.items():
         lines.append(f"signature_def['{name}']:")
         for part, title in (("inputs", "inputs"), ("outputs", "outputs")):
             lines.append(f"  The given SavedModel SignatureDef contains the following {title}:")
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         if args.all or args.signature_def:
-            print(show(args.dir))
+            print(show(args.dir, args.signature_def))
         else:
             read_meta(args.dir)
             print("The given SavedModel contains the following tag-sets:\n'serve'")

@@ -2,6 +2,7 @@
 # minitf course: one command for each job, each doing its own set-up on a fresh machine.
 #   ./run.sh lab     open the course in JupyterLab (127.0.0.1)
 #   ./run.sh train   headless: train the MNIST models (MLP, then CNN; --model mlp|cnn for one)
+#   ./run.sh serve   serve the trained MNIST models over TF Serving's REST API (127.0.0.1:8501)
 #   ./run.sh test    the whole test suite (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -54,10 +55,33 @@ case "${1:-}" in
     fetch_data
     shift
     case " $* " in
-      *" --model"*) exec "$VENV/bin/python" -m minitf.examples.mnist "$@" ;;  # one model, as asked
+      *" --model"*) exec "$VENV/bin/python" -m minitf.examples.mnist --export-dir "$ROOT/models" "$@" ;;
     esac
-    "$VENV/bin/python" -m minitf.examples.mnist --model mlp "$@"
-    "$VENV/bin/python" -m minitf.examples.mnist --model cnn "$@"
+    "$VENV/bin/python" -m minitf.examples.mnist --model mlp --export-dir "$ROOT/models" "$@"
+    "$VENV/bin/python" -m minitf.examples.mnist --model cnn --export-dir "$ROOT/models" "$@"
+    ;;
+  serve)
+    setup
+    shift
+    # models/mnist_mlp/N and models/mnist_cnn/N are written by ./run.sh train
+    config=$ROOT/models/models.config
+    mkdir -p "$ROOT/models"
+    echo "model_config_list {" >"$config"
+    found=0
+    for name in mnist_mlp mnist_cnn; do
+      if [ -d "$ROOT/models/$name" ]; then
+        echo "  config { name: '$name' base_path: '$ROOT/models/$name' model_platform: 'tensorflow' }" >>"$config"
+        found=1
+      fi
+    done
+    echo "}" >>"$config"
+    if [ "$found" = 0 ]; then
+      echo "no trained models in $ROOT/models: run ./run.sh train first" >&2
+      exit 1
+    fi
+    echo "==> open http://127.0.0.1:${PORT:-8501}/ to draw a digit"
+    exec "$VENV/bin/python" -m minitf.serving --rest_api_port="${PORT:-8501}" \
+      --model_config_file="$config" --enable_batching "$@"
     ;;
   test)
     setup
@@ -74,7 +98,7 @@ case "${1:-}" in
     fi
     ;;
   *)
-    sed -n '2,5p' "$0"
+    sed -n '2,6p' "$0"
     exit 2
     ;;
 esac

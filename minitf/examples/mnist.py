@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,15 @@ def train_mlp(epochs: int, batch_size: int, subset: int | None, seed: int, verbo
               callbacks=[timer], validation_data=(x_test, y_test), validation_batch_size=1000)
     loss, acc = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     return {"model": "mlp", "test_accuracy": float(acc), "test_loss": float(loss),
-            "epoch_seconds": timer.times}
+            "epoch_seconds": timer.times, "keras_model": model}
+
+
+def export(model: Any, base: Path) -> Path:
+    """Export ``model`` as the next numeric version under ``base`` (TF Serving's layout)."""
+    versions = [int(p.name) for p in base.glob("*") if p.name.isdigit()] if base.exists() else []
+    path = base / str(max(versions, default=0) + 1)
+    model.export(path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -87,6 +96,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--subset", type=int, default=None, help="train on the first N images")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=2)
+    p.add_argument("--export-dir", default=None,
+                   help="export the model as DIR/mnist_<model>/<next version> (for serving)")
     args = p.parse_args(argv)
     if args.model == "cnn":
         try:
@@ -102,6 +113,8 @@ def main(argv: list[str] | None = None) -> dict:
     print("time per epoch: " + ", ".join(f"{t:.2f} s" for t in times))
     print(f"{result['model']}: test accuracy {result['test_accuracy']:.4f}, "
           f"median epoch {np.median(times):.2f} s (first {times[0]:.2f} s, includes tracing)")
+    if args.export_dir:
+        export(result["keras_model"], Path(args.export_dir) / f"mnist_{result['model']}")
     return result
 
 

@@ -53,7 +53,7 @@ def train_cnn(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, subset: int | 
               callbacks=[timer])
     loss, acc = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     return {"model": "cnn", "test_accuracy": float(acc), "test_loss": float(loss),
-            "epoch_seconds": timer.times}
+            "epoch_seconds": timer.times, "keras_model": model}
 
 
 def train(args: Any) -> dict:

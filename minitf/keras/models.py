@@ -356,6 +356,16 @@ class Model(Layer):
         file (or Keras' legacy HDF5 for '.h5' names); Keras 3 loads both."""
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
+    def export(self, filepath: Any, format: str = "tf_saved_model", verbose: bool = True) -> None:
+        """Keras 3's ``export``: a SavedModel for serving (``tf.saved_model.save``)."""
+        from .. import saved_model
+
+        if format != "tf_saved_model":
+            raise ValueError(f"export format {format!r} is not supported; use 'tf_saved_model'")
+        saved_model.save(self, filepath)
+        if verbose:
+            print(f"Saved artifact at '{filepath}'.")
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Weights (and optimizer state) to Keras 3's '.weights.h5' file."""
         saving.save_weights(self, filepath, overwrite=overwrite)

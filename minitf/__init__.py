@@ -176,5 +176,27 @@ mod = math.floormod
 random_normal = random.normal  # TF1 names
 random_uniform = random.uniform
 set_random_seed = random.set_seed
+truncated_normal = random.truncated_normal
+
+# TF1 variable sharing and initializers (tf.compat.v1.* is minitf itself)
+from .ops.init_ops_v1 import (  # noqa: E402
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from .ops.variable_scope import (  # noqa: E402
+    AUTO_REUSE,
+    VariableScope,
+    get_variable,
+    get_variable_scope,
+    report_uninitialized_variables,
+    variable_scope,
+)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -251,7 +251,12 @@ def _floormod_grad(op, g):
     return [_unbroadcast(g, x), _unbroadcast(negative(g) * floor(x / y), y)]
 
 
-add = _binary_def("AddV2", "add", "fic", _add_grad, "x + y with broadcasting.")
+_add_v2 = _binary_def("AddV2", "add", "fic", _add_grad, "x + y with broadcasting.")
+
+
+def add(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x + y with broadcasting; the op is named "Add" (type AddV2), as TF names it."""
+    return _add_v2(x, y, name=name or "Add")
 subtract = _binary_def("Sub", "subtract", "fic", _sub_grad, "x - y with broadcasting.")
 multiply = _binary_def("Mul", "multiply", "fic", _mul_grad, "x * y with broadcasting.")
 _truediv = _binary_def("RealDiv", "divide", "fc", _div_grad, "x / y (true division).")

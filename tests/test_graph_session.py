@@ -205,9 +205,6 @@ def test_feed_keys_must_be_graph_tensors():
         sess.run(x, {object(): 2.0})
 
 
-@pytest.mark.xfail(strict=True, reason="documented design: minitf needs every placeholder's "
-                   "rank, so tf.placeholder(tf.float32) is a scalar; TF1's getting-started "
-                   "example feeds it vectors")
 def test_placeholder_without_shape_accepts_any_shape():
     with tf.Graph().as_default() as g:
         a = tf.placeholder(tf.float32)
@@ -654,3 +651,23 @@ def test_concurrent_assign_add_loses_no_update():
             t.join(timeout=100)
         assert not any(t.is_alive() for t in threads)
         assert sess.run(v) == 8000.0
+
+
+def test_a_shapeless_placeholder_has_unknown_rank_until_fed():
+    with tf.Graph().as_default() as g:
+        a = tf.placeholder(tf.float32)
+        b = tf.placeholder(tf.float32)
+        y = tf.identity(tf.sqrt(a * 2.0 + b))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Sum.*unknown rank.*shape"):
+            tf.reduce_sum(a)  # minitf refuses what it cannot shape (TF allows it)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="int32"):
+            a + tf.constant(1)  # dtypes are still checked
+    assert str(a.shape) == "<unknown>" and a.shape.rank is None and a.shape != ()
+    assert y.shape.rank is None and y.dtype == tf.float32 and not y.shape.is_fully_defined()
+    with pytest.raises(ValueError, match="unknown TensorShape"):
+        a.shape.as_list()
+    with tf.Session(graph=g) as sess:
+        np.testing.assert_allclose(sess.run(y, {a: [[1.0, 4.0]], b: 1.0}), [[np.sqrt(3), 3.0]])
+        assert sess.run(y, {a: 4.0, b: 1.0}) == 3.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="AddV2"):
+            sess.run(y, {a: np.ones((2, 3)), b: np.ones(2)})  # the kernel checks real shapes

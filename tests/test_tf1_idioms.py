@@ -112,3 +112,18 @@ def test_random_uniform_with_integer_dtype_needs_maxval():
     with tf.compat.v1.Session(graph=g) as sess:
         v = sess.run(t)
     assert v.dtype == np.int64 and np.all((0 <= v) & (v < 10))
+
+
+def test_get_variable_regularizers_fill_the_regularization_losses_collection():
+    with tf.Graph().as_default() as g:
+        with tf.compat.v1.variable_scope("reg", regularizer=lambda w: tf.reduce_sum(w * w)):
+            w = tf.compat.v1.get_variable("w", initializer=np.ones((2, 2), np.float32))
+            tf.compat.v1.get_variable("b", [2], initializer=tf.compat.v1.ones_initializer(),
+                                      regularizer=lambda b: 10.0 * tf.reduce_sum(b))
+        losses = g.get_collection("regularization_losses")
+        total = tf.add_n(losses)
+        init = tf.compat.v1.global_variables_initializer()
+    assert len(losses) == 2 and w.shape == (2, 2)
+    with tf.compat.v1.Session(graph=g) as sess:
+        sess.run(init)
+        assert sess.run(total) == 24.0  # 4 * 1 + 10 * 2

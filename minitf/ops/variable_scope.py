@@ -29,6 +29,7 @@ class _ReuseMode:
         return "tf.compat.v1.AUTO_REUSE"
 
 
+REGULARIZATION_LOSSES = "regularization_losses"  # the graph collection get_variable adds to
 AUTO_REUSE = _ReuseMode()  # get_variable makes a variable if missing, else returns it
 
 _local = threading.local()  # the stack of open variable scopes (per thread, as TF's)
@@ -39,10 +40,11 @@ class VariableScope:
     """An open ``variable_scope``: its name, reuse mode, default initializer and dtype."""
 
     def __init__(self, name: str, reuse: Any = None, initializer: Any = None,
-                 dtype: Any = _dtypes.float32) -> None:
+                 dtype: Any = _dtypes.float32, regularizer: Any = None) -> None:
         self.name = name
         self.reuse = reuse
         self.initializer = initializer
+        self.regularizer = regularizer
         self.dtype = _dtypes.as_dtype(dtype)
         self.original_name_scope = name + "/" if name else ""
 
@@ -93,9 +95,10 @@ def variable_scope(name_or_scope: Any = None, default_name: str | None = None,
     mode = reuse if reuse is not None else (inherit.reuse or outer.reuse or None)
     if outer.reuse is True and reuse is not False:
         mode = True  # reuse=True is inherited by every inner scope, as in TF1
-    scope = VariableScope(full, mode, initializer if initializer is not None
-                          else inherit.initializer,
-                          dtype if dtype is not None else inherit.dtype)
+    scope = VariableScope(full, mode,
+                          initializer if initializer is not None else inherit.initializer,
+                          dtype if dtype is not None else inherit.dtype,
+                          regularizer if regularizer is not None else inherit.regularizer)
     g = active_graph()
     _stack().append(scope)
     try:
@@ -144,7 +147,8 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
 
     ``initializer`` is a TF1 initializer (default: the scope's, else
     ``glorot_uniform_initializer`` for floats and zeros otherwise), or a tensor/array value
-    (then ``shape`` must be left out).
+    (then ``shape`` must be left out). In a graph, ``regularizer(var)`` (or the scope's) goes
+    into the graph collection ``"regularization_losses"``, as in TF1.
     """
     scope = get_variable_scope()
     full = _join(scope.name, name)
@@ -168,6 +172,13 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
                          "VarScope?")
     var = _make(full, shape, dtype, initializer, scope, trainable)
     store[full] = var
+    reg = regularizer if regularizer is not None else scope.regularizer
+    g = active_graph()
+    if reg is not None and g is not None:  # TF1's GraphKeys.REGULARIZATION_LOSSES
+        with g.as_default(), g.name_scope(full + "/Regularizer/"):
+            loss = reg(var)
+        if loss is not None:
+            g.add_to_collection(REGULARIZATION_LOSSES, loss)
     return var
 
 

@@ -621,6 +621,8 @@ STATEFUL_CASES: list[StatefulCase] = [
     StatefulCase("RandomUniform", _seeded(lambda: tf.random.uniform([2, 3], -1.0, 3.0, seed=7))),
     StatefulCase("RandomUniformLike",
                  _seeded(lambda: random_ops.random_uniform_like(tf.ones([4, 5])))),
+    StatefulCase("RandomUniformInt",
+                 _seeded(lambda: tf.random.uniform([3, 4], -2, 9, dtype=tf.int32, seed=5))),
 ]
 
 # -- ops with no case, and ops without a finite-difference check -----------------------------------
@@ -628,6 +630,8 @@ STATEFUL_CASES: list[StatefulCase] = [
 NO_CASE: dict[str, str] = {
     "Placeholder": "has no value until fed; feeding is tested in test_graph_session.py",
     "NoOp": "has no inputs and no outputs; ordering is tested in test_graph_session.py",
+    "ReportUninitializedVariables": "outputs variable names (bytes) in a Session; tested in "
+                                    "test_tf1_idioms.py",
 }
 
 NOT_FD: dict[str, str] = {
@@ -663,6 +667,8 @@ NOT_FD: dict[str, str] = {
     "TruncatedNormal": "stateful random op without inputs",
     "RandomUniform": "stateful random op without inputs",
     "RandomUniformLike": "stateful random op: the output does not depend on the input's values",
+    "RandomUniformInt": "stateful random op without inputs, integer output",
+    "ReportUninitializedVariables": "no inputs; outputs names",
     "ReadVariableOp": "reads a variable, not a tensor input; variable gradients: test_tape.py",
     "AssignVariableOp": "stateful, no gradient",
     "AssignAddVariableOp": "stateful, no gradient",

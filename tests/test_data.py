@@ -412,3 +412,77 @@ def test_augment_in_a_map_and_errors():
         augment.random_zoom(images, 1.5)
     with pytest.raises(ValueError, match="interpolation"):
         augment.random_rotation(images, 5, interpolation="cubic")
+
+
+# -- on disk: cache(filename), save / load ----------------------------------------------------------
+
+
+def test_cache_to_a_file_survives_a_restart(tmp_path):
+    import subprocess
+    import sys
+
+    prefix = str(tmp_path / "squares")
+    calls = []
+    ds = Dataset.range(5).map(lambda x: calls.append(1) or x * x).cache(prefix)
+    assert [int(v) for v in ds.as_numpy_iterator()] == [0, 1, 4, 9, 16]
+    assert [int(v) for v in ds.as_numpy_iterator()] == [0, 1, 4, 9, 16]
+    assert len(calls) == 5  # the second pass read the file
+    # a new process, with a map that would fail if it ran: the cache on disk answers
+    code = ("import minitf as tf\n"
+            f"ds = tf.data.Dataset.range(5).map(lambda x: 1 // 0).cache({prefix!r})\n"
+            "print([int(v) for v in ds.as_numpy_iterator()])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "[0, 1, 4, 9, 16]"
+
+
+def test_an_interrupted_pass_leaves_no_file_cache(tmp_path):
+    prefix = str(tmp_path / "part")
+    ds = Dataset.range(6).cache(prefix)
+    assert [int(v) for v in ds.take(2).as_numpy_iterator()] == [0, 1]
+    assert not (tmp_path / "part.cache").exists()
+    assert len(list(ds.as_numpy_iterator())) == 6
+    assert (tmp_path / "part.cache" / "element_spec.json").is_file()
+
+
+def test_save_and_load_keep_structure_dtypes_and_ragged_batches(tmp_path):
+    x = np.arange(14, dtype=np.float32).reshape(7, 2)
+    y = np.arange(7, dtype=np.int64)
+    ds = Dataset.from_tensor_slices(({"img": x, "id": y}, y.astype(np.uint8))).batch(3)
+    ds.save(str(tmp_path / "saved"))
+    loaded = tf.data.Dataset.load(str(tmp_path / "saved"))
+    assert loaded.element_spec == ds.element_spec
+    assert len(loaded) == 3
+    for (a_feats, a_lab), (b_feats, b_lab) in zip(ds.as_numpy_iterator(),
+                                                 loaded.as_numpy_iterator(), strict=True):
+        np.testing.assert_array_equal(a_feats["img"], b_feats["img"])
+        np.testing.assert_array_equal(a_feats["id"], b_feats["id"])
+        assert b_lab.dtype == np.uint8
+        np.testing.assert_array_equal(a_lab, b_lab)
+
+
+def test_load_refuses_bad_directories_clearly(tmp_path):
+    import json
+
+    with pytest.raises(FileNotFoundError, match="element_spec.json is missing"):
+        tf.data.Dataset.load(str(tmp_path / "nothing"))
+    Dataset.from_tensor_slices(np.ones((3, 2), np.float32)).save(str(tmp_path / "d"))
+    spec_file = tmp_path / "d" / "element_spec.json"
+    meta = json.loads(spec_file.read_text())
+    meta["element_spec"]["dtype"] = "int32"  # the shard holds float32
+    spec_file.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="the spec says int32"):
+        list(tf.data.Dataset.load(str(tmp_path / "d")).as_numpy_iterator())
+    meta["element_spec"] = {"tuple": [{"dtype": "object", "shape": []}]}
+    spec_file.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="bad component dtype"):
+        tf.data.Dataset.load(str(tmp_path / "d"))
+    deep: dict = {"shape": [], "dtype": "float32"}
+    for _ in range(100):
+        deep = {"tuple": [deep]}
+    meta["element_spec"] = deep
+    spec_file.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="nested deeper"):
+        tf.data.Dataset.load(str(tmp_path / "d"))
+    with pytest.raises(ValueError, match="infinite"):
+        Dataset.range(3).repeat().save(str(tmp_path / "inf"))

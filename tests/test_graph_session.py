@@ -71,8 +71,6 @@ def test_unique_names_get_numbered_suffixes():
         assert tf.identity(a, name="out").op.name == "out_1"
 
 
-@pytest.mark.xfail(strict=True, reason="minitf names an op after its type (tf.add -> 'AddV2'); "
-                   "TensorFlow names tf.add's op 'Add' (type AddV2): needs a naming decision")
 def test_tf_add_is_named_add_as_in_tensorflow():
     with tf.Graph().as_default():
         a, b = tf.constant(1.0), tf.constant(2.0)
@@ -207,9 +205,6 @@ def test_feed_keys_must_be_graph_tensors():
         sess.run(x, {object(): 2.0})
 
 
-@pytest.mark.xfail(strict=True, reason="documented design: minitf needs every placeholder's "
-                   "rank, so tf.placeholder(tf.float32) is a scalar; TF1's getting-started "
-                   "example feeds it vectors")
 def test_placeholder_without_shape_accepts_any_shape():
     with tf.Graph().as_default() as g:
         a = tf.placeholder(tf.float32)
@@ -449,9 +444,6 @@ def test_control_dependencies_run_first():
         assert sess.run(v) == 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="a variable's graph value is one ReadVariableOp created "
-                   "with the variable, so tf.identity(v) inside control_dependencies([update]) "
-                   "reads v before the update (TF reads after it): needs a design decision")
 def test_identity_of_variable_under_control_dependencies_reads_after_update():
     with tf.Graph().as_default() as g:
         v = tf.Variable(0.0)
@@ -600,3 +592,82 @@ def test_tf1_style_with_eager_execution_disabled():
             sess.run(train, {x: xs, y: ys})
         wv, bv = sess.run([w, b])
     assert abs(wv - 3.0) < 0.02 and abs(bv + 0.5) < 0.02
+
+
+# -- TF semantics textbook code relies on (issue 14) -----------------------------------------------
+
+
+def test_zero_d_fetches_are_numpy_scalars_as_in_tensorflow():
+    with tf.Graph().as_default() as g:
+        s = tf.reduce_sum(tf.constant([1.0, 2.0]))
+        n = tf.constant(3)
+        v = tf.constant([1.0])
+    with tf.Session(graph=g) as sess:
+        out_s, out_n, out_v = sess.run([s, n, v])
+    assert type(out_s) is np.float32 and out_s == 3.0
+    assert type(out_n) is np.int32
+    assert isinstance(out_v, np.ndarray)
+
+
+def test_identity_after_minimize_reads_the_new_weights():
+    with tf.Graph().as_default() as g:
+        w = tf.Variable(1.0)
+        loss = tf.square(w)
+        step = tf.train.GradientDescentOptimizer(0.25).minimize(loss)
+        with tf.control_dependencies([step]):
+            after = tf.identity(w)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        assert sess.run(after) == pytest.approx(0.5)  # 1 - 0.25 * 2
+        assert sess.run(w) == pytest.approx(0.5)
+
+
+def test_fetching_a_missing_output_names_the_op_and_its_outputs():
+    with tf.Graph().as_default() as g:
+        tf.constant(1.0, name="a")
+    with tf.Session(graph=g) as sess, pytest.raises(ValueError, match=r"'a' \(type Const\).*a:0"):
+        sess.run("a:5")
+
+
+def test_concurrent_assign_add_loses_no_update():
+    import threading
+
+    with tf.Graph().as_default() as g:
+        v = tf.Variable(0.0)
+        inc = v.assign_add(1.0)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+
+        def work() -> None:
+            for _ in range(2000):
+                sess.run(inc)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=100)
+        assert not any(t.is_alive() for t in threads)
+        assert sess.run(v) == 8000.0
+
+
+def test_a_shapeless_placeholder_has_unknown_rank_until_fed():
+    with tf.Graph().as_default() as g:
+        a = tf.placeholder(tf.float32)
+        b = tf.placeholder(tf.float32)
+        y = tf.identity(tf.sqrt(a * 2.0 + b))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Sum.*unknown rank.*shape"):
+            tf.reduce_sum(a)  # minitf refuses what it cannot shape (TF allows it)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="int32"):
+            a + tf.constant(1)  # dtypes are still checked
+    assert str(a.shape) == "<unknown>" and a.shape.rank is None and a.shape != ()
+    assert y.shape.rank is None and y.dtype == tf.float32 and not y.shape.is_fully_defined()
+    with pytest.raises(ValueError, match="unknown TensorShape"):
+        a.shape.as_list()
+    with tf.Session(graph=g) as sess:
+        np.testing.assert_allclose(sess.run(y, {a: [[1.0, 4.0]], b: 1.0}), [[np.sqrt(3), 3.0]])
+        assert sess.run(y, {a: 4.0, b: 1.0}) == 3.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="AddV2"):
+            sess.run(y, {a: np.ones((2, 3)), b: np.ones(2)})  # the kernel checks real shapes

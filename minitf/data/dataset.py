@@ -153,11 +153,36 @@ class Dataset:
     def cache(self, filename: str = "", name: str | None = None) -> Dataset:
         """Remember the elements of the first complete pass and replay them afterwards.
 
-        The cache is kept in memory; ``filename`` is accepted and ignored.
+        Without ``filename`` the cache is kept in memory; with one it is written to disk
+        (``filename + ".cache"``, a directory) and reused by later runs, as in TF.
         """
+        if filename:
+            from ._files import FileCacheDataset
+
+            return FileCacheDataset(self, filename)
         from ._ordering import CacheDataset
 
         return CacheDataset(self)
+
+    def save(self, path: str, compression: Any = None, shard_func: Any = None,
+             checkpoint_args: Any = None) -> None:
+        """Write the (finite) dataset under directory ``path``; ``Dataset.load`` reads it.
+
+        minitf differs: its own pickle-free format (npz shards and a JSON element spec).
+        """
+        from ._files import save
+
+        if shard_func is not None:
+            raise NotImplementedError("Dataset.save: shard_func is not supported by minitf")
+        save(self, path)
+
+    @staticmethod
+    def load(path: str, element_spec: Any = None, compression: Any = None,
+             reader_func: Any = None) -> Dataset:
+        """The dataset that ``Dataset.save`` wrote under ``path``."""
+        from ._files import load
+
+        return load(path, element_spec, compression, reader_func)
 
     def concatenate(self, dataset: Dataset, name: str | None = None) -> Dataset:
         """This dataset's elements followed by those of ``dataset``."""

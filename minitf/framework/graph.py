@@ -172,7 +172,13 @@ class Graph:
         if not m:
             raise ValueError(f"A tensor name looks like 'op_name:0', got {name!r}")
         op = self.get_operation_by_name(m.group(1))
-        return op.outputs[int(m.group(2))]
+        i = int(m.group(2))
+        if i >= len(op.outputs):  # TF: "... the operation only has N outputs"
+            raise ValueError(
+                f"The name {name!r} refers to a Tensor which does not exist. The operation "
+                f"'{op.name}' (type {op.type}) exists but only has {len(op.outputs)} outputs"
+                + (f": {', '.join(t.name for t in op.outputs)}" if op.outputs else ""))
+        return op.outputs[i]
 
     def add_to_collection(self, key: str, value: Any) -> None:
         self._collections.setdefault(key, []).append(value)

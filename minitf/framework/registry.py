@@ -70,11 +70,41 @@ class OpDef:
 
     def check(self, name: str, shapes: Sequence[Any], dtypes: Sequence[Any], attrs: dict) -> list:
         """Run the shape rule; on failure raise an error naming the op, its inputs and place."""
+        if any(getattr(s, "_unknown_rank", False) for s in shapes):
+            return self._check_unknown_rank(name, shapes, dtypes, attrs)
         try:
             out = self.infer(shapes, dtypes, attrs)
         except ShapeError as e:
             raise InvalidArgumentError(describe(self.type, name, shapes, dtypes, str(e))) from None
         return [(TensorShape(s), d) for s, d in out]
+
+    def _check_unknown_rank(self, name: str, shapes: Sequence[Any], dtypes: Sequence[Any],
+                            attrs: dict) -> list:
+        """An input of unknown rank (``tf.placeholder(tf.float32)``): element-wise ops give an
+        output of unknown shape (the kernels check the real shapes when the graph runs).
+
+        minitf differs from TF: other ops need their inputs' rank, so they refuse such an input
+        here rather than guess it (their attributes, e.g. reduction axes, are fixed now).
+        """
+        elementwise = (getattr(self, "kernel", None) is not None
+                       or self.infer.__qualname__.startswith("_elementwise_infer")
+                       or self.type in _RANK_FREE)
+        if not elementwise:
+            raise InvalidArgumentError(describe(
+                self.type, name, shapes, dtypes,
+                "needs the rank of its inputs, but one has unknown rank (a tf.placeholder "
+                "made without a shape): give it a shape, e.g. tf.placeholder(tf.float32, "
+                "[None, 3])"))
+        as_scalar = [TensorShape(()) if getattr(s, "_unknown_rank", False) else s
+                     for s in shapes]
+        try:
+            out = self.infer(as_scalar, dtypes, attrs)  # the output dtypes, and dtype errors
+        except ShapeError as e:
+            raise InvalidArgumentError(describe(self.type, name, shapes, dtypes, str(e))) from None
+        return [(TensorShape(None), d) for _, d in out]
+
+
+_RANK_FREE = frozenset({"Identity", "StopGradient", "Cast"})  # rank-free, not element-wise
 
 
 def describe(op_type: str, name: str, shapes: Sequence[Any], dtypes: Sequence[Any], msg: str) -> str:

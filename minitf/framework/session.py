@@ -8,6 +8,7 @@ training loop pays for the graph walk once and then only for the kernels.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -198,6 +199,8 @@ class Session:
                 outs.append(slots[id(t)])
             # with a GPU in play each step runs where its op was placed (costs nothing later)
             fwd = _device.placed_forward(op) if _device.ACTIVE else op.opdef.forward
+            if op.type != "ReadVariableOp" and "var" in op.attrs:
+                fwd = _locked(fwd, op.attrs["var"])
             steps.append((fwd, op.attrs, ins, tuple(outs), op.opdef.num_outputs, op))
         fetch_slots = []
         for t in targets:
@@ -237,7 +240,26 @@ class Session:
                 out.append(None)  # operations fetch as None
         if _device.ACTIVE:  # fetched values come back to the host, as in TF
             out = [_device.to_host(v) for v in out]
-        return out
+        # a 0-d fetch is a NumPy scalar (numpy.float32, ...), as TF returns it
+        return [v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v for v in out]
+
+
+_LOCKS_GUARD = threading.Lock()
+
+
+def _locked(forward: Any, var: Any) -> Any:
+    """``forward`` holding ``var``'s write lock: a read-modify-write (``assign_add``, an
+    optimizer step) is atomic under concurrent ``Session.run``, as TF's resource variables are."""
+    lock = var.__dict__.get("_write_lock")
+    if lock is None:
+        with _LOCKS_GUARD:
+            lock = var.__dict__.setdefault("_write_lock", threading.Lock())
+
+    def run_locked(rt: Any, *args: Any, **attrs: Any) -> Any:
+        with lock:
+            return forward(rt, *args, **attrs)
+
+    return run_locked
 
 
 class InteractiveSession(Session):

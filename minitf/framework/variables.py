@@ -108,11 +108,18 @@ class Variable:
         if t is None:
             if self._graph is not None and self._graph is not g:
                 raise ValueError(f"Variable '{self.name}' belongs to another graph")
-            with g.as_default(), g.name_scope(None):
+            with g.as_default(), g.name_scope(None), g.control_dependencies(None):
                 t = execute("ReadVariableOp", [],
                             {"var": self, "shape": self._shape, "dtype": self._dtype},
                             name=self._name[:-2].replace("/", "_") + "_captured")
             self._graph_tensors[id(g)] = t
+        if any(g._control_stack):
+            # a read under control_dependencies is a new op that runs after them, as TF's
+            # resource-variable reads do (identity(v) after assign_add sees the new value)
+            with g.as_default(), g.name_scope(self._name[:-2] + "/"):
+                return execute("ReadVariableOp", [],
+                               {"var": self, "shape": self._shape, "dtype": self._dtype},
+                               name="Read/ReadVariableOp")
         return t
 
     def _as_tensor(self) -> Tensor:

@@ -29,6 +29,12 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_test_begin(self, logs: dict | None = None) -> None: ...
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_test_end(self, logs: dict | None = None) -> None: ...
+    def on_predict_begin(self, logs: dict | None = None) -> None: ...
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_predict_end(self, logs: dict | None = None) -> None: ...
 
 
 class History(Callback):
@@ -80,6 +86,25 @@ class ProgbarLogger(Callback):
             self._write("\r" + line + "\n")
         else:
             self._write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')} - {line}\n")
+
+    # evaluate / predict: one bar, no "Epoch" header, as Keras draws them
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._start = self._last = time.perf_counter()
+
+    on_predict_begin = on_test_begin
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.on_train_batch_end(batch, logs)
+
+    on_predict_batch_end = on_test_batch_end
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        if not self.verbose:
+            return
+        line = self._line(self.params.get("steps") or 0, time.perf_counter(), logs, final=True)
+        self._write(("\r" if self._interactive and self.verbose == 1 else "") + line + "\n")
+
+    on_predict_end = on_test_end
 
     def _line(self, step: int, now: float, logs: dict | None, final: bool) -> str:
         total = self.params.get("steps")

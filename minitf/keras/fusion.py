@@ -35,7 +35,7 @@ def conv_pool(conv: Layer, pool: Layer | None) -> bool:
 
 def call_conv_pool(conv: Conv2D, pool: MaxPooling2D, inputs: Any) -> Any:
     """``pool(conv(inputs))`` as one op, named under the convolution's scope."""
-    x = layer_input(inputs)
+    x = conv._float_input(layer_input(inputs))
     act = "relu" if conv.activation is activations.relu else "linear"
     with name_scope(conv.name):
         return conv_pool_ops.fused_conv2d_max_pool(

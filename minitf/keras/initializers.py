@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import dtypes
 from ..framework.tensor import EagerTensor
-from ..ops import random_ops
+from ..ops import init_ops_v1, random_ops
 
 _TRUNC_STDDEV = 0.87962566103423978  # stddev of a unit normal truncated to [-2, 2]
 
@@ -33,13 +33,7 @@ def _shape(shape: Any) -> tuple[int, ...]:
 def compute_fans(shape: Any) -> tuple[float, float]:
     """``(fan_in, fan_out)`` of a weight shape, as Keras computes them (the receptive field
     of a convolution kernel multiplies both)."""
-    shape = _shape(shape)
-    if len(shape) == 0:
-        return 1.0, 1.0
-    if len(shape) == 1:
-        return float(shape[0]), float(shape[0])
-    receptive = math.prod(shape[:-2])
-    return float(shape[-2] * receptive), float(shape[-1] * receptive)
+    return init_ops_v1.fans(_shape(shape))
 
 
 class Initializer:

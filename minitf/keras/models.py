@@ -10,6 +10,7 @@ easier to debug with print).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -218,7 +219,10 @@ class Model(Layer):
         self._require_compiled()
         if class_weight is not None or sample_weight is not None:
             raise NotImplementedError("minitf's fit does not support class_weight/sample_weight")
-        data = _DataAdapter(x, y, batch_size, shuffle, steps_per_epoch)
+        data = _DataAdapter(x, y, batch_size, shuffle, steps_per_epoch, "steps_per_epoch")
+        if validation_split < 0:
+            raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}: "
+                             "it is the fraction of the samples held out for validation")
         if validation_split and validation_data is None:
             if data.dataset is not None:
                 raise ValueError("validation_split is not supported with a Dataset; "
@@ -240,6 +244,7 @@ class Model(Layer):
             for m in self.metrics:
                 m.reset_state()
             cbs.on_epoch_begin(epoch)
+            step = -1
             for step, (xb, yb) in enumerate(data.batches()):
                 if step == 0 and epoch == initial_epoch:
                     self._prepare(xb, yb)
@@ -250,6 +255,13 @@ class Model(Layer):
                 cbs.on_train_batch_end(step, _BatchLogs(self, loss))
                 if self.stop_training:
                     break
+            if step < 0:
+                if epoch == initial_epoch:
+                    raise ValueError(_EMPTY.format(fn="train_function"))
+                warnings.warn("Your input ran out of data; interrupting training. Make sure that "
+                              "your dataset or generator can generate at least "
+                              "`steps_per_epoch * epochs` batches.", stacklevel=2)
+                break
             logs = self._logs()
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate(val)
@@ -263,24 +275,32 @@ class Model(Layer):
     def _logs(self) -> dict[str, float]:
         return {m.name: float(np.asarray(m.result())) for m in self.metrics}
 
-    def _evaluate(self, data: _DataAdapter) -> dict[str, float]:
+    def _evaluate(self, data: _DataAdapter, bar: Any = None) -> dict[str, float]:
         for m in self.metrics:
             m.reset_state()
         test = self._fn("test")
+        i = -1
         for i, (xb, yb) in enumerate(data.batches()):
             if i == 0:
                 self._prepare(xb, yb)
             test(xb, yb)
+            if bar is not None:
+                bar.on_test_batch_end(i, _BatchLogs(self, None))
+        if i < 0:
+            raise ValueError(_EMPTY.format(fn="test_function"))
         return self._logs()
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", return_dict: bool = False, **kwargs: Any) -> Any:
         """Loss (and metrics) over the data: a scalar, a list ``[loss, *metrics]`` or a dict."""
         self._require_compiled()
-        data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"))
-        logs = self._evaluate(data)
-        if verbose not in (0, "auto") or verbose == 1:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"), "steps")
+        bar = _progbar(verbose, data.steps)
+        if bar is not None:
+            bar.on_test_begin()
+        logs = self._evaluate(data, bar)
+        if bar is not None:
+            bar.on_test_end(logs)
         if return_dict:
             return logs
         values = list(logs.values())
@@ -288,15 +308,27 @@ class Model(Layer):
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0,
                 steps: int | None = None, **kwargs: Any) -> np.ndarray:
-        """Model outputs for ``x`` as a NumPy array, computed batch by batch."""
-        data = _DataAdapter(x, None, batch_size, False, steps)
+        """Model outputs for ``x`` as a NumPy array, computed batch by batch.
+
+        minitf differs: ``verbose`` defaults to 0 (Keras: "auto", a progress bar).
+        """
+        data = _DataAdapter(x, None, batch_size, False, steps, "steps", predicting=True)
         fn = self._fn("predict")
+        bar = _progbar(verbose, data.steps)
+        if bar is not None:
+            bar.on_predict_begin()
         outs = []
-        for xb, _ in data.batches():
+        for i, (xb, _) in enumerate(data.batches()):
             if not self.built:
                 self.build((None, *xb.shape[1:]))
             outs.append(np.asarray(fn(xb)))
-        return np.concatenate(outs) if outs else np.zeros((0,))
+            if bar is not None:
+                bar.on_predict_batch_end(i)
+        if not outs:
+            raise ValueError(_EMPTY_PREDICT)
+        if bar is not None:
+            bar.on_predict_end()
+        return np.concatenate(outs)
 
     def train_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
         self._require_compiled()
@@ -445,26 +477,69 @@ def _unpack_xy(data: Any) -> tuple:
     return data, None  # a Dataset yielding (x, y)
 
 
+_EMPTY = ("Unexpected result of `{fn}` (Empty logs). This could be due to issues in input "
+          "pipeline that resulted in an empty dataset. Otherwise, please use "
+          "`Model.compile(..., run_eagerly=True)` for more information of where went wrong.")
+_EMPTY_PREDICT = ("Unexpected result of `predict_function` (Empty batch_outputs): the input "
+                  "produced no batches (an empty dataset or generator?).")
+_INFINITE = ("When passing an infinitely repeating dataset, please specify a `{steps}` value so "
+             "that epoch level callbacks continue to work. The value can be arbitrary, or a "
+             "number that you think correctly defines the size of an epoch. Epoch-level "
+             "callbacks will then be called at this interval.")
+
+
+def _progbar(verbose: Any, steps: int | None) -> Any:
+    """evaluate/predict's progress bar (``verbose="auto"`` or 1; 2 prints the last line only)."""
+    v = 1 if verbose == "auto" else int(verbose)
+    if not v:
+        return None
+    bar = callbacks_module.ProgbarLogger(v)
+    bar.set_params({"steps": steps, "verbose": v})
+    return bar
+
+
+def _is_generator(x: Any) -> bool:
+    """A Python generator/iterator given as ``x`` (Keras accepts them: one pass per epoch)."""
+    return isinstance(x, Iterator) and not hasattr(x, "as_numpy_iterator")
+
+
+def _positive(value: Any, what: str) -> None:
+    if value is not None and (isinstance(value, bool) or int(value) != value or value <= 0):
+        raise ValueError(f"{what} should be a positive integer value, but got {what}={value}")
+
+
 class _DataAdapter:
-    """Batches from NumPy arrays (sliced, shuffled with minitf's RNG) or from a Dataset."""
+    """Batches from NumPy arrays (sliced, shuffled with minitf's RNG), a Dataset or a Python
+    generator of ``(x, y)`` / ``(x,)`` tuples."""
 
     def __init__(self, x: Any, y: Any, batch_size: int | None, shuffle: bool,
-                 steps: int | None) -> None:
-        self.dataset = x if hasattr(x, "as_numpy_iterator") else None
+                 steps: int | None, steps_name: str = "steps", predicting: bool = False) -> None:
+        _positive(batch_size, "batch_size")
+        if steps is not None and steps < 0:
+            raise ValueError(f"{steps_name} should be a positive integer value, but got "
+                             f"{steps_name}={steps}")
+        steps = steps or None  # 0 means "all", as None
+        self.dataset = x if hasattr(x, "as_numpy_iterator") or _is_generator(x) else None
+        self.generator = _is_generator(x)
+        self.predicting = predicting
         self.shuffle = shuffle
         self.max_steps = steps
         if self.dataset is not None:
             if y is not None:
-                raise ValueError("When x is a Dataset, y must be None (the Dataset yields pairs)")
-            try:
-                n = len(self.dataset)
-            except TypeError:
-                n = None
-            self.steps = steps or n
+                kind = "a generator" if self.generator else "a Dataset"
+                raise ValueError(f"When x is {kind}, y must be None (it yields (x, y) pairs)")
+            n = None if self.generator else x._cardinality()
+            if n == -1 and steps is None:  # tf.data.INFINITE_CARDINALITY
+                raise ValueError(_INFINITE.format(steps=steps_name))
+            self.steps = steps or (n if n is not None and n >= 0 else None)
             return
         if x is None:
             raise ValueError("fit/evaluate/predict need data: x (and y)")
         self.x, self.y = _to_array(x), _to_array(y)
+        if self.x.ndim == 0 or len(self.x) == 0:
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={0 if self.x.ndim == 0 else len(self.x)} (x is "
+                             f"empty: shape {self.x.shape})")
         if self.y is not None and len(self.y) != len(self.x):
             raise ValueError(f"x and y have different numbers of samples: {len(self.x)} vs "
                              f"{len(self.y)}")
@@ -474,6 +549,12 @@ class _DataAdapter:
 
     def split(self, fraction: float) -> tuple[_DataAdapter, tuple]:
         """Keras' validation_split: the *last* fraction of the samples, taken before shuffling."""
+        if fraction >= 1:
+            raise ValueError(
+                f"Training data contains {len(self.x)} samples, which is not sufficient to "
+                "split it into a validation and training set as specified by "
+                f"`validation_split={fraction}`. Either provide more data, or a different value "
+                "for the `validation_split` argument.")
         n_val = int(len(self.x) * fraction)
         if n_val == 0:
             raise ValueError(f"validation_split={fraction} leaves no validation samples")
@@ -489,6 +570,11 @@ class _DataAdapter:
                     return
                 if isinstance(item, tuple | list):
                     yield _to_array(item[0]), _to_array(item[1]) if len(item) > 1 else None
+                elif self.generator:
+                    raise ValueError(
+                        "When passing a Python generator to a Keras model, the generator must "
+                        "return a tuple, either (input,) or (inputs, targets) or (inputs, "
+                        f"targets, sample_weights). Received: {_short(item)}")
                 else:
                     yield _to_array(item), None
             return
@@ -508,6 +594,11 @@ class _DataAdapter:
                 yield self.x[idx], None if self.y is None else self.y[idx]
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
 class _BatchLogs(dict):
     """Per-batch logs, computed only if a callback reads them (reading costs a sync)."""
 
@@ -519,7 +610,8 @@ class _BatchLogs(dict):
         if not self._filled:
             self._filled = True
             super().update(self._model._logs())
-            self["batch_loss"] = float(np.asarray(self._loss))
+            if self._loss is not None:
+                self["batch_loss"] = float(np.asarray(self._loss))
 
     def __getitem__(self, k: str) -> Any:
         self._fill()

@@ -5,6 +5,7 @@ from . import (  # noqa: F401 - imported to register the ops
     control_ops,
     conv_ops,
     conv_pool_ops,
+    init_ops_v1,
     math_ops,
     nn_ops,
     operators,
@@ -12,4 +13,5 @@ from . import (  # noqa: F401 - imported to register the ops
     random_ops,
     reduction_ops,
     state_ops,
+    variable_scope,
 )

@@ -60,11 +60,11 @@ defop("Placeholder", lambda shapes, dtypes, attrs: [(attrs["shape"], attrs["dtyp
 def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tensor:
     """A graph input whose value is given to ``sess.run`` with ``feed_dict``.
 
-    ``None`` in ``shape`` means any size (e.g. the batch). minitf needs the rank, so a
-    placeholder without a shape is a scalar. Outside ``with graph.as_default()`` it goes into
-    the default graph, as in TF1.
+    ``None`` in ``shape`` means any size (e.g. the batch); no ``shape`` at all means any
+    shape (unknown rank: the ops fed by it have unknown static shapes). Outside
+    ``with graph.as_default()`` it goes into the default graph, as in TF1.
     """
-    attrs = {"shape": TensorShape(shape if shape is not None else ()),
+    attrs = {"shape": TensorShape(shape),
              "dtype": _dtypes.as_dtype(dtype)}
     g = active_graph() or get_default_graph()
     with g.as_default():

@@ -285,8 +285,15 @@ def _floormod_grad(op, g):
     return [_unbroadcast(g, x), _unbroadcast(negative(g) * floor(x / y), y)]
 
 
-add = _binary_def("AddV2", "add", "fic", _add_grad, "x + y with broadcasting.",
-                  api=("add", "math.add"))
+_add_v2 = _binary_def("AddV2", "add", "fic", _add_grad, "x + y with broadcasting.")
+
+
+@tf_export("add", "math.add")
+def add(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x + y with broadcasting; the op is named "Add" (type AddV2), as TF names it."""
+    return _add_v2(x, y, name=name or "Add")
+
+
 subtract = _binary_def("Sub", "subtract", "fic", _sub_grad, "x - y with broadcasting.",
                        api=("subtract", "math.subtract"))
 multiply = _binary_def("Mul", "multiply", "fic", _mul_grad, "x * y with broadcasting.",

@@ -22,7 +22,7 @@ def _pow(x, y):
 
 
 _OPERATORS = {
-    "__add__": _binary(math_ops.add), "__radd__": _binary(math_ops.add, True),
+    "__add__": _binary(math_ops._add_v2), "__radd__": _binary(math_ops._add_v2, True),
     "__sub__": _binary(math_ops.subtract), "__rsub__": _binary(math_ops.subtract, True),
     "__mul__": _binary(math_ops.multiply), "__rmul__": _binary(math_ops.multiply, True),
     "__truediv__": _binary(math_ops.divide), "__rtruediv__": _binary(math_ops.divide, True),

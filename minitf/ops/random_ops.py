@@ -117,7 +117,7 @@ def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = _dty
                                                       stddev=stddev), name)
 
 
-@tf_export("random.truncated_normal")
+@tf_export("random.truncated_normal", "truncated_normal")
 def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                      dtype: Any = _dtypes.float32, seed: int | None = None,
                      name: str | None = None) -> Tensor:
@@ -126,13 +126,36 @@ def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
 
 
 @tf_export("random.uniform", "random_uniform")
-def uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0, dtype: Any = _dtypes.float32,
+def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = _dtypes.float32,
             seed: int | None = None, name: str | None = None) -> Tensor:
-    """Samples from U[minval, maxval)."""
+    """Samples from U[minval, maxval); an integer ``dtype`` needs ``maxval``, as in TF."""
+    dtype = _dtypes.as_dtype(dtype)
+    if dtype.is_integer:
+        if maxval is None:
+            raise ValueError(f"Must specify maxval for integer dtype {dtype.name}")
+        if int(maxval) <= int(minval):
+            raise ValueError(f"Need minval < maxval for integer tf.random.uniform, got "
+                             f"minval={minval}, maxval={maxval}")
+        return execute("RandomUniformInt", [], {**_attrs(shape, dtype, seed),
+                                                "minval": int(minval), "maxval": int(maxval)},
+                       name)
     if maxval is None:
         maxval = 1.0
     return execute("RandomUniform", [], _attrs(shape, dtype, seed, minval=minval, maxval=maxval),
                    name)
+
+
+def _uniform_int_infer(shapes, dtypes, attrs):
+    _rules.require(attrs["dtype"], "i", "random uniform int")
+    return [(attrs["shape"], attrs["dtype"])]
+
+
+def _uniform_int_forward(rt, shape, dtype, seed, minval, maxval):
+    return _rng(seed).integers(minval, maxval, shape).astype(dtype.np)
+
+
+defop("RandomUniformInt", _uniform_int_infer, _uniform_int_forward, None, stateful=True,
+      doc="Uniform integers in [minval, maxval).")
 
 
 def random_uniform_like(x: Any, seed: int | None = None) -> Tensor:

@@ -64,6 +64,7 @@ class Conv2D(KernelLayer):
         self.built = True
 
     def call(self, inputs: Any) -> Any:
+        inputs = self._float_input(inputs)
         if self.bias is not None and self.activation in (activations.relu, activations.linear):
             # one fused op: bias and ReLU applied while each block of the output is in cache
             act = "relu" if self.activation is activations.relu else "linear"

@@ -27,6 +27,11 @@ class KernelLayer(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
+    def _float_input(self, inputs: Any) -> Any:
+        """Integer inputs (uint8 images) cast to the kernel's float dtype, as Keras's ops
+        promote int x float32 to float32."""
+        return inputs if inputs.dtype.is_floating else math_ops.cast(inputs, self.kernel.dtype)
+
     def get_config(self) -> dict:
         return {**super().get_config(),
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
@@ -62,7 +67,7 @@ class Dense(KernelLayer):
         self.built = True
 
     def call(self, inputs: Any) -> Any:
-        y = math_ops.matmul(inputs, self.kernel)
+        y = math_ops.matmul(self._float_input(inputs), self.kernel)
         if self.bias is not None:
             y = math_ops.add(y, self.bias)
         return self.activation(y)

@@ -176,4 +176,13 @@ random_normal = random.normal  # TF1 names
 random_uniform = random.uniform
 set_random_seed = random.set_seed
 
+
+def __getattr__(name: str):  # packages above the core load on first use: ``tf.lite``
+    if name == "lite":
+        import importlib
+
+        return importlib.import_module(".lite", __name__)
+    raise AttributeError(f"module 'minitf' has no attribute {name!r}")
+
+
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -85,9 +85,10 @@ def _activation_name(fn: Any, layer: Any) -> str:
     return name
 
 
-def _lower(model: Any) -> tuple[list[dict], list[int]]:
-    """The model as a list of float ops ``{"op", "options", "weights", "name"}`` and its input
-    shape (batch axis excluded)."""
+def _lower(model: Any) -> tuple[list[dict], list[int], list]:
+    """The model as a list of float ops ``{"op", "options", "weights", "name"}``, its input
+    shape (batch axis excluded), and the activation ranges quantization-aware training
+    learned (the input's, then each op's output; None where there are none)."""
     from ..keras import layers as L
     from ..keras.models import Sequential
 
@@ -99,10 +100,18 @@ def _lower(model: Any) -> tuple[list[dict], list[int]]:
         raise ValueError("the model must be built with a known input shape (give the first "
                          "layer input_shape=..., or call the model once) before converting")
     ops: list[dict] = []
+    input_range = None
     for layer in model.layers:
-        act = None
+        act, qat_range = None, getattr(layer, "export_range", lambda: None)()
+        if hasattr(layer, "export_kernel"):  # a tfmot wrapper (pruning or QAT) around a layer
+            kernel, layer = layer.export_kernel(), layer.layer
+        elif hasattr(layer, "export_range"):  # tfmot's QuantizeLayer: the input's range
+            input_range = qat_range
+            continue
+        else:
+            kernel = layer.kernel.numpy() if hasattr(layer, "kernel") else None
         if isinstance(layer, L.Dense):
-            w = layer.kernel.numpy()
+            w = kernel
             b = layer.bias.numpy() if layer.bias is not None else np.zeros(w.shape[1], np.float32)
             ops.append({"op": "FULLY_CONNECTED", "name": layer.name,
                         "weights": (np.ascontiguousarray(w.T), b), "options": {}})
@@ -111,7 +120,7 @@ def _lower(model: Any) -> tuple[list[dict], list[int]]:
             if layer.dilation_rate != (1, 1):
                 raise NotImplementedError(f"Conv2D '{layer.name}': dilation is not supported by "
                                           f"tf.lite in minitf")
-            w = layer.kernel.numpy()
+            w = kernel
             b = layer.bias.numpy() if layer.bias is not None else np.zeros(w.shape[3], np.float32)
             ops.append({"op": "CONV_2D", "name": layer.name, "weights": (w, b),
                         "options": {"strides": list(layer.strides), "padding": layer.padding}})
@@ -130,6 +139,8 @@ def _lower(model: Any) -> tuple[list[dict], list[int]]:
         elif not isinstance(layer, L.Dropout):
             raise NotImplementedError(f"tf.lite in minitf cannot convert layer '{layer.name}' "
                                       f"({type(layer).__name__})")
+        if qat_range is not None and act != "softmax":
+            ops[-1]["range"] = qat_range
         if act == "relu" and ops and ops[-1]["op"] in ("FULLY_CONNECTED", "CONV_2D") and \
                 "activation" not in ops[-1]["options"]:
             ops[-1]["options"]["activation"] = "RELU"
@@ -141,7 +152,8 @@ def _lower(model: Any) -> tuple[list[dict], list[int]]:
     for o in ops:
         if o["op"] in ("FULLY_CONNECTED", "CONV_2D"):
             o["options"].setdefault("activation", "NONE")
-    return ops, [int(d) for d in list(shape)[1:]]
+    ranges = [input_range] + [o.get("range") for o in ops]
+    return ops, [int(d) for d in list(shape)[1:]], ranges
 
 
 def _output_shape(op: dict, shape: list[int]) -> list[int]:
@@ -289,21 +301,25 @@ class TFLiteConverter:
         return d == dtypes.int8
 
     def convert(self) -> bytes:
-        ops, in_shape = _lower(self._model)
+        ops, in_shape, qat_ranges = _lower(self._model)
         int8_in = self._io_type(self.inference_input_type, "inference_input_type")
         int8_out = self._io_type(self.inference_output_type, "inference_output_type")
         quantize = bool(self.optimizations)
         int8_only = OpsSet.TFLITE_BUILTINS_INT8 in self.target_spec.supported_ops
         types = [dtypes.as_dtype(t) for t in self.target_spec.supported_types]
-        if (int8_in or int8_out or int8_only) and (not quantize or
-                                                   self.representative_dataset is None):
+        qat = all(r is not None for k, r in enumerate(qat_ranges)
+                  if k == 0 or ops[k - 1]["op"] in ("FULLY_CONNECTED", "CONV_2D"))
+        calibrate = self.representative_dataset is not None
+        if (int8_in or int8_out or int8_only) and not (quantize and (calibrate or qat)):
             raise ValueError("full integer quantization (int8 ops or int8 inputs/outputs) needs "
                              "optimizations=[tf.lite.Optimize.DEFAULT] and a "
-                             "representative_dataset")
-        if quantize and self.representative_dataset is not None and dtypes.float16 not in types:
-            data = self.representative_dataset
-            data = getattr(data, "input_gen", data)  # tf.lite.RepresentativeDataset
-            ranges = _calibrate(ops, in_shape, data)
+                             "representative_dataset (or a quantization-aware trained model)")
+        if quantize and (calibrate or qat) and dtypes.float16 not in types:
+            ranges = qat_ranges
+            if not qat:  # calibrate; ranges learned in training (QAT) take precedence
+                data = getattr(self.representative_dataset, "input_gen",
+                               self.representative_dataset)  # tf.lite.RepresentativeDataset
+                ranges = [q or c for q, c in zip(qat_ranges, _calibrate(ops, in_shape, data))]
             model = _int8_model(ops, in_shape, ranges, int8_in, int8_out)
         elif quantize and dtypes.float16 in types:
             model = _float_model(ops, in_shape, "float16")

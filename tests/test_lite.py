@@ -160,7 +160,10 @@ def test_converter_refuses_what_it_cannot_do():
         c.convert()
 
 
-def test_pruned_dense_runs_the_sparse_kernel_with_the_same_result():
+def test_pruned_dense_runs_the_sparse_kernel_with_the_same_result(monkeypatch):
+    from minitf.lite import interpreter
+
+    monkeypatch.setattr(interpreter, "SPARSE_MAX_DENSITY", 0.3)  # off by default (slower)
     model = _mlp()
     w, b = model.layers[1].get_weights()
     w[np.abs(w) < np.quantile(np.abs(w), 0.9)] = 0.0

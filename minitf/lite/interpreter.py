@@ -7,8 +7,8 @@ with its arguments. ``invoke`` then only walks that list of calls.
 
 Which kernel an op gets follows the dtypes in the file, as in TFLite: int8 input and weights
 run the integer kernels, a float input with int8 weights the hybrid (dynamic-range) ones,
-float ones the float32 kernels. A Dense whose weights are mostly zero (pruned) runs a CSR
-kernel when its density is at most :data:`SPARSE_MAX_DENSITY`.
+float ones the float32 kernels. A Dense whose weights are mostly zero (pruned) can run a CSR
+kernel instead (:data:`SPARSE_MAX_DENSITY`; off by default, see there).
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from . import format as fmt
 from . import kernels as K
 from .quantize import multipliers
 
-# CSR beats the dense dot products once this few weights are left (measured on the MNIST MLP
-# and CNN Dense layers: see benchmarks/model_optimization.py and the module docstring there).
-SPARSE_MAX_DENSITY = 0.3
+# A Dense layer runs the CSR kernels when at most this fraction of its weights is nonzero.
+# 0: never, because on the MNIST shapes they lost at every density measured (one thread,
+# 784x128 and 2704x64, int8 and float32, batch 1 and 256): at 5 % nonzeros CSR took 10 us
+# against 4.4 us for the vectorized dense int8 dot products, at 10-30 % 50-470 us. Pruning
+# pays here in file size (gzip), not speed. Raise it to try the CSR kernels.
+SPARSE_MAX_DENSITY = 0.0
 
 _INF = np.float32(np.inf)
 
@@ -301,7 +304,7 @@ def _prep_fc(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
         _fail(op, k, f"input {list(x.shape)} does not fit weights [out, in] = {list(w.shape)}")
     n, o = x.shape[0], w.shape[0]
-    sparse = np.count_nonzero(w) <= SPARSE_MAX_DENSITY * w.size
+    sparse = np.count_nonzero(w) <= SPARSE_MAX_DENSITY * w.size and SPARSE_MAX_DENSITY > 0
     if sparse:
         indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(w, axis=1))]).astype(np.int32)
         rows, cols = np.nonzero(w)

@@ -9,9 +9,10 @@ trained briefly with Adam, and for each variant — float32, dynamic range, full
 pruned to 50/80/90 % (``PolynomialDecay`` over the fine-tuning epochs, then
 ``strip_pruning``), pruned 80 % + int8 — it reports: test accuracy through the ``tf.lite``
 interpreter, the file's size raw and gzipped, the float weight bytes it replaces, and the
-interpreter's latency for one image (median over ``--repeats`` runs of 300 invokes, including
-``set_tensor``) and for a batch of 256. One process, one thread; a loaded machine inflates
-every latency alike, so compare ratios within one run.
+interpreter's latency for one image (median over ``4 * --repeats`` runs of 100 invokes,
+including ``set_tensor``) and for a batch of 256 (median over ``2 * --repeats`` runs of 2).
+One process, one thread; other jobs on a shared machine inflate latencies in bursts, which
+the medians of many short runs filter; compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -140,8 +141,8 @@ def run_model(name, make, data, epochs, repeats):
         rows.append({
             "model": name, "variant": variant, "accuracy": accuracy(content, xt, yt),
             "bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9)),
-            "single_s": latency(content, xt, 1, repeats, 300),
-            "batch256_s": latency(content, xt, 256, repeats, 3)})
+            "single_s": latency(content, xt, 1, 4 * repeats, 100),
+            "batch256_s": latency(content, xt, 256, 2 * repeats, 2)})
         print(f"{name:4s} {variant:18s} acc {rows[-1]['accuracy']:.4f} "
               f"{rows[-1]['bytes'] / 1e3:8.1f} kB gz {rows[-1]['gzip_bytes'] / 1e3:8.1f} kB "
               f"1-img {rows[-1]['single_s'] * 1e6:7.1f} us  b256 {rows[-1]['batch256_s'] * 1e3:7.2f}"

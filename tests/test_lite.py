@@ -12,9 +12,10 @@ from minitf.lite import kernels as K
 L = tf.keras.layers
 
 
-def _cnn(padding="valid"):
+def _cnn(padding="valid", strides=1):
     return tf.keras.Sequential([
-        L.Conv2D(4, 3, padding=padding, activation="relu", input_shape=(10, 10, 2)),
+        L.Conv2D(4, 3, strides=strides, padding=padding, activation="relu",
+                 input_shape=(10, 10, 2)),
         L.MaxPooling2D(), L.Flatten(), L.Dense(8, activation="relu"), L.Dropout(0.5),
         L.Dense(5), L.Activation("softmax")])
 
@@ -68,7 +69,8 @@ TOL = {"float32": 1e-5, "float16": 5e-3, "dynamic": 0.05, "int8": 0.05, "int8_io
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("make", [_cnn, lambda: _cnn("same"), _mlp], ids=["cnn", "cnn_same", "mlp"])
+@pytest.mark.parametrize("make", [_cnn, lambda: _cnn("same"), lambda: _cnn("same", 2), _mlp],
+                         ids=["cnn", "cnn_same", "cnn_stride2", "mlp"])
 def test_converted_model_matches_keras(make, mode):
     model = make()
     x = _data(model)

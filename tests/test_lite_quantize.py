@@ -105,7 +105,7 @@ def test_int8_conv_kernel_matches_reference():
     bias = rng.integers(-1000, 1000, 5).astype(np.int32)
     m, sh = Q.multipliers(np.full(5, 0.003))
     out = np.zeros((2, 4, 6, 5), np.int8)
-    K.conv_int8(x, w, bias, m, sh, -3, -128, 127, 1, 1, np.zeros(5, np.int32), out)
+    K.conv_int8(x, w, bias, m, sh, -3, -128, 127, 1, 1, np.zeros((6, 5), np.int32), out)
     acc = np.zeros((2, 4, 6, 5), np.int64) + bias
     for i in range(3):
         for j in range(2):

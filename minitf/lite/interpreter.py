@@ -374,7 +374,7 @@ def _prep_conv(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     shape = (x.shape[0], oh, ow, co)
     if x.dtype == np.int8 and w.dtype == np.int8:
         consts = _epilogue(it, op, op.inputs[0], b, scales, w.sum(axis=(0, 1, 2), dtype=np.int64))
-        acc = np.zeros(co, np.int32)
+        acc = np.zeros((ow, co), np.int32)
         step = (K.conv_int8, (xp, w, *consts, sh, sw, acc, it._out(op, k, shape, "int8")))
     elif x.dtype == np.float32 and b.dtype == np.float32 and w.dtype in (np.int8, np.float32):
         lo, hi = _float_bounds(op)
@@ -382,9 +382,10 @@ def _prep_conv(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
         if w.dtype == np.int8:
             xq = np.zeros((1, *xp.shape[1:]), np.int8)
             step = (K.conv_hybrid, (xp, w, scales, b, lo, hi, sh, sw, xq,
-                                    np.zeros(co, np.int32), out))
+                                    np.zeros((ow, co), np.int32), out))
         else:
-            step = (K.conv_float, (xp, w, b, lo, hi, sh, sw, np.zeros(co, np.float32), out))
+            step = (K.conv_float, (xp, w, b, lo, hi, sh, sw, np.zeros((ow, co), np.float32),
+                                   out))
     else:
         _fail(op, k, f"unsupported dtypes: input {x.dtype}, weights {w.dtype}, bias {b.dtype}")
     return _chain(pad_step, step) if pad_step else step

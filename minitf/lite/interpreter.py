@@ -207,8 +207,10 @@ class Interpreter:
     def _t(self, i: int) -> fmt.TensorSpec:
         return self._model.tensors[i]
 
-    def _out(self, op: fmt.OpSpec, k: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:
-        """Allocate op's output after checking it against the declared tensor."""
+    def _out(self, op: fmt.OpSpec, k: int, shape: tuple[int, ...], dtype: str,
+             view_of: np.ndarray | None = None) -> np.ndarray:
+        """Allocate op's output (or use ``view_of``) after checking it against the declared
+        tensor."""
         t = self._t(op.outputs[0])
         if t.dtype != dtype:
             _fail(op, k, f"output '{t.name}' is {t.dtype}, the op produces {dtype}")
@@ -217,7 +219,7 @@ class Interpreter:
                          f"{[-1, *shape[1:]]}")
         if math.prod(shape) > fmt.MAX_ELEMENTS:
             _fail(op, k, f"output '{t.name}' of shape {list(shape)} is too large")
-        arr = np.zeros(shape, fmt.DTYPES[dtype])
+        arr = np.zeros(shape, fmt.DTYPES[dtype]) if view_of is None else view_of.reshape(shape)
         self._arrays[op.outputs[0]] = arr
         return arr
 
@@ -415,8 +417,9 @@ def _prep_reshape(it: Interpreter, op: fmt.OpSpec, k: int) -> None:
     rest = math.prod(t.shape[1:])
     if not t.shape or rest * x.shape[0] != x.size:
         _fail(op, k, f"cannot reshape {list(x.shape)} to {[-1, *t.shape[1:]]}")
-    it._out(op, k, (x.shape[0], *t.shape[1:]), t.dtype)
-    it._arrays[op.outputs[0]] = x.reshape(x.shape[0], *t.shape[1:])  # a view: no step
+    if x.dtype != fmt.DTYPES[t.dtype]:
+        _fail(op, k, f"output '{t.name}' is {t.dtype}, the input {x.dtype}")
+    it._out(op, k, (x.shape[0], *t.shape[1:]), t.dtype, view_of=x)  # a view: no step
     return None
 
 

@@ -9,10 +9,11 @@ trained briefly with Adam, and for each variant — float32, dynamic range, full
 pruned to 50/80/90 % (``PolynomialDecay`` over the fine-tuning epochs, then
 ``strip_pruning``), pruned 80 % + int8 — it reports: test accuracy through the ``tf.lite``
 interpreter, the file's size raw and gzipped, the float weight bytes it replaces, and the
-interpreter's latency for one image (median over ``4 * --repeats`` runs of 100 invokes,
-including ``set_tensor``) and for a batch of 256 (median over ``2 * --repeats`` runs of 2).
-One process, one thread; other jobs on a shared machine inflate latencies in bursts, which
-the medians of many short runs filter; compare ratios within one run.
+interpreter's latency for one image (median over ``4 * --repeats`` rounds of 100 invokes,
+including ``set_tensor``) and for a batch of 256 (median over ``2 * --repeats`` rounds of 2),
+every variant timed in turn within each round. One process, one thread; other jobs on a
+shared machine inflate latencies in bursts, which interleaving and medians of many short
+runs even out; compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -89,19 +90,26 @@ def accuracy(content, xt, yt, batch=500):
     return hits / (len(xt) // batch * batch)
 
 
-def latency(content, xt, batch, repeats, n):
-    it, i, _ = interpreter(content, batch)
-    x = np.ascontiguousarray(xt[:batch])
-    it.set_tensor(i, x)
-    it.invoke()
-    times = []
+def latencies(contents, xt, batch, repeats, n):
+    """Seconds per invoke (with set_tensor) of each model: the median of ``repeats`` rounds,
+    each timing ``n`` invokes of every model in turn, so that load from other programs falls
+    on all of them alike."""
+    runs = []
+    for content in contents:
+        it, i, _ = interpreter(content, batch)
+        x = np.ascontiguousarray(xt[:batch])
+        it.set_tensor(i, x)
+        it.invoke()
+        runs.append((it, i, x))
+    times = [[] for _ in contents]
     for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(n):
-            it.set_tensor(i, x)
-            it.invoke()
-        times.append((time.perf_counter() - t) / n)
-    return statistics.median(times)
+        for k, (it, i, x) in enumerate(runs):
+            t = time.perf_counter()
+            for _ in range(n):
+                it.set_tensor(i, x)
+                it.invoke()
+            times[k].append((time.perf_counter() - t) / n)
+    return [statistics.median(t) for t in times]
 
 
 def float_weight_bytes(model):
@@ -136,13 +144,15 @@ def run_model(name, make, data, epochs, repeats):
         variants[f"pruned {int(s * 100)}%"] = convert(pruned, "float32")
         if s == 0.8:
             variants["pruned 80% + int8"] = convert(pruned, "int8", calib)
+    contents = list(variants.values())
+    single = latencies(contents, xt, 1, 4 * repeats, 100)
+    batch = latencies(contents, xt, 256, 2 * repeats, 2)
     rows = []
-    for variant, content in variants.items():
+    for k, (variant, content) in enumerate(variants.items()):
         rows.append({
             "model": name, "variant": variant, "accuracy": accuracy(content, xt, yt),
             "bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9)),
-            "single_s": latency(content, xt, 1, 4 * repeats, 100),
-            "batch256_s": latency(content, xt, 256, 2 * repeats, 2)})
+            "single_s": single[k], "batch256_s": batch[k]})
         print(f"{name:4s} {variant:18s} acc {rows[-1]['accuracy']:.4f} "
               f"{rows[-1]['bytes'] / 1e3:8.1f} kB gz {rows[-1]['gzip_bytes'] / 1e3:8.1f} kB "
               f"1-img {rows[-1]['single_s'] * 1e6:7.1f} us  b256 {rows[-1]['batch256_s'] * 1e3:7.2f}"

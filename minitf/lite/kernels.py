@@ -251,8 +251,7 @@ def max_pool(x, fh, fw, sh, sw, out):
                     for j in range(fw):
                         xr = x[n, r * sh + i, c * sw + j]
                         for k in range(ch):
-                            if xr[k] > o[k]:
-                                o[k] = xr[k]
+                            o[k] = max(o[k], xr[k])  # branch-free: SIMD over channels
 
 
 @njit(cache=True, nogil=True)

@@ -99,5 +99,13 @@ initializers = keras.initializers
 __all__ = [n for n in dir() if not n.startswith("_")]
 
 
-def __getattr__(name: str) -> object:  # names declared later (ops added at run time)
+_LAZY = {"lite": "minitf.lite"}
+"""Packages above the core, imported on first use (``tf.lite``) so ``import minitf`` stays fast."""
+
+
+def __getattr__(name: str) -> object:  # lazy packages; names declared later (ops added at run time)
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(_LAZY[name])
     return _lookup("", name)

@@ -287,6 +287,12 @@ case("Floor", tf.math.floor, [off_integers(2, 3)], no_grad=(0,))
 case("Ceil", tf.math.ceil, [off_integers(2, 3)], no_grad=(0,))
 case("Round", tf.round, [off_integers(2, 3)], no_grad=(0,))
 case("Round", tf.round, [fixed([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])], label="half-to-even")
+_quant = minitf.ops.quant_ops
+case("FakeQuantWithMinMaxVars", lambda x: _quant.fake_quant_with_min_max_vars(x, -1.5, 1.0),
+     [floats(3, 4)])
+case("FakeQuantWithMinMaxVarsPerChannel",
+     lambda x: _quant.fake_quant_with_min_max_vars_per_channel(
+         x, [-1.0, -0.5, 0.0, -2.0], [1.0, 0.5, 2.0, 0.25], narrow_range=True), [floats(3, 4)])
 case("LogicalNot", tf.logical_not, [bools(2, 3)])
 case("LeakyRelu", lambda x: tf.nn.leaky_relu(x, alpha=0.3), [away(2, 3)], [0])
 
@@ -649,6 +655,10 @@ NOT_FD: dict[str, str] = {
     "Floor": "piecewise constant: gradient None (no_grad)",
     "Ceil": "piecewise constant: gradient None (no_grad)",
     "Round": "piecewise constant: gradient None (no_grad)",
+    "FakeQuantWithMinMaxVars": "piecewise constant; its gradient is the straight-through "
+                               "estimator (tests/test_qat.py)",
+    "FakeQuantWithMinMaxVarsPerChannel": "piecewise constant; straight-through estimator "
+                                         "(tests/test_qat.py)",
     "FloorDiv": "piecewise constant: gradient None (no_grad)",
     "LogicalNot": "bool input and output",
     "LogicalAnd": "bool inputs and output",

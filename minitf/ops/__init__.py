@@ -10,6 +10,7 @@ from . import (  # noqa: F401 - imported to register the ops
     nn_ops,
     operators,
     optimizer_ops,
+    quant_ops,
     random_ops,
     reduction_ops,
     state_ops,

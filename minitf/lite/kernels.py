@@ -1,0 +1,299 @@
+"""Numba CPU kernels of the ``tf.lite`` interpreter: int8, hybrid (dynamic-range) and float32.
+
+Every kernel writes into an output array the interpreter allocated once, at
+``allocate_tensors``; none allocates per call. The int8 kernels are integer from end to end:
+int8 x int8 products summed in int32, the input zero point folded into the int32 bias
+(``sum((x - zx) * w) = sum(x * w) - zx * sum(w)``, since weights have zero point 0), then
+:func:`requant`: an int64 multiply by the layer's fixed-point multiplier, a rounding shift,
+the output zero point and the fused activation's clamp.
+
+Layouts (minitf's own, see ``format.py``): Dense weights ``[out, in]`` so each output is one
+contiguous dot product (LLVM vectorizes the int8 one into widening multiply-adds);
+convolution weights ``[kh, kw, in, out]`` (Keras' HWIO) so the innermost loop updates all
+output channels of a pixel at once. Convolutions read an input already padded (for SAME, the
+pad value is the input zero point, which the folded bias turns into an exact 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# -- shared pieces -----------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, inline="always")
+def requant(acc, m, shift, zp, lo, hi):
+    """``clip(((acc * m + 2**(30 - shift)) >> (31 - shift)) + zp, lo, hi)`` in integers."""
+    total = np.int64(31 - shift)
+    v = (np.int64(acc) * np.int64(m) + (np.int64(1) << (total - 1))) >> total
+    v += zp
+    return lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dot_i8(a, b):
+    s = np.int32(0)
+    for k in range(a.shape[0]):
+        # Numba types int32 * int32 as int64; truncating each step lets LLVM keep the whole
+        # reduction in 32-bit lanes (twice as many per vector, widening multiply-adds)
+        s = np.int32(s + np.int32(a[k]) * np.int32(b[k]))
+    return s
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _dot_f32(a, b):
+    s = np.float32(0.0)
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _conv_row(x, n, r0, sw, w, acc):
+    """``acc[c, o] += sum_{i,j,ch} x[n, r0+i, c*sw+j, ch] * w[i, j, ch, o]`` for every output
+    column c of one output row (acc [out_w, out_ch], preset to the bias).
+
+    A whole row per pass (not a pixel): each weight vector ``w[i, j, ch]`` is loaded once per
+    row, and the innermost loop updates all output channels of a pixel in SIMD lanes
+    (measured on the MNIST CNN's first layer: 3.2x faster than pixel by pixel at batch 1).
+    """
+    kh, kw, ci, co = w.shape
+    for i in range(kh):
+        xrow = x[n, r0 + i]
+        for j in range(kw):
+            for ch in range(ci):
+                wr = w[i, j, ch]
+                for c in range(acc.shape[0]):
+                    xv = _narrow(acc, xrow[c * sw + j, ch])
+                    a = acc[c]
+                    for o in range(co):
+                        a[o] = _narrow(a, a[o] + xv * wr[o])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _narrow(like, v):
+    """``v`` in ``like``'s dtype: int32 accumulators stay 32-bit (see ``_dot_i8``)."""
+    return like.dtype.type(v)
+
+
+@njit(cache=True, nogil=True)
+def _symmetric_int8(x, xq):
+    """Quantize ``x`` (any shape, contiguous) into ``xq`` with scale max|x| / 127; the scale."""
+    xf, qf = x.ravel(), xq.ravel()
+    amax = np.float32(0.0)
+    for k in range(xf.shape[0]):
+        v = abs(xf[k])
+        if v > amax:
+            amax = v
+    scale = amax / np.float32(127.0) if amax > 0 else np.float32(1.0)
+    inv = np.float32(1.0) / scale
+    for k in range(xf.shape[0]):
+        qf[k] = np.int8(round(xf[k] * inv))
+    return scale
+
+
+# -- quantize / dequantize ---------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def quantize(x, scale, zp, out):
+    """float32 -> int8: ``clip(round(x / scale) + zp, -128, 127)`` (half to even)."""
+    xf, of = x.ravel(), out.ravel()
+    inv = 1.0 / scale
+    for k in range(xf.shape[0]):
+        v = round(xf[k] * inv) + zp
+        of[k] = -128 if v < -128 else (127 if v > 127 else v)
+
+
+@njit(cache=True, nogil=True)
+def dequantize(q, scale, zp, out):
+    """int8 -> float32: ``(q - zp) * scale`` (also float16 -> float32 with scale 1, zp 0)."""
+    qf, of = q.ravel(), out.ravel()
+    for k in range(qf.shape[0]):
+        of[k] = np.float32((np.float64(qf[k]) - zp) * scale)
+
+
+# -- fully connected -----------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def fc_int8(x, w, bias, m, shift, zp, lo, hi, out):
+    """``out = requant(x @ w.T + bias)``: x int8 [N, K], w int8 [O, K], bias int32 [O]."""
+    for n in range(x.shape[0]):
+        xr = x[n]
+        for o in range(w.shape[0]):
+            acc = bias[o] + _dot_i8(xr, w[o])
+            out[n, o] = requant(acc, m[o], shift[o], zp, lo, hi)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def fc_float(x, w, bias, lo, hi, out):
+    """``out = clip(x @ w.T + bias, lo, hi)`` in float32 (lo = 0 is a fused ReLU)."""
+    for n in range(x.shape[0]):
+        xr = x[n]
+        for o in range(w.shape[0]):
+            v = bias[o] + _dot_f32(xr, w[o])
+            out[n, o] = lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def fc_hybrid(x, w, w_scale, bias, lo, hi, xq, out):
+    """Dynamic range: each input row quantized on the fly (symmetric), int8 dot products,
+    then ``acc * x_scale * w_scale + bias`` in float32."""
+    for n in range(x.shape[0]):
+        sx = _symmetric_int8(x[n], xq)
+        for o in range(w.shape[0]):
+            v = np.float32(_dot_i8(xq, w[o])) * (sx * w_scale[o]) + bias[o]
+            out[n, o] = lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True, nogil=True)
+def fc_csr_int8(x, indptr, indices, values, bias, m, shift, zp, lo, hi, out):
+    """:func:`fc_int8` with the weights' nonzeros in CSR rows (one row per output)."""
+    for n in range(x.shape[0]):
+        xr = x[n]
+        for o in range(indptr.shape[0] - 1):
+            acc = bias[o]
+            for p in range(indptr[o], indptr[o + 1]):
+                acc += np.int32(xr[indices[p]]) * np.int32(values[p])
+            out[n, o] = requant(acc, m[o], shift[o], zp, lo, hi)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def fc_csr_float(x, indptr, indices, values, bias, lo, hi, out):
+    """:func:`fc_float` with the weights' nonzeros in CSR rows (one row per output)."""
+    for n in range(x.shape[0]):
+        xr = x[n]
+        for o in range(indptr.shape[0] - 1):
+            v = bias[o]
+            for p in range(indptr[o], indptr[o + 1]):
+                v += xr[indices[p]] * values[p]
+            out[n, o] = lo if v < lo else (hi if v > hi else v)
+
+
+# -- convolution -----------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def pad(x, top, left, value, out):
+    """Copy x [N, H, W, C] into the middle of out, filling the border with ``value``."""
+    out[:] = value
+    h, w = x.shape[1], x.shape[2]
+    out[:, top:top + h, left:left + w, :] = x
+
+
+@njit(cache=True, nogil=True)
+def conv_int8(x, w, bias, m, shift, zp, lo, hi, sh, sw, acc, out):
+    """Integer convolution of a padded int8 x with int8 w [kh, kw, in, out], requantized
+    (acc: int32 [out_w, out_ch] scratch)."""
+    n_img, oh, ow, co = out.shape
+    for n in range(n_img):
+        for r in range(oh):
+            for c in range(ow):
+                for o in range(co):
+                    acc[c, o] = bias[o]
+            _conv_row(x, n, r * sh, sw, w, acc)
+            for c in range(ow):
+                orow = out[n, r, c]
+                for o in range(co):
+                    orow[o] = requant(acc[c, o], m[o], shift[o], zp, lo, hi)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def conv_float(x, w, bias, lo, hi, sh, sw, acc, out):
+    """float32 convolution of a padded x, bias added and clipped to [lo, hi] (acc: float32
+    [out_w, out_ch] scratch)."""
+    n_img, oh, ow, co = out.shape
+    for n in range(n_img):
+        for r in range(oh):
+            for c in range(ow):
+                for o in range(co):
+                    acc[c, o] = bias[o]
+            _conv_row(x, n, r * sh, sw, w, acc)
+            for c in range(ow):
+                orow = out[n, r, c]
+                for o in range(co):
+                    v = acc[c, o]
+                    orow[o] = lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def conv_hybrid(x, w, w_scale, bias, lo, hi, sh, sw, xq, acc, out):
+    """Dynamic range: each (padded) image quantized on the fly, integer convolution, float
+    rescale and bias (acc: int32 [out_w, out_ch] scratch)."""
+    n_img, oh, ow, co = out.shape
+    for n in range(n_img):
+        sx = _symmetric_int8(x[n], xq[0])
+        for r in range(oh):
+            acc[:] = 0
+            _conv_row(xq, 0, r * sh, sw, w, acc)
+            for c in range(ow):
+                orow = out[n, r, c]
+                for o in range(co):
+                    v = np.float32(acc[c, o]) * (sx * w_scale[o]) + bias[o]
+                    orow[o] = lo if v < lo else (hi if v > hi else v)
+
+
+# -- pooling, activations, softmax ----------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def max_pool(x, fh, fw, sh, sw, out):
+    """VALID max pooling, any dtype (the max of int8 values is the int8 of the max)."""
+    n_img, oh, ow, ch = out.shape
+    for n in range(n_img):
+        for r in range(oh):
+            for c in range(ow):
+                o = out[n, r, c]
+                o[:] = x[n, r * sh, c * sw]
+                for i in range(fh):
+                    for j in range(fw):
+                        xr = x[n, r * sh + i, c * sw + j]
+                        for k in range(ch):
+                            o[k] = max(o[k], xr[k])  # branch-free: SIMD over channels
+
+
+@njit(cache=True, nogil=True)
+def clamp(x, lo, hi, out):
+    """Element-wise clip (ReLU: lo = 0 in float, lo = the zero point in int8)."""
+    xf, of = x.ravel(), out.ravel()
+    for k in range(xf.shape[0]):
+        v = xf[k]
+        of[k] = lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True, nogil=True)
+def softmax_int8(x, table, out):
+    """Integer softmax over the last axis of int8 [N, K] via a lookup table.
+
+    ``table[d] = round(2**20 * exp(-d * in_scale * beta))`` for d = max - x in [0, 255]; the
+    int8 output has scale 1/256 and zero point -128, as TFLite's.
+    """
+    for n in range(x.shape[0]):
+        xr = x[n]
+        mx = xr[0]
+        for j in range(xr.shape[0]):
+            if xr[j] > mx:
+                mx = xr[j]
+        s = np.int64(0)
+        for j in range(xr.shape[0]):
+            s += table[np.int32(mx) - np.int32(xr[j])]
+        for j in range(xr.shape[0]):
+            v = (np.int64(table[np.int32(mx) - np.int32(xr[j])]) * 256 + s // 2) // s - 128
+            out[n, j] = 127 if v > 127 else v
+
+
+@njit(cache=True, nogil=True)
+def softmax_float(x, beta, out):
+    """float32 softmax over the last axis of [N, K]."""
+    for n in range(x.shape[0]):
+        xr = x[n]
+        mx = xr.max()
+        s = np.float32(0.0)
+        for j in range(xr.shape[0]):
+            e = np.exp((xr[j] - mx) * beta)
+            out[n, j] = e
+            s += e
+        for j in range(xr.shape[0]):
+            out[n, j] /= s

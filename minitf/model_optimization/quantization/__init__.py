@@ -1,0 +1,5 @@
+"""``tfmot.quantization``: quantization-aware training (see ``keras``)."""
+
+from . import keras
+
+__all__ = ["keras"]

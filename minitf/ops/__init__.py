@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401 - imported to register the ops
     array_ops,
+    complex_ops,
     control_ops,
     conv_ops,
     conv_pool_ops,
@@ -11,5 +12,6 @@ from . import (  # noqa: F401 - imported to register the ops
     optimizer_ops,
     random_ops,
     reduction_ops,
+    signal_ops,
     state_ops,
 )

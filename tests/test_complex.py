@@ -23,6 +23,7 @@ def test_parts_values_and_dtypes(backend):
         assert out.dtype == tf.float32, fn
         np.testing.assert_allclose(out.numpy(), ref(Z), rtol=1e-6, err_msg=fn.__name__)
     np.testing.assert_allclose(tf.math.conj(z).numpy(), np.conj(Z), rtol=1e-6)
+    np.testing.assert_allclose(abs(z).numpy(), np.abs(Z), rtol=1e-6)  # Python's abs: tf.abs
     assert tf.complex(tf.constant([1.0], tf.float64), 2.0).dtype == tf.complex128
 
 

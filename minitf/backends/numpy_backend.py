@@ -24,6 +24,8 @@ from .optim_numpy import OptimizerKernelsNumpy
 
 def _sigmoid(x: Array) -> Array:
     # exp(-|x|) never overflows; the two branches are the same function rewritten.
+    if np.iscomplexobj(x):  # no order on complex numbers: the plain formula
+        return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 

@@ -132,7 +132,9 @@ tanh = _unary("Tanh", "tanh", "fc", _split_grad(
     lambda op, g: tanh_grad(op.outputs[0], g),
     lambda op, g: g * _c(1.0 - square(op.outputs[0]))), "tanh(x).",
               api=("tanh", "math.tanh", "nn.tanh"))
-sigmoid = _unary("Sigmoid", "sigmoid", "f", lambda op, g: [sigmoid_grad(op.outputs[0], g)],
+sigmoid = _unary("Sigmoid", "sigmoid", "fc", _split_grad(
+    lambda op, g: sigmoid_grad(op.outputs[0], g),
+    lambda op, g: g * _c(op.outputs[0] * (1.0 - op.outputs[0]))),
                  "1 / (1 + e**-x), computed stably.",
                  api=("sigmoid", "math.sigmoid", "nn.sigmoid"))
 relu = _unary("Relu", "relu", "fi", lambda op, g: [relu_grad(g, op.outputs[0])], "max(x, 0).",

@@ -78,6 +78,7 @@ from . import (  # noqa: E402
     profiler,
     random,
     saved_model,
+    signal,
     train,
     visualize,
 )

@@ -62,6 +62,20 @@ def distinct(*shape: int, lo: float = -2.0, gap: float = 0.15) -> Gen:
     return gen
 
 
+def cfloats(*shape: int, lo: float = -2.0, hi: float = 2.0) -> Gen:
+    """Complex numbers with uniform real and imaginary parts in [lo, hi) (complex128 stands for
+    the complex dtype under test: complex64 for parity)."""
+    return lambda rng: rng.uniform(lo, hi, shape) + 1j * rng.uniform(lo, hi, shape)
+
+
+def caway(*shape: int, lo: float = 0.5, hi: float = 2.0) -> Gen:
+    """Complex numbers of modulus in [lo, hi) at any angle: away from 0 (|z|, 1/z, log z)."""
+    def gen(rng):
+        return rng.uniform(lo, hi, shape) * np.exp(1j * rng.uniform(-3.0, 3.0, shape))
+
+    return gen
+
+
 def ints(*shape: int, lo: int = 0, hi: int = 5, dtype: Any = np.int32) -> Gen:
     return lambda rng: rng.integers(lo, hi, shape).astype(dtype)
 
@@ -153,6 +167,8 @@ class OpCase:
             a = np.asarray(gen(rng))
             if a.dtype == np.float64:
                 a = a.astype(float_dtype)
+            elif a.dtype == np.complex128:
+                a = a.astype(np.result_type(float_dtype, np.complex64))
             out.append(a)
         return out
 
@@ -386,6 +402,63 @@ case("Cast", lambda x: tf.cast(x, tf.float64), [_sixteenths(2, 3)], [0], "f32-f6
 case("Cast", lambda x: tf.cast(x, tf.int32), [off_integers(2, 3)], label="to-int")
 case("Cast", lambda x: tf.cast(x, tf.float32), [ints(2, 3, lo=-5)], label="from-int")
 case("Cast", lambda x: tf.cast(x, tf.float32), [bools(2, 3)], label="from-bool")
+
+# -- complex numbers (gradients: TF's convention dL/dRe + i dL/dIm, see complex_ops.py) -------
+
+case("Complex", tf.complex, [floats(2, 3), floats(2, 3)], [0, 1])
+case("Complex", tf.complex, [floats(2, 3), floats(3)], [0, 1], "broadcast")
+case("Real", tf.math.real, [cfloats(2, 3)], [0])
+case("Imag", tf.math.imag, [cfloats(2, 3)], [0])
+case("Conj", tf.math.conj, [cfloats(2, 3)], [0])
+case("ComplexAbs", tf.abs, [caway(2, 3)], [0])
+case("Angle", tf.math.angle, [caway(2, 3)], [0])
+case("Cast", lambda x: tf.cast(x, tf.float64), [cfloats(2, 3)], [0], "complex-real")
+case("Cast", lambda x: tf.cast(x, tf.complex128), [floats(2, 3)], [0], "real-complex")
+case("Neg", tf.negative, [cfloats(2, 3)], [0], "complex")
+case("Square", tf.square, [cfloats(2, 3)], [0], "complex")
+case("Exp", tf.exp, [cfloats(2, 3, lo=-1.0, hi=1.0)], [0], "complex")
+case("Log", tf.math.log, [caway(2, 3)], [0], "complex")
+case("Sin", tf.sin, [cfloats(2, 3, lo=-1.0, hi=1.0)], [0], "complex")
+case("Cos", tf.cos, [cfloats(2, 3, lo=-1.0, hi=1.0)], [0], "complex")
+case("Sign", tf.sign, [caway(2, 3)], label="complex", no_grad=(0,))
+case("Sqrt", tf.sqrt, [caway(2, 3)], [0], "complex")
+case("Rsqrt", tf.math.rsqrt, [caway(2, 3)], [0], "complex")
+case("Reciprocal", tf.math.reciprocal, [caway(2, 3)], [0], "complex")
+case("Expm1", tf.math.expm1, [cfloats(2, 3, lo=-1.0, hi=1.0)], [0], "complex")
+case("Log1p", tf.math.log1p, [caway(2, 3, lo=0.2, hi=0.5)], [0], "complex")
+case("Tanh", tf.tanh, [cfloats(2, 3, lo=-0.7, hi=0.7)], [0], "complex")
+case("Sigmoid", tf.sigmoid, [cfloats(2, 3, lo=-1.0, hi=1.0)], [0], "complex")
+case("Pow", tf.pow, [caway(2, 3), cfloats(2, 3, lo=-1.0, hi=1.0)], [0, 1], "complex")
+case("Prod", lambda x: tf.reduce_prod(x, axis=1), [caway(2, 3, lo=0.5, hi=1.5)], [0], "complex")
+case("AddV2", lambda a, b: a + b, [cfloats(2, 3), cfloats(3)], [0, 1], "complex")
+case("Sub", lambda a, b: a - b, [cfloats(2, 3), cfloats(2, 1)], [0, 1], "complex")
+case("Mul", lambda a, b: a * b, [cfloats(2, 3), cfloats(3)], [0, 1], "complex")
+case("RealDiv", lambda a, b: a / b, [cfloats(2, 3), caway(2, 3)], [0, 1], "complex")
+case("MatMul", tf.matmul, [cfloats(2, 3), cfloats(3, 4)], [0, 1], "complex")
+case("MatMul", lambda a, b: tf.matmul(a, b, adjoint_a=True), [cfloats(3, 2), cfloats(3, 4)],
+     [0, 1], "complex-adjoint")
+case("Equal", tf.equal, [fixed([1 + 2j, 3j, -1.0]), fixed([1 + 2j, 3.0, -1.0])], label="complex")
+case("Sum", lambda x: tf.reduce_sum(x, axis=1), [cfloats(2, 3)], [0], "complex")
+case("Mean", tf.reduce_mean, [cfloats(2, 3)], [0], "complex")
+
+# -- tf.signal --------------------------------------------------------------------------------------
+
+_FFT_LENGTH = "fft_length is an attribute fixed when the op is built"
+case("FFT", tf.signal.fft, [cfloats(2, 5)], [0])
+case("IFFT", tf.signal.ifft, [cfloats(3, 4)], [0])
+case("FFT2D", tf.signal.fft2d, [cfloats(2, 3, 4)], [0])
+case("IFFT2D", tf.signal.ifft2d, [cfloats(3, 2)], [0])
+case("RFFT", tf.signal.rfft, [floats(2, 6)], [0], static=_FFT_LENGTH)
+case("RFFT", lambda x: tf.signal.rfft(x, [5]), [floats(2, 7)], [0], "crop-odd",
+     static=_FFT_LENGTH)
+case("RFFT", lambda x: tf.signal.rfft(x, [8]), [floats(3, 5)], [0], "pad", static=_FFT_LENGTH)
+case("IRFFT", tf.signal.irfft, [cfloats(2, 4)], [0], static=_FFT_LENGTH)
+case("IRFFT", lambda x: tf.signal.irfft(x, [7]), [cfloats(2, 4)], [0], "odd",
+     static=_FFT_LENGTH)
+case("IRFFT", lambda x: tf.signal.irfft(x, [4]), [cfloats(3, 5)], [0], "crop",
+     static=_FFT_LENGTH)
+case("IRFFT", lambda x: tf.signal.irfft(x, [10]), [cfloats(2, 3)], [0], "pad",
+     static=_FFT_LENGTH)
 
 # -- reductions ------------------------------------------------------------------------------------
 

@@ -25,26 +25,41 @@ def _ids(cases):
 def _weights(case, outs, seed=1):
     """Fixed random output gradients, one per float output."""
     rng = np.random.default_rng(seed)
-    return [rng.uniform(-1.0, 1.0, np.shape(o)).astype(o.dtype.np) for o in outs]
+    out = []
+    for o in outs:
+        w = rng.uniform(-1.0, 1.0, np.shape(o))
+        if o.dtype.is_complex:
+            w = w + 1j * rng.uniform(-1.0, 1.0, np.shape(o))
+        out.append(np.asarray(w).astype(o.dtype.np))
+    return out
+
+
+def _dot(w, o):
+    """The real loss whose gradient with respect to ``o`` is ``w``: Re(sum(conj(w) * o)) (TF's
+    complex convention: the gradient is dL/dRe + i dL/dIm; sum(w * o) for real tensors)."""
+    return float(np.real(np.vdot(w, np.asarray(o))))
 
 
 def _loss(case, arrays, ws):
-    """sum(out * w) over the outputs, computed in NumPy from an eager run."""
+    """sum(out * w) over the outputs (complex: see ``_dot``), computed from an eager run."""
     outs = case.run(*[tf.constant(a) for a in arrays])
-    return sum(float(np.sum(np.asarray(o.numpy(), np.float64) * w)) for o, w in zip(outs, ws))
+    return sum(_dot(w, o.numpy()) for o, w in zip(outs, ws))
 
 
 def _numeric(f, arrays, positions, eps):
-    """Central differences of scalar f(arrays) with respect to arrays[i] for i in positions."""
+    """Central differences of scalar f(arrays) with respect to arrays[i] for i in positions;
+    for a complex input, dL/dRe + i dL/dIm (real and imaginary parts perturbed in turn)."""
     grads = []
     for i in positions:
-        g = np.zeros(arrays[i].shape, np.float64)
+        g = np.zeros(arrays[i].shape, arrays[i].dtype if arrays[i].dtype.kind == "c" else np.float64)
+        steps = (eps, 1j * eps) if g.dtype.kind == "c" else (eps,)
         for j in np.ndindex(*arrays[i].shape):
-            plus = [a.copy() for a in arrays]
-            minus = [a.copy() for a in arrays]
-            plus[i][j] += eps
-            minus[i][j] -= eps
-            g[j] = (f(plus) - f(minus)) / (2 * eps)
+            for step in steps:
+                plus = [a.copy() for a in arrays]
+                minus = [a.copy() for a in arrays]
+                plus[i][j] += step
+                minus[i][j] -= step
+                g[j] += (step / abs(step)) * (f(plus) - f(minus)) / (2 * eps)
         grads.append(g)
     return grads
 
@@ -146,7 +161,7 @@ def test_gradient_is_none_by_definition(case, backend):
     xs = [tf.constant(a) for a in arrays]
     with tf.GradientTape() as tape:
         tape.watch([xs[i] for i in case.no_grad])
-        outs = [o for o in case.run(*xs) if o.dtype.is_floating]
+        outs = [o for o in case.run(*xs) if o.dtype.is_differentiable]
     grads = tape.gradient(outs, [xs[i] for i in case.no_grad])
     assert grads == [None] * len(case.no_grad), case.id
 
@@ -170,7 +185,9 @@ def test_second_order_tape_matches_finite_differences(case, backend):
     arrays = case.arrays(np.float64)
     outs0 = case.run(*[tf.constant(a) for a in arrays])
     ws0 = _weights(case, outs0)
-    vs = [np.random.default_rng(2).uniform(-1, 1, arrays[i].shape) for i in case.diff]
+    vs = [np.random.default_rng(2).uniform(-1, 1, arrays[i].shape) * (1 + 0.5j)
+          if arrays[i].dtype.kind == "c" else np.random.default_rng(2).uniform(-1, 1, arrays[i].shape)
+          for i in case.diff]
     vs = [v.astype(arrays[i].dtype) for i, v in zip(case.diff, vs)]
     n_in = len(arrays)
 
@@ -185,7 +202,7 @@ def test_second_order_tape_matches_finite_differences(case, backend):
     def f(arrs):
         xs_ = [tf.constant(a) for a in arrs[:n_in]]
         ws_ = [tf.constant(w) for w in arrs[n_in:]]
-        return sum(float(np.sum(g.numpy() * v)) for g, v in zip(_first(case, xs_, ws_), vs))
+        return sum(_dot(v, g.numpy()) for g, v in zip(_first(case, xs_, ws_), vs))
 
     allarr = list(arrays) + list(ws0)
     positions = list(case.diff) + list(range(n_in, n_in + len(ws0)))

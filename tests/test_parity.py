@@ -47,7 +47,8 @@ def _close(got, ref, case, what):
 
 
 def _as64(arrays):
-    return [a.astype(np.float64) if a.dtype == np.float32 else a for a in arrays]
+    wide = {np.dtype(np.float32): np.float64, np.dtype(np.complex64): np.complex128}
+    return [a.astype(wide[a.dtype]) if a.dtype in wide else a for a in arrays]
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
@@ -61,7 +62,7 @@ def test_forward_parity(case, backend):
         assert g.dtype == w.dtype, (
             f"{case.id}: output {k} is {g.dtype} on {backend}, {w.dtype} on numpy")
         assert g.shape == w.shape, f"{case.id}: output {k} shape"
-        _close(g, r.astype(g.dtype) if g.dtype.kind == "f" else r, case, f"output {k}")
+        _close(g, r.astype(g.dtype) if g.dtype.kind in "fc" else r, case, f"output {k}")
         _close(g, w, case, f"output {k} vs numpy float32")
 
 
@@ -70,7 +71,8 @@ def test_gradient_parity(case, backend):
     arrays = case.arrays(np.float32)
     outs = _forward(case, arrays)
     rng = np.random.default_rng(1)
-    ws = [rng.uniform(-1, 1, o.shape).astype(o.dtype) for o in outs]
+    ws = [(rng.uniform(-1, 1, o.shape) + (1j * rng.uniform(-1, 1, o.shape) if o.dtype.kind == "c"
+           else 0)).astype(o.dtype) for o in outs]
     got = _gradient(case, arrays, ws)
     want32 = _with_backend("numpy", lambda: _gradient(case, arrays, ws))
     ref = _with_backend("numpy", lambda: _gradient(case, _as64(arrays), _as64(ws)))

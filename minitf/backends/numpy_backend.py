@@ -24,6 +24,8 @@ from .optim_numpy import OptimizerKernelsNumpy
 
 def _sigmoid(x: Array) -> Array:
     # exp(-|x|) never overflows; the two branches are the same function rewritten.
+    if np.iscomplexobj(x):  # no order on complex numbers: the plain formula
+        return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -170,9 +172,12 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
     def unary(self, fn: str, x: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
         """``fn`` applied to every element (names: ``kernel_table.UNARY``)."""
         f = kernel(UNARY, fn)
+        out_dtype = as_np_dtype(out_dtype)
         with np.errstate(all="ignore"):
-            return np.asarray(f(np.asarray(x), float(param))).astype(as_np_dtype(out_dtype),
-                                                                     copy=False)
+            y = np.asarray(f(np.asarray(x), float(param)))
+        if y.dtype.kind == "c" and out_dtype.kind != "c":  # a cast: keep the real part, as TF
+            y = y.real
+        return y.astype(out_dtype, copy=False)
 
     def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
         """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``)."""

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401 - imported to register the ops
     array_ops,
+    complex_ops,
     control_ops,
     conv_ops,
     conv_pool_ops,
@@ -13,6 +14,7 @@ from . import (  # noqa: F401 - imported to register the ops
     quant_ops,
     random_ops,
     reduction_ops,
+    signal_ops,
     state_ops,
     variable_scope,
 )

@@ -47,7 +47,8 @@ def require(dtype: _dtypes.DType, kinds: str, what: str) -> None:
     """``kinds``: f float, i int, b bool, c complex."""
     kind = "f" if dtype.is_floating else "i" if dtype.is_integer else "b" if dtype.is_bool else "c"
     if kind not in kinds:
-        raise ShapeError(f"{what} does not support dtype {dtype.name}")
+        why = " (it is not defined on complex numbers)" if kind == "c" else ""
+        raise ShapeError(f"{what} does not support dtype {dtype.name}{why}")
 
 
 def norm_axis(axis: int, rank: int, what: str = "axis") -> int:

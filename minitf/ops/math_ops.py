@@ -77,38 +77,64 @@ def _nograd(op, g):
     return [None] * len(op.inputs)
 
 
+def _c(x: Tensor) -> Tensor:
+    """``conj(x)`` for a complex tensor, ``x`` itself otherwise. Gradients use it for TF's
+    convention: the gradient of a real loss L of z is dL/dRe(z) + i dL/dIm(z), so the
+    gradient through a holomorphic f is ``g * conj(f'(z))``."""
+    return execute("Conj", [x]) if x.dtype.is_complex else x  # op Conj: complex_ops.py
+
+
+def _log_grad(x: Tensor, g: Tensor) -> Tensor:
+    return g / _c(x) if x.dtype.is_complex else g * reciprocal(x)
+
+
+def _split_grad(real: Any, cplx: Any) -> Any:
+    """A gradient: ``real(op, g)`` for real inputs (often one fused kernel), ``cplx(op, g)``
+    (plain ops, conjugated as TF) for complex ones."""
+    return lambda op, g: [(cplx if op.inputs[0].dtype.is_complex else real)(op, g)]
+
+
 negative = _unary("Neg", "negative", "fic", lambda op, g: [negative(g)], "-x element-wise.",
                   api=("negative", "math.negative"))
 neg = negative
-abs = _unary("Abs", "abs", "fi", lambda op, g: [g * sign(op.inputs[0])], "|x|.",
-             api=("abs", "math.abs"))  # noqa: A001
-sign = _unary("Sign", "sign", "fi", lambda op, g: [None], "-1, 0 or 1.",
+abs = _unary("Abs", "abs", "fi", lambda op, g: [g * sign(op.inputs[0])], "|x|.")  # noqa: A001
+# public tf.abs: complex_ops.abs (ComplexAbs for complex inputs, as TF)
+sign = _unary("Sign", "sign", "fic", lambda op, g: [None], "-1, 0 or 1 (complex: x / |x|, 0 at 0).",
               api=("sign", "math.sign"))
-square = _unary("Square", "square", "fic", lambda op, g: [g * 2.0 * op.inputs[0]], "x * x.",
+square = _unary("Square", "square", "fic", lambda op, g: [g * 2.0 * _c(op.inputs[0])], "x * x.",
                 api=("square", "math.square"))
-sqrt = _unary("Sqrt", "sqrt", "f", lambda op, g: [sqrt_grad(op.outputs[0], g)], "Square root.",
+sqrt = _unary("Sqrt", "sqrt", "fc", _split_grad(lambda op, g: sqrt_grad(op.outputs[0], g),
+                                                 lambda op, g: g / (2.0 * _c(op.outputs[0]))),
+              "Square root (complex: the principal root).",
               api=("sqrt", "math.sqrt"))
-rsqrt = _unary("Rsqrt", "rsqrt", "f", lambda op, g: [rsqrt_grad(op.outputs[0], g)], "1/sqrt(x).",
+rsqrt = _unary("Rsqrt", "rsqrt", "fc", _split_grad(
+    lambda op, g: rsqrt_grad(op.outputs[0], g),
+    lambda op, g: g * _c(op.outputs[0] * op.outputs[0] * op.outputs[0]) * -0.5), "1/sqrt(x).",
                api=("math.rsqrt",))
-reciprocal = _unary("Reciprocal", "reciprocal", "f",
-                    lambda op, g: [reciprocal_grad(op.outputs[0], g)], "1/x.",
+reciprocal = _unary("Reciprocal", "reciprocal", "fc", _split_grad(
+    lambda op, g: reciprocal_grad(op.outputs[0], g),
+    lambda op, g: negative(g) * _c(square(op.outputs[0]))), "1/x.",
                     api=("math.reciprocal",))
-exp = _unary("Exp", "exp", "fc", lambda op, g: [g * op.outputs[0]], "e**x.",
+exp = _unary("Exp", "exp", "fc", lambda op, g: [g * _c(op.outputs[0])], "e**x.",
              api=("exp", "math.exp"))
-expm1 = _unary("Expm1", "expm1", "f", lambda op, g: [g * (op.outputs[0] + 1.0)], "e**x - 1.",
+expm1 = _unary("Expm1", "expm1", "fc", lambda op, g: [g * _c(op.outputs[0] + 1.0)], "e**x - 1.",
                api=("math.expm1",))
-log = _unary("Log", "log", "f", lambda op, g: [g * reciprocal(op.inputs[0])], "Natural log.",
+log = _unary("Log", "log", "fc", lambda op, g: [_log_grad(op.inputs[0], g)], "Natural log.",
              api=("log", "math.log"))
-log1p = _unary("Log1p", "log1p", "f", lambda op, g: [g * reciprocal(op.inputs[0] + 1.0)],
+log1p = _unary("Log1p", "log1p", "fc", lambda op, g: [_log_grad(op.inputs[0] + 1.0, g)],
                "log(1 + x), accurate for small x.",
                api=("math.log1p",))
-sin = _unary("Sin", "sin", "f", lambda op, g: [g * cos(op.inputs[0])], "Sine.",
+sin = _unary("Sin", "sin", "fc", lambda op, g: [g * _c(cos(op.inputs[0]))], "Sine.",
              api=("sin", "math.sin"))
-cos = _unary("Cos", "cos", "f", lambda op, g: [negative(g * sin(op.inputs[0]))], "Cosine.",
+cos = _unary("Cos", "cos", "fc", lambda op, g: [negative(g * _c(sin(op.inputs[0])))], "Cosine.",
              api=("cos", "math.cos"))
-tanh = _unary("Tanh", "tanh", "f", lambda op, g: [tanh_grad(op.outputs[0], g)], "tanh(x).",
+tanh = _unary("Tanh", "tanh", "fc", _split_grad(
+    lambda op, g: tanh_grad(op.outputs[0], g),
+    lambda op, g: g * _c(1.0 - square(op.outputs[0]))), "tanh(x).",
               api=("tanh", "math.tanh", "nn.tanh"))
-sigmoid = _unary("Sigmoid", "sigmoid", "f", lambda op, g: [sigmoid_grad(op.outputs[0], g)],
+sigmoid = _unary("Sigmoid", "sigmoid", "fc", _split_grad(
+    lambda op, g: sigmoid_grad(op.outputs[0], g),
+    lambda op, g: g * _c(op.outputs[0] * (1.0 - op.outputs[0]))),
                  "1 / (1 + e**-x), computed stably.",
                  api=("sigmoid", "math.sigmoid", "nn.sigmoid"))
 relu = _unary("Relu", "relu", "fi", lambda op, g: [relu_grad(g, op.outputs[0])], "max(x, 0).",
@@ -243,12 +269,12 @@ def _sub_grad(op, g):
 
 def _mul_grad(op, g):
     x, y = op.inputs
-    return [_unbroadcast(g * y, x), _unbroadcast(g * x, y)]
+    return [_unbroadcast(g * _c(y), x), _unbroadcast(g * _c(x), y)]
 
 
 def _div_grad(op, g):
     x, y = op.inputs
-    return [_unbroadcast(g / y, x), _unbroadcast(negative(g) * op.outputs[0] / y, y)]
+    return [_unbroadcast(g / _c(y), x), _unbroadcast(negative(g) * _c(op.outputs[0]) / _c(y), y)]
 
 
 def _pow_grad(op, g):
@@ -256,6 +282,10 @@ def _pow_grad(op, g):
 
     x, y = op.inputs
     z = op.outputs[0]
+    if x.dtype.is_complex:  # log(x) taken as 0 at x = 0, as TF
+        nonzero = not_equal(x, 0.0)
+        log_x = where(nonzero, log(where(nonzero, x, zeros_like(x) + 1.0)), zeros_like(x))
+        return [_unbroadcast(g * _c(y * pow(x, y - 1.0)), x), _unbroadcast(g * _c(z * log_x), y)]
     gx = g * y * pow(x, y - 1.0)
     safe_log = log(where(x > 0.0, x, zeros_like(x) + 1.0))
     gy = g * z * safe_log
@@ -304,7 +334,7 @@ floordiv = _binary_def("FloorDiv", "floordiv", "fi", _nograd, "Floor of x / y (a
 floormod = _binary_def("FloorMod", "floormod", "fi", _floormod_grad,
                        "Remainder with the sign of y (as Python %).",
                        api=("math.floormod", "math.mod", "mod"))
-_pow = _binary_def("Pow", "pow", "fi", _pow_grad, "x ** y.")  # public: pow() below
+_pow = _binary_def("Pow", "pow", "fic", _pow_grad, "x ** y.")  # public: pow() below
 maximum = _binary_def("Maximum", "maximum", "fi", _minmax_grad(lambda x, y: x >= y),
                       "Element-wise max; ties send the gradient to x.",
                       api=("maximum", "math.maximum"))
@@ -375,7 +405,7 @@ def _matmul_infer(shapes, dtypes, attrs):
 
 
 def _matmul_grad(op, g):
-    a, b = op.inputs
+    a, b = _c(op.inputs[0]), _c(op.inputs[1])  # complex: the adjoints, as TF
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     if not ta and not tb:
         ga, gb = matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)
@@ -386,7 +416,7 @@ def _matmul_grad(op, g):
     else:
         ga, gb = matmul(b, g, transpose_a=True, transpose_b=True), matmul(
             g, a, transpose_a=True, transpose_b=True)
-    return [_unbroadcast(ga, a), _unbroadcast(gb, b)]
+    return [_unbroadcast(ga, op.inputs[0]), _unbroadcast(gb, op.inputs[1])]
 
 
 defop("MatMul", _matmul_infer,
@@ -398,11 +428,17 @@ defop("MatMul", _matmul_infer,
 @op_export("MatMul")
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            name: str | None = None, **unsupported: Any) -> Tensor:
-    """``a @ b`` over the last two axes (2-D or batched); ``transpose_*`` transpose first."""
-    if unsupported.pop("adjoint_a", False) or unsupported.pop("adjoint_b", False) or unsupported:
+    """``a @ b`` over the last two axes (2-D or batched); ``transpose_*`` transpose first,
+    ``adjoint_*`` conjugate-transpose first (as ``transpose_*`` for real inputs)."""
+    adjoint_a, adjoint_b = unsupported.pop("adjoint_a", False), unsupported.pop("adjoint_b", False)
+    if unsupported:
         raise NotImplementedError(f"minitf.matmul does not support {sorted(unsupported)} "
-                                  "(adjoint_*, sparse flags)")
+                                  "(sparse flags)")
     a, b = _convert_operands(a, b)
+    if adjoint_a:
+        a, transpose_a = _c(a), not transpose_a
+    if adjoint_b:
+        b, transpose_b = _c(b), not transpose_b
     return execute("MatMul", [a, b], {"transpose_a": bool(transpose_a),
                                       "transpose_b": bool(transpose_b)}, name)
 
@@ -418,11 +454,14 @@ def _cast_grad(op, g):
 
 
 def _cast_forward(rt, x, dtype):
+    if x.dtype.kind == "c" and dtype.np.kind != "c":  # TF keeps the real part, silently
+        x = x.real
     return x.astype(dtype.np)
 
 
 defop("Cast", lambda shapes, dtypes, attrs: [(shapes[0], attrs["dtype"])], _cast_forward,
-      _cast_grad, doc="Convert to another dtype (float -> int truncates toward zero).",
+      _cast_grad, doc="Convert to another dtype (float -> int truncates toward zero, complex -> "
+      "real keeps the real part).",
       device="forward", api=("cast",))
 
 

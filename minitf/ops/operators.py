@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..framework.tensor import Tensor
 from ..framework.variables import Variable
-from . import array_ops, math_ops
+from . import array_ops, complex_ops, math_ops
 
 
 def _binary(fn, reverse=False):
@@ -36,7 +36,7 @@ _OPERATORS = {
     "__or__": _binary(math_ops.logical_or), "__ror__": _binary(math_ops.logical_or, True),
     "__neg__": lambda self: math_ops.negative(self),
     "__pos__": lambda self: self,
-    "__abs__": lambda self: math_ops.abs(self),
+    "__abs__": lambda self: complex_ops.abs(self),  # complex: ComplexAbs, as tf.abs
     "__invert__": lambda self: math_ops.logical_not(self),
     "__getitem__": lambda self, key: array_ops.getitem(self, key),
 }

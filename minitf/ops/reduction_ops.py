@@ -70,8 +70,10 @@ def _prod_grad(op, g):
     from .array_ops import broadcast_like
 
     # d prod / d x_i = prod / x_i: exact for non-zero inputs (documented limitation)
+    from .math_ops import _c  # complex: g * conj(prod / x_i), TF's convention
+
     x = op.inputs[0]
-    return [broadcast_like(_keep_dims(g * op.outputs[0], op), x) / x]
+    return [broadcast_like(_keep_dims(g * _c(op.outputs[0]), op), x) / _c(x)]
 
 
 def _def_reduce(op_type: str, kernel: str, kinds: str, gradient: Any) -> None:
@@ -86,7 +88,7 @@ _def_reduce("Sum", "sum", "fic", _sum_grad)
 _def_reduce("Mean", "mean", "fic", _mean_grad)
 _def_reduce("Max", "max", "fi", _minmax_grad)
 _def_reduce("Min", "min", "fi", _minmax_grad)
-_def_reduce("Prod", "prod", "fi", _prod_grad)
+_def_reduce("Prod", "prod", "fic", _prod_grad)
 _def_reduce("Any", "any", "b", None)
 _def_reduce("All", "all", "b", None)
 

@@ -140,7 +140,7 @@ class CudaBackend(ConvKernelsCuda, NumpyBackend):
         f = kernel(elementwise.UNARY_KERNELS, fn)
         x, out_dtype = to_device(x), as_np_dtype(out_dtype)
         if x.dtype not in _KERNEL_DTYPES or out_dtype not in _KERNEL_DTYPES:
-            return self._on_host("unary", x, out_dtype, param)
+            return self._on_host("unary", fn, x, out_dtype, param)
         out = cuda.device_array(x.shape, dtype=out_dtype)
         if out.size:
             launch_2d(f, _flat(out), _flat(x), float(param))
@@ -152,7 +152,7 @@ class CudaBackend(ConvKernelsCuda, NumpyBackend):
         x, y, out_dtype = to_device(x), to_device(y), as_np_dtype(out_dtype)
         if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
                 or out_dtype not in _KERNEL_DTYPES):
-            return self._on_host("binary", x, y, out_dtype, param)
+            return self._on_host("binary", fn, x, y, out_dtype, param)
         if fn == "pow" and out_dtype.kind in "iu" and y.dtype.kind == "i":
             check_int_pow(x, to_numpy(y), out_dtype)
         shape = np.broadcast_shapes(x.shape, y.shape)

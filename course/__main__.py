@@ -32,17 +32,26 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     if not args.submissions.is_dir():
         print(f"{args.submissions} is not a folder of <student>/<NN_name>.ipynb", file=sys.stderr)
         return 2
-    feedback = args.feedback or args.out.parent / "feedback"
-    work = args.work or args.out.parent / "autograded"
-    results = grade_all(args.submissions, args.solutions, work,
+    # Absolute from here on: the worker runs in another folder, in another process.
+    out = args.out.resolve()
+    feedback = (args.feedback or args.out.parent / "feedback").resolve()
+    work = (args.work or args.out.parent / "autograded").resolve()
+    results = grade_all(args.submissions.resolve(), args.solutions.resolve(), work,
                         cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
                         jobs=args.jobs, assignments=args.assignment)
-    write_csv(results, args.out)
+    write_csv(results, out)
     write_feedback(results, feedback)
     for r in results:
         extra = "" if r.status == "ok" else f"  [{r.status}] {r.note}"
         print(f"{r.student:<20} {r.assignment:<28} {r.points:g}/{r.max_points:g}{extra}")
     print(f"grades: {args.out}   feedback: {feedback}/")
+    failed = [r for r in results if r.status == "error"]
+    if failed:
+        print(f"{len(failed)} notebook(s) could not be graded (the grader failed, not the student):",
+              file=sys.stderr)
+        for r in failed:
+            print(f"  {r.student}/{r.assignment}: {r.note}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -95,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
     a = sub.add_parser("autograde", help="grade SUBMISSIONS/<student>/<NN_name>.ipynb")
     a.add_argument("submissions", type=Path)
-    a.add_argument("--out", type=Path, default=Path("grades.csv"), help="grades CSV to write")
+    a.add_argument("--out", type=Path, default=Path("grades") / "grades.csv",
+                   help="grades CSV to write (default: grades/grades.csv)")
     a.add_argument("--feedback", type=Path, help="feedback folder (default: next to --out)")
     a.add_argument("--work", type=Path, help="graded copies (default: autograded/ next to --out)")
     a.add_argument("--assignment", action="append", help="grade only this one (repeatable)")

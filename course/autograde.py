@@ -99,6 +99,7 @@ def grade_all(
     assignments: list[str] | None = None,
 ) -> list[Result]:
     """Grade every ``<student>/<assignment>.ipynb`` under ``submissions``; one Result per pair."""
+    submissions, solutions, workdir = submissions.resolve(), solutions.resolve(), workdir.resolve()
     table = load_assignments(solutions)
     if assignments:
         unknown = sorted(set(assignments) - set(table))
@@ -233,8 +234,9 @@ def _kill_tree(proc: subprocess.Popen) -> None:
 def _pythonpath() -> str:
     """Let the worker import this package even when it is not installed."""
     here = str(Path(__file__).resolve().parent.parent)
-    rest = os.environ.get("PYTHONPATH")
-    return here if not rest else here + os.pathsep + rest
+    # the worker starts in another folder: a relative entry would point elsewhere there
+    rest = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join([here, *rest])
 
 
 def write_csv(results: list[Result], out: Path) -> None:

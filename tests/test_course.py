@@ -217,17 +217,23 @@ def test_uninterruptible_hang_scores_zero(fixture_grades):
     assert "FAIL test_square (0/1): Timeout" in (feedback / "hang" / "00_fixture.txt").read_text()
 
 
-def test_notebook_timeout_kills_the_run(tmp_path):
+def test_notebook_timeout_kills_the_run_while_others_proceed(tmp_path):
     sol = read_notebook(FIXTURE / "solutions" / "00_fixture.ipynb")
     save(with_answer(sol, "mean", "def mean(xs):\n    while True:\n        pass"),
          tmp_path / "subs" / "slow" / "00_fixture.ipynb")
+    save(sol, tmp_path / "subs" / "fast" / "00_fixture.ipynb")
     out = tmp_path / "grades.csv"
     res = course("--solutions", str(FIXTURE / "solutions"), "autograde", str(tmp_path / "subs"),
-                 "--out", str(out), "--cell-timeout", "600", "--timeout", "20")
+                 "--out", str(out), "--cell-timeout", "600", "--timeout", "30", "--jobs", "2")
     assert res.returncode == 0, res.stdout + res.stderr
     assert _row(read_grades(out), "slow")[2] == "timeout"
+    assert _row(read_grades(out), "fast") == (3, 4, "ok")
+    # the hanging notebook held one job; the other was graded (and reported) meanwhile
+    done = [line.split("] ")[1].split(":")[0] for line in res.stdout.splitlines()
+            if line.startswith("[")]
+    assert done == ["fast/00_fixture", "slow/00_fixture"], res.stdout
     text = (tmp_path / "feedback" / "slow" / "00_fixture.txt").read_text()
-    assert "ran longer than 20 s" in text
+    assert "ran longer than 30 s" in text
     assert "FAIL test_mean (0/2): stopped: this cell was running" in text
 
 

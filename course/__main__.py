@@ -49,7 +49,7 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     batch = grade_all(args.submissions.resolve(), args.solutions.resolve(), work,
                       cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
                       jobs=args.jobs, assignments=args.assignment,
-                      only_students=args.student, on_result=progress)
+                      only_students=args.student, on_result=progress, loaded=full)
     n = len(batch.results)
     print(f"graded {n} notebook(s) in {batch.seconds:.1f} s with {args.jobs} job(s): "
           f"{n / max(batch.seconds, 1e-9):.2f} notebooks/s")
@@ -116,6 +116,10 @@ def _publish(args: argparse.Namespace, results: list, deadlines, overrides) -> N
 
     feedback = args.feedback or args.out.parent / "feedback"
     grades = [finalize(r, overrides, deadlines) for r in results]
+    graded = {(r.student, r.assignment) for r in results}
+    for (student, assignment, _), o in overrides.items():
+        if (student, assignment) not in graded:
+            print(f"warning: {o.where}: {student}/{assignment} was never graded; not applied")
     files = write_grades(grades, args.out)
     write_feedback(grades, feedback, show_hidden=args.show_hidden_tests)
     late = [g for g in grades if g.late]
@@ -171,6 +175,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cores() -> int:
+    """The cores this process may use (a container's limit, where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def _grade_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("grades") / "grades.csv",
                    help="grades CSV to write (default: grades/grades.csv); the other CSVs, "
@@ -203,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade only this student (repeatable); merged into the existing grades")
     a.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell")
     a.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook")
-    a.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    a.add_argument("--jobs", type=int, default=_cores(),
                    help="notebooks executed at once (default: the number of cores)")
     _grade_options(a)
     a.set_defaults(func=_cmd_autograde)

@@ -150,15 +150,17 @@ def grade_all(
     assignments: list[str] | None = None,
     only_students: list[str] | None = None,
     on_result: Callable[[Result, int, int], None] | None = None,
+    loaded: dict[str, Assignment] | None = None,
 ) -> Batch:
     """Grade ``<student>/<assignment>`` under ``submissions``, ``jobs`` notebooks at a time.
 
     Each notebook runs in its own process with its own timeout, so a hanging one holds one job
-    slot and the others go on. ``on_result(result, done, total)`` is called as each finishes.
+    slot and the others go on. ``on_result(result, done, total)`` is called as each finishes;
+    ``loaded`` is ``load_assignments(solutions)`` when the caller has it already.
     """
     # Absolute from here on: the worker runs in another folder, in another process.
     submissions, solutions, workdir = submissions.resolve(), solutions.resolve(), workdir.resolve()
-    full = load_assignments(solutions)
+    full = loaded if loaded is not None else load_assignments(solutions)
     table = select(full, assignments, solutions)
     names = students(submissions, only_students)
     todo = [(s, a) for s in names for a in table.values()]

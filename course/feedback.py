@@ -67,7 +67,7 @@ def render_html(g: Grade, show_hidden: bool) -> str:
         rows.append(f'<tr class="{e(mark.lower().strip("-") or "todo")}"><td>{e(mark)}</td>'
                     f"<td><code>{e(rest)}</code></td></tr>")
     head = header(g)
-    notes = "".join(f"<p>{e(x)}</p>" for x in head[1:])
+    notes = "".join(f"<p>{e(x.removeprefix('! '))}</p>" for x in head[1:])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{e(r.assignment)}: feedback for {e(r.student)}</title>

@@ -1,20 +1,23 @@
-"""Grade a folder of submissions against the solutions: restore tests, execute, score, report.
+"""Grade a folder of submissions against the solutions: restore tests, execute, score.
 
-``SUBMISSIONS/<student>/<NN_name>.ipynb`` is copied (never modified), rebuilt with the
-instructor's test and locked cells (``restore.py``), executed in its own process and kernel
-(``worker.py``) with a per-cell and a per-notebook timeout, and scored: a test cell earns its
-points when it raises no error. Results go to a CSV and to one feedback file per student.
+Each submission (found by ``submissions.py``) is copied (never modified), rebuilt with the
+instructor's test and locked cells (``restore.py``), executed in a process and kernel of its own
+(``worker.py``, started by ``run_worker``) with a per-cell and a per-notebook timeout, and scored:
+a test cell earns its points when it raises no error. ``gradebook.py`` turns the Results into
+grades (overrides, late policy, CSVs), ``feedback.py`` into what students read.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,35 +34,51 @@ from .cells import (
 )
 from .generate import make_exercise
 from .restore import restore
+from .submissions import Submission, extras, find, students
 
-CSV_FIELDS = ("student", "assignment", "points", "max_points", "status")
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
-class Test:
-    """One autograded test cell and its outcome."""
+class Part:
+    """One graded cell of an assignment (an autograded test or a hand-graded answer)."""
 
     grade_id: str
-    points: float
+    points: float  # the most it can earn
+    kind: str = "test"  # test | manual
     earned: float = 0.0
-    message: str = "not run"
+    message: str = "not run"  # "passed", or the error's "Name: message"
+    line: int | None = None  # the failing line of the cell, when known
+    code: str = ""  # that line's source
+    hidden: bool = False  # the failing line is in the hidden tests
 
 
 @dataclass
 class Result:
-    """One student's grade on one assignment."""
+    """What the autograder found for one student's assignment."""
 
     student: str
     assignment: str
-    max_points: float
     status: str = "ok"  # ok | missing | invalid | timeout | crashed | error
-    note: str = ""
-    tests: list[Test] = field(default_factory=list)
-    manual: list[str] = field(default_factory=list)
+    note: str = ""  # for the student: no instructor paths
+    detail: str = ""  # for the instructor only (e.g. where the worker's log is)
+    submitted: str | None = None  # ISO 8601, UTC
+    seconds: float = 0.0
+    parts: list[Part] = field(default_factory=list)
 
     @property
-    def points(self) -> float:
-        return sum(t.earned for t in self.tests)
+    def tests(self) -> list[Part]:
+        return [p for p in self.parts if p.kind == "test"]
+
+    @property
+    def autograded(self) -> float:
+        """The points the tests earned (before overrides and late policy)."""
+        return sum(p.earned for p in self.tests)
+
+    @property
+    def max_points(self) -> float:
+        """Autograded and hand-graded points together, as nbgrader's ``max_score``."""
+        return sum(p.points for p in self.parts)
 
 
 @dataclass
@@ -76,7 +95,19 @@ class Assignment:
 
     @property
     def max_points(self) -> float:
+        """The autograded points."""
         return sum(points(c) for c in self.tests)
+
+    @property
+    def manual_points(self) -> float:
+        """The points graded by hand."""
+        return sum(points(c) for c in self.solution.cells if is_manual(c))
+
+    def parts(self) -> list[Part]:
+        """A fresh, ungraded Part per test and hand-graded cell, in notebook order."""
+        return [Part(grade_id(c) or "?", points(c), "test" if is_test(c) else "manual",
+                     message="not run" if is_test(c) else "graded by hand: not graded yet")
+                for c in self.solution.cells if is_test(c) or is_manual(c)]
 
 
 def load_assignments(solutions: Path) -> dict[str, Assignment]:
@@ -88,6 +119,26 @@ def load_assignments(solutions: Path) -> dict[str, Assignment]:
     return out
 
 
+def select(table: dict[str, Assignment], names: list[str] | None, where: Path
+           ) -> dict[str, Assignment]:
+    """``table`` restricted to ``names`` (all when None); SystemExit for an unknown name."""
+    if not names:
+        return table
+    unknown = sorted(set(names) - set(table))
+    if unknown:
+        raise SystemExit(f"no such assignment in {where}: {', '.join(unknown)}")
+    return {k: v for k, v in table.items() if k in names}
+
+
+@dataclass
+class Batch:
+    """A grading run: its Results, the files it ignored, and how long it took."""
+
+    results: list[Result]
+    ignored: dict[str, list[str]]  # student -> files that are not a known submission
+    seconds: float
+
+
 def grade_all(
     submissions: Path,
     solutions: Path,
@@ -97,73 +148,81 @@ def grade_all(
     notebook_timeout: float = 300.0,
     jobs: int = 2,
     assignments: list[str] | None = None,
-) -> list[Result]:
-    """Grade every ``<student>/<assignment>.ipynb`` under ``submissions``; one Result per pair."""
-    table = load_assignments(solutions)
-    if assignments:
-        unknown = sorted(set(assignments) - set(table))
-        if unknown:
-            raise SystemExit(f"no such assignment in {solutions}: {', '.join(unknown)}")
-        table = {k: v for k, v in table.items() if k in assignments}
-    students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
-    jobs_list = [(s, a) for s in students for a in table.values()]
+    only_students: list[str] | None = None,
+    on_result: Callable[[Result, int, int], None] | None = None,
+    loaded: dict[str, Assignment] | None = None,
+) -> Batch:
+    """Grade ``<student>/<assignment>`` under ``submissions``, ``jobs`` notebooks at a time.
+
+    Each notebook runs in its own process with its own timeout, so a hanging one holds one job
+    slot and the others go on. ``on_result(result, done, total)`` is called as each finishes;
+    ``loaded`` is ``load_assignments(solutions)`` when the caller has it already.
+    """
+    # Absolute from here on: the worker runs in another folder, in another process.
+    submissions, solutions, workdir = submissions.resolve(), solutions.resolve(), workdir.resolve()
+    full = loaded if loaded is not None else load_assignments(solutions)
+    table = select(full, assignments, solutions)
+    names = students(submissions, only_students)
+    todo = [(s, a) for s in names for a in table.values()]
     workdir.mkdir(parents=True, exist_ok=True)
+    known = frozenset(full)
 
     def one(job: tuple[str, Assignment]) -> Result:
         student, a = job
-        return grade_one(submissions / student / f"{a.name}.ipynb", student, a,
-                         workdir / student / a.name, cell_timeout, notebook_timeout)
+        t0 = time.monotonic()
+        res = grade_one(find(submissions, student, a.name, known), student, a,
+                        workdir / student / a.name, cell_timeout, notebook_timeout)
+        res.seconds = round(time.monotonic() - t0, 2)
+        return res
 
+    t0 = time.monotonic()
+    results = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, jobs_list))
+        futures = [pool.submit(one, job) for job in todo]
+        for n, fut in enumerate(as_completed(futures), 1):
+            results.append(fut.result())
+            if on_result:
+                on_result(results[-1], n, len(todo))
+    results.sort(key=lambda r: (r.student, r.assignment))
+    ignored = {s: x for s in names if (x := extras(submissions, s, sorted(full)))}
+    return Batch(results, ignored, time.monotonic() - t0)
 
 
-def grade_one(
-    path: Path, student: str, a: Assignment, work: Path, cell_timeout: float, notebook_timeout: float
-) -> Result:
-    """Grade one submission file; every failure becomes a Result, never an exception."""
+def grade_one(sub: Submission, student: str, a: Assignment, work: Path, cell_timeout: float,
+              notebook_timeout: float) -> Result:
+    """Grade one submission; every failure becomes a Result, never an exception."""
+    res = Result(student, a.name, parts=a.parts())
+    if sub.submitted is not None:
+        res.submitted = sub.submitted.isoformat(timespec="seconds")
     try:
-        return _grade_one(path, student, a, work, cell_timeout, notebook_timeout)
+        _grade_one(res, sub, a, work, cell_timeout, notebook_timeout)
     except Exception as exc:  # one broken submission must not stop the class's grading
-        res = Result(student, a.name, a.max_points, status="error")
-        res.note = f"the grader failed on this submission: {type(exc).__name__}: {exc}"
-        return res
+        res.status = "error"
+        res.note = "the grader failed on this submission; your instructor will look into it"
+        res.detail = f"{type(exc).__name__}: {exc}"
+    return res
 
 
-def _grade_one(
-    path: Path, student: str, a: Assignment, work: Path, cell_timeout: float, notebook_timeout: float
-) -> Result:
-    res = Result(student, a.name, a.max_points,
-                 tests=[Test(grade_id(c) or "?", points(c)) for c in a.tests],
-                 manual=[grade_id(c) or "?" for c in a.solution.cells if is_manual(c)])
-    if not path.is_file():
-        res.status, res.note = "missing", f"no submission: expected {student}/{path.name}"
-        return res
+def _grade_one(res: Result, sub: Submission, a: Assignment, work: Path, cell_timeout: float,
+               notebook_timeout: float) -> None:
+    if sub.path is None:
+        res.status, res.note = "missing", f"no submission: expected {a.name}.ipynb{sub.hint}"
+        return
     try:
-        submission = read_notebook(path)
+        submission = read_notebook(sub.path)
     except NotebookError as exc:
         res.status, res.note = "invalid", str(exc)
-        return res
+        return
 
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    shutil.copy2(path, work / "submitted.ipynb")  # the student's file itself is only ever read
+    shutil.copy2(sub.path, work / "submitted.ipynb")  # the student's file itself is only read
     graded = work / f"{a.name}.ipynb"
     write_notebook(restore(submission, a.solution), graded)
     events = work / "events.jsonl"
-
-    cmd = [sys.executable, "-m", "course.worker", str(graded), str(events),
-           "--cell-timeout", str(cell_timeout)]
-    env = dict(os.environ, PYTHONPATH=_pythonpath())
-    with open(work / "worker.log", "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
-        try:
-            rc = proc.wait(timeout=notebook_timeout)
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc)
-            rc = None
-    _score(res, _read_events(events), graded)
+    rc = run_worker(graded, events, work, cell_timeout, notebook_timeout)
+    _score(res, _read_events(events), graded, scrub=[work, sub.path.parent, Path.home(), _ROOT])
     if rc is None:
         res.status = "timeout"
         res.note = f"the notebook ran longer than {notebook_timeout:g} s and was stopped"
@@ -171,33 +230,81 @@ def _grade_one(
         res.status, res.note = "crashed", "the kernel died (crash or exit) while running the notebook"
     elif rc != 0:
         res.status = "error"
-        res.note = f"the grader could not run the notebook (exit {rc}); see {work}/worker.log"
-    return res
+        res.note = "the grader could not run the notebook; your instructor will look into it"
+        res.detail = f"the worker exited with {rc}; see {work / 'worker.log'}"
 
 
-def _score(res: Result, events: list[dict], graded: Path) -> None:
+def worker_command(graded: Path, events: Path, cell_timeout: float) -> list[str]:
+    """The command that executes one graded notebook (absolute paths: it runs in its folder)."""
+    return [sys.executable, "-m", "course.worker", str(graded.resolve()), str(events.resolve()),
+            "--cell-timeout", str(cell_timeout)]
+
+
+def run_worker(graded: Path, events: Path, work: Path, cell_timeout: float,
+               notebook_timeout: float) -> int | None:
+    """Execute ``graded`` in a process of its own in ``work``; its exit code, None on timeout.
+
+    The one place a student's code is started: wrap the command here to sandbox it.
+    """
+    env = dict(os.environ, PYTHONPATH=_pythonpath())
+    with open(work / "worker.log", "wb") as log:
+        proc = subprocess.Popen(worker_command(graded, events, cell_timeout), stdout=log,
+                                stderr=subprocess.STDOUT, env=env, cwd=work)
+        try:
+            return proc.wait(timeout=notebook_timeout)
+        except subprocess.TimeoutExpired:
+            _kill_tree(proc)
+            return None
+
+
+def hidden_lines(source: str) -> set[int]:
+    """1-based numbers of the lines inside ``### BEGIN/END HIDDEN TESTS`` markers."""
+    out, inside = set(), False
+    for n, line in enumerate(source.splitlines(), 1):
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif inside:
+            out.add(n)
+    return out
+
+
+def _score(res: Result, events: list[dict], graded: Path, scrub: list[Path]) -> None:
     """Fill in each test's outcome from the worker's events."""
     cells = read_notebook(graded).cells
     done = {e["index"]: e for e in events if e.get("event") == "done"}
     started = [e["index"] for e in events if e.get("event") == "start"]
     hung = started[-1] if started and started[-1] not in done else None
-    by_id = {t.grade_id: t for t in res.tests}
+    by_id = {p.grade_id: p for p in res.tests}
     for i, cell in enumerate(cells):
         test = by_id.get(grade_id(cell)) if is_test(cell) else None
         if test is None:
             continue
         if i in done:
-            ok = done[i]["ok"]
-            test.earned = test.points if ok else 0.0
-            test.message = "passed" if ok else done[i]["error"]
+            ev = done[i]
+            test.earned = test.points if ev["ok"] else 0.0
+            test.message = "passed" if ev["ok"] else scrub_paths(ev["error"], scrub)
+            if not ev["ok"] and ev.get("line"):
+                test.line, test.code = ev["line"], ev.get("code", "")
+                test.hidden = ev["line"] in hidden_lines(cell.source)
         elif i == hung:
             test.message = "stopped: this cell was running when the notebook was stopped"
         elif hung is not None and i > hung:
             test.message = "not run: an earlier cell hung"
     for i in sorted(done):
         if not done[i]["ok"] and i < len(cells) and not is_test(cells[i]):
-            res.note = res.note or f"first error outside a test, in cell {i + 1}: {done[i]['error']}"
+            error = scrub_paths(done[i]["error"], scrub)
+            res.note = res.note or f"first error outside a test, in cell {i + 1}: {error}"
             break
+
+
+def scrub_paths(text: str, roots: list[Path]) -> str:
+    """``text`` without the grader's folders (nothing a student reads names the instructor's)."""
+    for root in sorted({str(r.resolve()) for r in roots}, key=len, reverse=True):
+        if len(root) > 1:
+            text = re.sub(re.escape(root) + r"(?:/|(?![\w.-]))", "", text)
+    return text
 
 
 def _read_events(path: Path) -> list[dict]:
@@ -232,48 +339,7 @@ def _kill_tree(proc: subprocess.Popen) -> None:
 
 def _pythonpath() -> str:
     """Let the worker import this package even when it is not installed."""
-    here = str(Path(__file__).resolve().parent.parent)
-    rest = os.environ.get("PYTHONPATH")
-    return here if not rest else here + os.pathsep + rest
-
-
-def write_csv(results: list[Result], out: Path) -> None:
-    """One row per (student, assignment)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(CSV_FIELDS)
-        for r in results:
-            w.writerow([r.student, r.assignment, _num(r.points), _num(r.max_points), r.status])
-
-
-def write_feedback(results: list[Result], folder: Path) -> list[Path]:
-    """``folder/<student>.txt``: per assignment, the score, each test's outcome and error line."""
-    folder.mkdir(parents=True, exist_ok=True)
-    by_student: dict[str, list[Result]] = {}
-    for r in results:
-        by_student.setdefault(r.student, []).append(r)
-    written = []
-    for student, rs in by_student.items():
-        lines = [f"Feedback for {student}", ""]
-        for r in rs:
-            lines.append(f"{r.assignment}: {_num(r.points)} / {_num(r.max_points)} points"
-                         + ("" if r.status == "ok" else f"  [{r.status}]"))
-            if r.note:
-                lines.append(f"  ! {r.note}")
-            if r.status not in ("missing", "invalid"):
-                for t in r.tests:
-                    mark = "PASS" if t.earned else "FAIL"
-                    lines.append(f"  {mark} {t.grade_id} ({_num(t.earned)}/{_num(t.points)})"
-                                 + ("" if t.earned else f": {t.message}"))
-            for gid in r.manual:
-                lines.append(f"  ---- {gid}: graded by hand, not included above")
-            lines.append("")
-        path = folder / f"{student}.txt"
-        path.write_text("\n".join(lines), encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def _num(x: float) -> str:
-    return f"{x:g}"
+    here = str(_ROOT)
+    # the worker starts in another folder: a relative entry would point elsewhere there
+    rest = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join([here, *rest])

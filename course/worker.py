@@ -21,15 +21,18 @@ from typing import Any
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def error_line(content: dict[str, Any]) -> str:
-    """``Name: message`` of an error reply, plus the failing source line when the traceback has it."""
+def error_parts(content: dict[str, Any]) -> dict[str, Any]:
+    """``{"error": "Name: message", "line": n, "code": src}`` of an error reply.
+
+    ``line`` and ``code`` are the cell's failing line, when the traceback shows it (else absent).
+    """
     head = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".strip().rstrip(":")
     for frame in content.get("traceback") or []:
         for line in _ANSI.sub("", frame).splitlines():
             m = re.match(r"^-+>\s*(\d+)\s(.*)$", line)
             if m:
-                return f"{head}  (line {m.group(1)}: {m.group(2).strip()})"
-    return head
+                return {"error": head, "line": int(m.group(1)), "code": m.group(2).strip()}
+    return {"error": head}
 
 
 def _kernel_manager(tmp: Path):
@@ -66,7 +69,7 @@ def run(notebook: Path, events: Path, cell_timeout: float) -> int:
     def on_executed(cell, cell_index, execute_reply, **_):
         content = (execute_reply or {}).get("content", {})
         ok = content.get("status", "ok") == "ok"
-        emit(event="done", index=cell_index, ok=ok, error=None if ok else error_line(content))
+        emit(event="done", index=cell_index, ok=ok, **({} if ok else error_parts(content)))
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     with tempfile.TemporaryDirectory(prefix="course-kernel-") as tmp:

@@ -193,20 +193,20 @@ def _row(grades, student):
 
 def test_solution_full_marks_exercise_zero(fixture_grades):
     grades, _, _ = fixture_grades
-    assert _row(grades, "solution") == (3, 3, "ok")
-    assert _row(grades, "exercise") == (0, 3, "ok")
+    assert _row(grades, "solution") == (3, 4, "ok")
+    assert _row(grades, "exercise") == (0, 4, "ok")
 
 
 def test_editing_or_deleting_tests_gains_nothing(fixture_grades):
     grades, _, _ = fixture_grades
-    assert _row(grades, "tampered") == (0, 3, "ok")
-    assert _row(grades, "deleted_tests") == (3, 3, "ok")  # the tests are restored and pass
+    assert _row(grades, "tampered") == (0, 4, "ok")
+    assert _row(grades, "deleted_tests") == (3, 4, "ok")  # the tests are restored and pass
 
 
 def test_infinite_loop_stopped_by_cell_timeout(fixture_grades):
     grades, feedback, _ = fixture_grades
-    assert _row(grades, "loop") == (2, 3, "ok")  # test_square times out; test_mean still passes
-    text = (feedback / "loop.txt").read_text()
+    assert _row(grades, "loop") == (2, 4, "ok")  # test_square times out; test_mean still passes
+    text = (feedback / "loop" / "00_fixture.txt").read_text()
     assert "FAIL test_square (0/1): Timeout" in text and "PASS test_mean" in text
 
 
@@ -214,46 +214,52 @@ def test_uninterruptible_hang_scores_zero(fixture_grades):
     grades, feedback, _ = fixture_grades
     points, _, status = _row(grades, "hang")
     assert points == 0 and status in ("ok", "timeout")
-    assert "FAIL test_square (0/1): Timeout" in (feedback / "hang.txt").read_text()
+    assert "FAIL test_square (0/1): Timeout" in (feedback / "hang" / "00_fixture.txt").read_text()
 
 
-def test_notebook_timeout_kills_the_run(tmp_path):
+def test_notebook_timeout_kills_the_run_while_others_proceed(tmp_path):
     sol = read_notebook(FIXTURE / "solutions" / "00_fixture.ipynb")
     save(with_answer(sol, "mean", "def mean(xs):\n    while True:\n        pass"),
          tmp_path / "subs" / "slow" / "00_fixture.ipynb")
+    save(sol, tmp_path / "subs" / "fast" / "00_fixture.ipynb")
     out = tmp_path / "grades.csv"
     res = course("--solutions", str(FIXTURE / "solutions"), "autograde", str(tmp_path / "subs"),
-                 "--out", str(out), "--cell-timeout", "600", "--timeout", "20")
+                 "--out", str(out), "--cell-timeout", "600", "--timeout", "30", "--jobs", "2")
     assert res.returncode == 0, res.stdout + res.stderr
     assert _row(read_grades(out), "slow")[2] == "timeout"
-    text = (tmp_path / "feedback" / "slow.txt").read_text()
-    assert "ran longer than 20 s" in text
+    assert _row(read_grades(out), "fast") == (3, 4, "ok")
+    # the hanging notebook held one job; the other was graded (and reported) meanwhile
+    done = [line.split("] ")[1].split(":")[0] for line in res.stdout.splitlines()
+            if line.startswith("[")]
+    assert done == ["fast/00_fixture", "slow/00_fixture"], res.stdout
+    text = (tmp_path / "feedback" / "slow" / "00_fixture.txt").read_text()
+    assert "ran longer than 30 s" in text
     assert "FAIL test_mean (0/2): stopped: this cell was running" in text
 
 
 def test_kernel_crash_keeps_earlier_points(fixture_grades):
     grades, feedback, _ = fixture_grades
-    assert _row(grades, "crash") == (1, 3, "crashed")
-    assert "kernel died" in (feedback / "crash.txt").read_text()
+    assert _row(grades, "crash") == (1, 4, "crashed")
+    assert "kernel died" in (feedback / "crash" / "00_fixture.txt").read_text()
 
 
 def test_bad_files_get_a_clear_line(fixture_grades):
     grades, feedback, _ = fixture_grades
-    assert _row(grades, "corrupt") == (0, 3, "invalid")
-    assert "corrupt JSON at line 1" in (feedback / "corrupt.txt").read_text()
-    assert _row(grades, "not_notebook") == (0, 3, "invalid")
-    assert "no 'cells' list" in (feedback / "not_notebook.txt").read_text()
-    assert _row(grades, "missing") == (0, 3, "missing")
-    assert "no submission" in (feedback / "missing.txt").read_text()
+    assert _row(grades, "corrupt") == (0, 4, "invalid")
+    assert "corrupt JSON at line 1" in (feedback / "corrupt" / "00_fixture.txt").read_text()
+    assert _row(grades, "not_notebook") == (0, 4, "invalid")
+    assert "no 'cells' list" in (feedback / "not_notebook" / "00_fixture.txt").read_text()
+    assert _row(grades, "missing") == (0, 4, "missing")
+    assert "no submission" in (feedback / "missing" / "00_fixture.txt").read_text()
 
 
 def test_feedback_names_failed_tests_with_error_line(fixture_grades):
     _, feedback, _ = fixture_grades
-    text = (feedback / "exercise.txt").read_text()
-    assert "00_fixture: 0 / 3 points" in text
+    text = (feedback / "exercise" / "00_fixture.txt").read_text()
+    assert "00_fixture: 0 / 4 points" in text
     assert "FAIL test_square (0/1): NameError" not in text  # the stub is defined; it raises
     assert "FAIL test_square (0/1): NotImplementedError" in text
-    assert "why_fsum: graded by hand" in text
+    assert "why_fsum (?/1): graded by hand" in text
 
 
 # ---------------------------------------------------------------- every course assignment
@@ -294,11 +300,12 @@ def test_solution_scores_full_marks(course_grades, name):
     row = grades[("solution", name)]
     assert float(row["max_points"]) > 0
     assert (row["status"], row["points"]) == ("ok", row["max_points"]), \
-        (feedback / "solution.txt").read_text()
+        (feedback / "solution" / f"{name}.txt").read_text()
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_exercise_scores_zero_even_with_edited_tests(course_grades, name):
     grades, feedback = course_grades
     row = grades[("exercise_tampered", name)]
-    assert (row["status"], row["points"]) == ("ok", "0"), (feedback / "exercise_tampered.txt").read_text()
+    assert (row["status"], row["points"]) == ("ok", "0"), \
+        (feedback / "exercise_tampered" / f"{name}.txt").read_text()

@@ -1,9 +1,9 @@
 """nbgrader's own CLI on the course's files: release, autograde and export one assignment.
 
-Instructors may run nbgrader instead of ``python -m course`` (course/instructor_guide.md, §8);
+Instructors may run nbgrader instead of ``python -m course`` (course/instructor_guide.md, §9);
 this checks, once, on the small fixture assignment, that nbgrader accepts our notebooks, that
 its release equals our generated exercise, and that it scores a solution and a blank submission
-as our autograder does (nbgrader also counts the hand-graded point, left at 0).
+as our autograder does (both count the hand-graded point in the maximum, left at 0).
 """
 
 from __future__ import annotations

@@ -127,10 +127,20 @@ def kernel(table: dict[str, Any], fn: str) -> Any:
         raise ValueError(f"Unknown kernel {fn!r}; known: {', '.join(sorted(table))}") from None
 
 
-def check_int_pow(x: Array, y: Array, out_dtype: np.dtype) -> None:
-    """Raise as NumPy and TensorFlow do for an integer base to a negative integer power."""
-    if out_dtype.kind in "iu" and np.asarray(y).dtype.kind == "i" and np.any(np.asarray(y) < 0):
+def check_int_args(fn: str, x: Array, y: Array, out_dtype: np.dtype) -> None:
+    """Raise as TensorFlow does for integer operands a kernel would silently get wrong: a
+    negative integer power, and ``//`` or ``%`` by zero (NumPy gives 0). One check per call
+    over ``y``, only for integer dtypes, so float kernels pay nothing."""
+    if out_dtype.kind not in "iu":
+        return
+    if fn == "pow" and np.asarray(y).dtype.kind == "i" and np.any(np.asarray(y) < 0):
         raise ValueError("Integers to negative integer powers are not allowed.")
+    if fn in ("floordiv", "floormod") and np.any(np.asarray(y) == 0):
+        raise ValueError("Integer division by zero")
+
+
+INT_CHECKED = frozenset(("pow", "floordiv", "floormod"))
+"""The binary kernels ``check_int_args`` looks at (a device backend copies y to the host)."""
 
 
 def check_labels(labels: Array, logits_shape: tuple[int, ...]) -> None:
@@ -179,8 +189,8 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
         f = kernel(BINARY, fn)
         out_dtype = as_np_dtype(out_dtype)
         x, y = np.asarray(x), np.asarray(y)
-        if fn == "pow":
-            check_int_pow(x, y, out_dtype)
+        if fn in INT_CHECKED:
+            check_int_args(fn, x, y, out_dtype)
         with np.errstate(all="ignore"):
             return np.asarray(f(x, y, float(param))).astype(out_dtype, copy=False)
 
@@ -194,12 +204,19 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
 
         Float sum/mean/prod accumulate in float64. The mean of integers is the float64 mean
         truncated toward zero (``int(-1.5) == -1``), which is TensorFlow's integer division.
+        The mean of nothing is NaN for floats and 0 for integers (TF's identity of its mean).
         """
         x = np.asarray(x)
         if not axes:
             return x.copy()
         f = kernel(_REDUCERS, fn)
+        if fn == "mean" and x.dtype.kind in "iub" and 0 in (x.shape[a] for a in axes):
+            out = np.sum(x, axis=tuple(axes), keepdims=keepdims)  # zeros of the right shape
+            return np.zeros_like(out, dtype=x.dtype)
         kw = {"dtype": accumulator_dtype(fn, x.dtype)} if fn in ("sum", "mean", "prod") else {}
+        if fn == "mean" and x.size == 0:  # NaN, without NumPy's "Mean of empty slice" warning
+            shape = np.sum(x, axis=tuple(axes), keepdims=keepdims).shape
+            return np.full(shape, np.nan, dtype=x.dtype)
         r = f(x, axis=tuple(axes), keepdims=keepdims, **kw)
         return np.asarray(r).astype(x.dtype, copy=False)
 

@@ -15,10 +15,11 @@ import numpy as np
 
 from ..base import Array
 from ..numpy_backend import (
+    INT_CHECKED,
     NumpyBackend,
     accumulator_dtype,
     as_np_dtype,
-    check_int_pow,
+    check_int_args,
     check_labels,
     kernel,
 )
@@ -108,8 +109,8 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
                 or out_dtype not in _KERNEL_DTYPES):
             return super().binary(fn, x, y, out_dtype, param)
-        if fn == "pow":
-            check_int_pow(x, y, out_dtype)
+        if fn in INT_CHECKED:
+            check_int_args(fn, x, y, out_dtype)
         shape = _broadcast_shape(x.shape, y.shape)
         out = np.empty(shape, dtype=out_dtype)
         if out.size:

@@ -5,6 +5,8 @@ from . import (  # noqa: F401 - imported to register the ops
     control_ops,
     conv_ops,
     conv_pool_ops,
+    image_ops,
+    linalg_ops,
     math_ops,
     nn_ops,
     operators,

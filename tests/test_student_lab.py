@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from test_browser_smoke import CHROMIUM, CHROMIUM_ARGS, _free_port
+from test_browser_smoke import CHROMIUM, CHROMIUM_ARGS, _free_port, jupyter_server
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -44,28 +42,8 @@ def student_lab(tmp_path):
     autosave = tmp_path / "settings/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings"
     autosave.parent.mkdir(parents=True)
     autosave.write_text('{"autosave": false}')  # the committed assignment must not change
-    log_path = tmp_path / "lab.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status", timeout=5)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("./run.sh lab did not start:\n" + log_path.read_text()[-3000:])
-                time.sleep(0.5)
+    with jupyter_server(cmd, env, port, tmp_path / "lab.log") as url:
         yield url, tmp_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_student_lab_serves_chapters_and_assignments_only(student_lab):

@@ -75,7 +75,7 @@ def test_vector_norms_match_numpy(ord, axis):
     np.testing.assert_allclose(tf.norm(x, ord=ord, axis=axis).numpy(), want, rtol=1e-5)
 
 
-@pytest.mark.parametrize("ord", ["euclidean", "fro", 1, np.inf])
+@pytest.mark.parametrize("ord", ["euclidean", "fro", 1, 2, np.inf])
 @pytest.mark.parametrize("axis", [(1, 2), (-1, -2), [0, 2]])
 def test_matrix_norms_match_numpy(ord, axis):
     x = RNG.normal(size=(3, 4, 5)).astype(np.float32)
@@ -96,8 +96,10 @@ def test_norm_gradients_and_errors():
     assert tf.norm is tf.linalg.norm
     with pytest.raises(ValueError, match="ord"):
         tf.norm(x, ord="nuclear")
-    with pytest.raises(ValueError, match="matrix ord 2"):
-        tf.norm(x, ord=2, axis=(0, 1))
+    _fd_check(lambda t: tf.norm(t, ord=2, axis=(0, 1)), x)
+    _fd_check(lambda t: tf.norm(tf.reshape(t, [2, 2, 3]), ord=2, axis=(-1, 0)), x)
+    with pytest.raises(ValueError, match="matrix ord 3"):
+        tf.norm(x, ord=3, axis=(0, 1))
     with pytest.raises(ValueError, match="'fro' is a matrix norm"):
         tf.norm(x, ord="fro", axis=0)
 

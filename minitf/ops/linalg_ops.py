@@ -1,5 +1,5 @@
 """``tf.norm``: vector and matrix norms, composed of element-wise ops and reductions (their
-gradients come from those ops)."""
+gradients come from those ops), except the matrix 2-norm: one op, an SVD on the host."""
 
 from __future__ import annotations
 
@@ -7,17 +7,54 @@ from typing import Any
 
 import numpy as np
 
-from ..framework.execute import convert_to_tensor
-from ..framework.registry import tf_export
+from ..framework.execute import convert_to_tensor, execute
+from ..framework.registry import ShapeError, defop, tf_export
 from ..framework.tensor import Tensor
+from ..framework.tensor_shape import TensorShape, fmt
 from . import _rules
-from .array_ops import identity, squeeze
+from .array_ops import identity, reshape, squeeze, transpose
 from .math_ops import abs as _abs
 from .math_ops import pow as _pow
 from .math_ops import sqrt, square
 from .reduction_ops import reduce_max, reduce_sum
 
 _EUCLID = ("euclidean", "fro")
+
+# -- the matrix 2-norm: one op (an SVD on the host), its gradient u1 v1^T ---------------------------
+
+
+def _spectral_infer(shapes, dtypes, attrs):
+    (shape,), (d,) = shapes, dtypes
+    _rules.require(d, "f", "the matrix 2-norm")
+    if len(shape) < 2:
+        raise ShapeError(f"the matrix 2-norm needs at least 2 axes, got shape {fmt(shape)}")
+    return [(TensorShape(list(shape)[:-2]), d)]
+
+
+def _spectral_forward(rt, x):
+    return np.linalg.norm(np.asarray(x, np.float64), 2, axis=(-2, -1)).astype(x.dtype)
+
+
+def _spectral_grad_forward(rt, g, x):
+    u, _, vh = np.linalg.svd(np.asarray(x, np.float64))
+    outer = u[..., :, :1] * vh[..., :1, :]  # d sigma_max / dx = u1 v1^T
+    return (np.asarray(g, np.float64)[..., None, None] * outer).astype(x.dtype)
+
+
+def _spectral_grad_grad(op, gg):
+    from .array_ops import ones_like
+
+    g, x = op.inputs
+    outer = execute("MatrixSpectralNormGrad", [ones_like(g), x])
+    return [reduce_sum(gg * outer, [-2, -1]), None]
+
+
+defop("MatrixSpectralNorm", _spectral_infer, _spectral_forward,
+      lambda op, g: [execute("MatrixSpectralNormGrad", [g, op.inputs[0]])],
+      doc="The largest singular value of each matrix (the last two axes).")
+defop("MatrixSpectralNormGrad", lambda shapes, dtypes, attrs: [(shapes[1], dtypes[1])],
+      _spectral_grad_forward, _spectral_grad_grad,
+      doc="g * u1 v1^T, the gradient of the matrix 2-norm (linear in g; none for x again).")
 
 
 def _vector_norm(x: Tensor, ord: Any, axis: Any, keepdims: bool) -> Tensor:  # noqa: A002
@@ -41,9 +78,16 @@ def _matrix_norm(x: Tensor, ord: Any, axes: tuple[int, int], keepdims: bool) -> 
     elif ord == np.inf:  # the largest row sum
         row_sums = reduce_sum(_abs(x), cols, keepdims=True)
         out = reduce_max(row_sums, rows, keepdims=True)
+    elif ord == 2:  # the largest singular value
+        rank = len(x.shape)
+        rest = [a for a in range(rank) if a not in axes]
+        out = execute("MatrixSpectralNorm", [transpose(x, [*rest, rows, cols])])
+        if not keepdims:
+            return out
+        return reshape(out, [1 if a in axes else x.shape[a] for a in range(rank)])
     else:
-        raise ValueError(f"norm: matrix ord {ord!r} is not supported by minitf; use "
-                         "'euclidean', 'fro', 1 or np.inf (TF's ord=2 needs an SVD)")
+        raise ValueError(f"norm: matrix ord {ord!r} is not supported; use 'euclidean', "
+                         "'fro', 1, 2 or np.inf")
     return out if keepdims else squeeze(out, axis=list(axes))
 
 
@@ -54,8 +98,8 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None,  # noqa: A002 - 
     one axis, or a matrix norm over two axes (``axis=(rows, cols)``).
 
     ``ord``: ``'euclidean'`` (default; Frobenius for matrices), ``'fro'``, 1, 2, ``np.inf`` or
-    any p > 0 for vectors; ``'euclidean'``, ``'fro'``, 1 and ``np.inf`` for matrices (minitf
-    has no SVD, so TF's matrix 2-norm is refused with a clear error).
+    any p > 0 for vectors; ``'euclidean'``, ``'fro'``, 1, 2 (the largest singular value) and
+    ``np.inf`` for matrices.
     """
     x = convert_to_tensor(tensor)
     keepdims = bool(keepdims)

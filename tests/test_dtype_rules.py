@@ -116,6 +116,23 @@ def test_reduce_mean_of_empty(backend):
     assert _graph_value(lambda: tf.reduce_mean(tf.constant([], tf.int32))) == 0
 
 
+def test_reduce_max_and_min_of_empty(backend):
+    # the reducer's identity, as TF (tensorflow/tensorflow#3510): lowest / highest of the dtype
+    assert tf.reduce_max(tf.zeros([0])).numpy() == np.finfo(np.float32).min
+    assert tf.reduce_min(tf.zeros([0])).numpy() == np.finfo(np.float32).max
+    assert tf.reduce_max(tf.zeros([0], tf.int32)).numpy() == -(2**31)
+    assert tf.reduce_min(tf.zeros([0], tf.uint8)).numpy() == 255
+    np.testing.assert_array_equal(tf.reduce_max(tf.zeros([0, 2]), axis=0).numpy(),
+                                  np.full(2, np.finfo(np.float32).min))
+    assert tf.reduce_max(tf.zeros([2, 0]), axis=0).shape == (0,)
+
+
+def test_overflow_to_inf_is_quiet(backend):
+    assert tf.constant(1e40).numpy() == np.inf  # a Python float past float32's range
+    assert tf.constant([1e300], tf.float32).numpy()[0] == np.inf
+    assert tf.reduce_sum(tf.constant([3e38, 3e38])).numpy() == np.inf
+
+
 # -- truediv's result dtype -----------------------------------------------------------------------
 
 

@@ -139,6 +139,18 @@ def check_int_args(fn: str, x: Array, y: Array, out_dtype: np.dtype) -> None:
         raise ValueError("Integer division by zero")
 
 
+def _empty_identity(fn: str, dtype: np.dtype) -> Any:
+    """What TF's ``fn`` (mean, max or min) gives over no elements of ``dtype``."""
+    if fn == "mean":
+        return np.nan if dtype.kind in "fc" else 0
+    if dtype.kind == "b":
+        return fn == "min"
+    # the reducer's identity: the dtype's lowest/highest value, -3.4e38 and not -inf for a
+    # float32 max (tensorflow/tensorflow#3510)
+    info = np.finfo(dtype) if dtype.kind in "fc" else np.iinfo(dtype)
+    return info.min if fn == "max" else info.max
+
+
 INT_CHECKED = frozenset(("pow", "floordiv", "floormod"))
 """The binary kernels ``check_int_args`` looks at (a device backend copies y to the host)."""
 
@@ -204,21 +216,21 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
 
         Float sum/mean/prod accumulate in float64. The mean of integers is the float64 mean
         truncated toward zero (``int(-1.5) == -1``), which is TensorFlow's integer division.
-        The mean of nothing is NaN for floats and 0 for integers (TF's identity of its mean).
+        A reduction over nothing gives TF's identity of its reducer, without NumPy's warnings
+        or errors: the mean is NaN for floats and 0 for integers, the max is the dtype's lowest
+        value (-3.4e38 for float32, not -inf), the min its highest.
         """
         x = np.asarray(x)
         if not axes:
             return x.copy()
         f = kernel(_REDUCERS, fn)
-        if fn == "mean" and x.dtype.kind in "iub" and 0 in (x.shape[a] for a in axes):
-            out = np.sum(x, axis=tuple(axes), keepdims=keepdims)  # zeros of the right shape
-            return np.zeros_like(out, dtype=x.dtype)
-        kw = {"dtype": accumulator_dtype(fn, x.dtype)} if fn in ("sum", "mean", "prod") else {}
-        if fn == "mean" and x.size == 0:  # NaN, without NumPy's "Mean of empty slice" warning
+        if fn in ("mean", "max", "min") and 0 in (x.shape[a] for a in axes):
             shape = np.sum(x, axis=tuple(axes), keepdims=keepdims).shape
-            return np.full(shape, np.nan, dtype=x.dtype)
+            return np.full(shape, _empty_identity(fn, x.dtype), dtype=x.dtype)
+        kw = {"dtype": accumulator_dtype(fn, x.dtype)} if fn in ("sum", "mean", "prod") else {}
         r = f(x, axis=tuple(axes), keepdims=keepdims, **kw)
-        return np.asarray(r).astype(x.dtype, copy=False)
+        with np.errstate(over="ignore"):  # a float32 sum past float32's range is inf, as TF
+            return np.asarray(r).astype(x.dtype, copy=False)
 
     def argreduce(self, fn: str, x: Array, axis: int, out_dtype: np.dtype) -> Array:
         """Index of the max (``fn='argmax'``) or min (``'argmin'``) along ``axis``."""

@@ -49,9 +49,11 @@ def _np_value_view(value: Any, dtype: _dtypes.DType | None) -> np.ndarray:
             raise TypeError(f"Cannot convert complex {_short(value)} to {dtype.name}")
         if arr.dtype.kind in "iu" and dtype.is_integer and not np.can_cast(arr.dtype, dtype.np):
             _check_int_range(value, arr, dtype)
-        return arr.astype(dtype.np, copy=False)
+        with np.errstate(over="ignore"):  # 1e40 as float32 is inf, as in TF
+            return arr.astype(dtype.np, copy=False)
     if arr.dtype == np.float64 and not isinstance(value, np.ndarray | np.generic):
-        return arr.astype(np.float32)  # Python floats become float32, as in TF
+        with np.errstate(over="ignore"):
+            return arr.astype(np.float32)  # Python floats become float32, as in TF
     if arr.dtype == np.int64 and not isinstance(value, np.ndarray | np.generic):
         info = np.iinfo(np.int32)
         if arr.size == 0 or (info.min <= arr.min() and arr.max() <= info.max):

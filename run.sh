@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # minitf course: one command for each job, each doing its own set-up on a fresh machine.
-#   ./run.sh lab     open the course in JupyterLab (127.0.0.1)
+#   ./run.sh lab     the student's JupyterLab (127.0.0.1): chapters and assignments, no instructor tools
+#   ./run.sh instructor  JupyterLab on the whole project, with nbgrader's tools (course/instructor_guide.md)
 #   ./run.sh train   headless: train the MNIST models (MLP, then CNN; --model mlp|cnn for one)
 #   ./run.sh serve   serve the trained MNIST models over TF Serving's REST API (127.0.0.1:8501)
 #   ./run.sh test    the whole test suite (what CI runs)
@@ -42,13 +43,41 @@ fetch_data() {
   "$VENV/bin/python" -m minitf.datasets fetch mnist
 }
 
-case "${1:-}" in
-  lab)
+# JupyterLab for `lab` (student) or `instructor`; extra arguments go to jupyter lab.
+# MINITF_NO_SETUP=1 skips the set-up and the MNIST download (tests/test_student_lab.py).
+serve_lab() {
+  local who=$1
+  shift
+  if [ "${MINITF_NO_SETUP:-}" != 1 ]; then
     setup
     fetch_data
-    args=(--no-browser --ip=127.0.0.1 --port="${PORT:-8888}" --notebook-dir="$ROOT/notebooks")
-    [ "$(id -u)" = 0 ] && args+=(--allow-root)
-    exec "$VENV/bin/jupyter" lab "${args[@]}"
+  fi
+  # Signed notebooks open trusted (their widgets and HTML outputs render).
+  "$VENV/bin/jupyter" trust notebooks/*.ipynb exercises/*.ipynb >/dev/null
+  # No news pop-up, no update check; Markdown opens rendered (lab/START_HERE.md).
+  local args=(--no-browser --ip=127.0.0.1 --port="${PORT:-8888}"
+    --LabApp.app_settings_dir="$ROOT/course/lab_config/app_settings"
+    --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate)
+  if [ "$who" = student ]; then
+    # lab/ shows notebooks/ and exercises/ (links) and START_HERE.md, not solutions/ or the
+    # hidden tests; course/lab_config turns nbgrader's instructor extensions off.
+    export JUPYTER_CONFIG_DIR=$ROOT/course/lab_config
+    args+=(--ServerApp.root_dir="$ROOT/lab" --LabApp.default_url=/lab/tree/START_HERE.md)
+  else
+    args+=(--ServerApp.root_dir="$ROOT")
+  fi
+  [ "$(id -u)" = 0 ] && args+=(--allow-root)
+  exec "$VENV/bin/jupyter" lab "${args[@]}" "$@"
+}
+
+case "${1:-}" in
+  lab)
+    shift
+    serve_lab student "$@"
+    ;;
+  instructor)
+    shift
+    serve_lab instructor "$@"
     ;;
   train)
     setup

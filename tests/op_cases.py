@@ -266,6 +266,11 @@ case("GatherV2", tf.gather, [floats(3, 2), fixed([[2, 2], [0, 1]], "int64")], [0
 case("GatherGrad", ex("GatherGrad", axis=0),
      [floats(2, 2, 3), fixed([[2, 2], [0, 3]], "int32"), floats(4, 3)], [0], no_grad=(2,))
 
+_NO_SVD_GRAD = "no derivative of the SVD: the 2-norm's gradient is not differentiable in x"
+case("MatrixSpectralNorm", ex("MatrixSpectralNorm"), [floats(2, 3, 4)], [0], second=_NO_SVD_GRAD)
+case("MatrixSpectralNormGrad", ex("MatrixSpectralNormGrad"), [floats(2), floats(2, 3, 4)], [0],
+     no_grad=(1,), second=_NO_SVD_GRAD)
+
 # -- selection -------------------------------------------------------------------------------------
 
 case("SelectV2", tf.where, [bools(2, 3), floats(2, 3), floats(3)], [1, 2])

@@ -16,7 +16,8 @@ import minitf as tf
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "public_api.json"
 
 NAMESPACES = (
-    "", "math", "nn", "random", "signal", "config", "errors", "train", "data", "dtypes", "compat",
+    "", "math", "nn", "random", "signal", "image", "linalg", "config", "errors", "train", "data",
+    "dtypes", "compat",
     "keras", "keras.layers", "keras.losses", "keras.metrics", "keras.optimizers",
     "keras.activations", "keras.initializers", "keras.callbacks", "keras.regularizers",
     "keras.utils", "keras.backend", "keras.datasets",

@@ -7,6 +7,7 @@ without Chromium or Playwright.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -87,7 +88,15 @@ def lab(tmp_path):
         cmd.append("--allow-root")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), MPLBACKEND="Agg")
-    with open(tmp_path / "lab.log", "wb") as log:
+    with jupyter_server(cmd, env, port, tmp_path / "lab.log") as url:
+        yield url, chapter
+
+
+@contextlib.contextmanager
+def jupyter_server(cmd: list[str], env: dict, port: int, log_path: Path):
+    """Run ``cmd`` (a Jupyter server on 127.0.0.1:``port``) until it answers, within 120 s;
+    yield its URL; stop it after (terminate, then kill after 20 s)."""
+    with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -98,9 +107,9 @@ def lab(tmp_path):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+                    pytest.fail(f"{cmd[:3]} did not start:\n" + log_path.read_text()[-3000:])
                 time.sleep(0.5)
-        yield url, chapter
+        yield url
     finally:
         proc.terminate()
         try:

@@ -129,10 +129,32 @@ def kernel(table: dict[str, Any], fn: str) -> Any:
         raise ValueError(f"Unknown kernel {fn!r}; known: {', '.join(sorted(table))}") from None
 
 
-def check_int_pow(x: Array, y: Array, out_dtype: np.dtype) -> None:
-    """Raise as NumPy and TensorFlow do for an integer base to a negative integer power."""
-    if out_dtype.kind in "iu" and np.asarray(y).dtype.kind == "i" and np.any(np.asarray(y) < 0):
+def check_int_args(fn: str, x: Array, y: Array, out_dtype: np.dtype) -> None:
+    """Raise as TensorFlow does for integer operands a kernel would silently get wrong: a
+    negative integer power, and ``//`` or ``%`` by zero (NumPy gives 0). One check per call
+    over ``y``, only for integer dtypes, so float kernels pay nothing."""
+    if out_dtype.kind not in "iu":
+        return
+    if fn == "pow" and np.asarray(y).dtype.kind == "i" and np.any(np.asarray(y) < 0):
         raise ValueError("Integers to negative integer powers are not allowed.")
+    if fn in ("floordiv", "floormod") and np.any(np.asarray(y) == 0):
+        raise ValueError("Integer division by zero")
+
+
+def _empty_identity(fn: str, dtype: np.dtype) -> Any:
+    """What TF's ``fn`` (mean, max or min) gives over no elements of ``dtype``."""
+    if fn == "mean":
+        return np.nan if dtype.kind in "fc" else 0
+    if dtype.kind == "b":
+        return fn == "min"
+    # the reducer's identity: the dtype's lowest/highest value, -3.4e38 and not -inf for a
+    # float32 max (tensorflow/tensorflow#3510)
+    info = np.finfo(dtype) if dtype.kind in "fc" else np.iinfo(dtype)
+    return info.min if fn == "max" else info.max
+
+
+INT_CHECKED = frozenset(("pow", "floordiv", "floormod"))
+"""The binary kernels ``check_int_args`` looks at (a device backend copies y to the host)."""
 
 
 def check_labels(labels: Array, logits_shape: tuple[int, ...]) -> None:
@@ -184,8 +206,8 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
         f = kernel(BINARY, fn)
         out_dtype = as_np_dtype(out_dtype)
         x, y = np.asarray(x), np.asarray(y)
-        if fn == "pow":
-            check_int_pow(x, y, out_dtype)
+        if fn in INT_CHECKED:
+            check_int_args(fn, x, y, out_dtype)
         with np.errstate(all="ignore"):
             return np.asarray(f(x, y, float(param))).astype(out_dtype, copy=False)
 
@@ -199,14 +221,21 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
 
         Float sum/mean/prod accumulate in float64. The mean of integers is the float64 mean
         truncated toward zero (``int(-1.5) == -1``), which is TensorFlow's integer division.
+        A reduction over nothing gives TF's identity of its reducer, without NumPy's warnings
+        or errors: the mean is NaN for floats and 0 for integers, the max is the dtype's lowest
+        value (-3.4e38 for float32, not -inf), the min its highest.
         """
         x = np.asarray(x)
         if not axes:
             return x.copy()
         f = kernel(_REDUCERS, fn)
+        if fn in ("mean", "max", "min") and 0 in (x.shape[a] for a in axes):
+            shape = np.sum(x, axis=tuple(axes), keepdims=keepdims).shape
+            return np.full(shape, _empty_identity(fn, x.dtype), dtype=x.dtype)
         kw = {"dtype": accumulator_dtype(fn, x.dtype)} if fn in ("sum", "mean", "prod") else {}
         r = f(x, axis=tuple(axes), keepdims=keepdims, **kw)
-        return np.asarray(r).astype(x.dtype, copy=False)
+        with np.errstate(over="ignore"):  # a float32 sum past float32's range is inf, as TF
+            return np.asarray(r).astype(x.dtype, copy=False)
 
     def argreduce(self, fn: str, x: Array, axis: int, out_dtype: np.dtype) -> Array:
         """Index of the max (``fn='argmax'``) or min (``'argmin'``) along ``axis``."""

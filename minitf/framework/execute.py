@@ -41,15 +41,19 @@ def _np_value(value: Any, dtype: _dtypes.DType | None) -> np.ndarray:
 
 
 def _np_value_view(value: Any, dtype: _dtypes.DType | None) -> np.ndarray:
-    arr = np.asarray(value)
+    arr = np.asarray(value)  # [] is float64 here: an empty list converts to any dtype
     if dtype is not None:
-        if arr.dtype.kind == "f" and dtype.is_integer:
+        if arr.dtype.kind == "f" and dtype.is_integer and (arr.size or arr is value):
             raise TypeError(f"Cannot convert {_short(value)} to an integer tensor ({dtype.name})")
         if arr.dtype.kind == "c" and not dtype.is_complex:
             raise TypeError(f"Cannot convert complex {_short(value)} to {dtype.name}")
-        return arr.astype(dtype.np, copy=False)
+        if arr.dtype.kind in "iu" and dtype.is_integer and not np.can_cast(arr.dtype, dtype.np):
+            _check_int_range(value, arr, dtype)
+        with np.errstate(over="ignore"):  # 1e40 as float32 is inf, as in TF
+            return arr.astype(dtype.np, copy=False)
     if arr.dtype == np.float64 and not isinstance(value, np.ndarray | np.generic):
-        return arr.astype(np.float32)  # Python floats become float32, as in TF
+        with np.errstate(over="ignore"):
+            return arr.astype(np.float32)  # Python floats become float32, as in TF
     if arr.dtype == np.int64 and not isinstance(value, np.ndarray | np.generic):
         info = np.iinfo(np.int32)
         if arr.size == 0 or (info.min <= arr.min() and arr.max() <= info.max):
@@ -61,6 +65,20 @@ def _np_value_view(value: Any, dtype: _dtypes.DType | None) -> np.ndarray:
         raise TypeError(f"Cannot convert {_short(value)} to a tensor: minitf has no string tensors")
     _dtypes.as_dtype(arr.dtype)  # raises a clear error for unsupported dtypes
     return arr
+
+
+def _check_int_range(value: Any, arr: np.ndarray, dtype: _dtypes.DType) -> None:
+    """Refuse integers that ``dtype`` cannot hold, as TF does (NumPy would wrap them)."""
+    if not arr.size:
+        return
+    info = np.iinfo(dtype.np)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < info.min or hi > info.max:
+        bad = lo if lo < info.min else hi
+        raise TypeError(
+            f"Cannot convert {_short(value)} to EagerTensor of dtype {dtype.name}: {bad} is "
+            f"outside its range [{info.min}, {info.max}]"
+        )
 
 
 def _short(value: Any) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import dtypes as _dtypes
 from ..framework.execute import convert_to_tensor, execute
 from ..framework.registry import ShapeError, defop, op_export, tf_export
@@ -368,10 +370,12 @@ mul = multiply
 
 @tf_export("divide", "truediv", "math.divide", "math.truediv")
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """x / y. Integer inputs are converted to float64 first, as TF does."""
+    """x / y. Integers are converted first, as TF's ``truediv``: 8- and 16-bit ones to
+    float32, 32- and 64-bit ones to float64."""
     x, y = _convert_operands(x, y)
     if x.dtype.is_integer and y.dtype.is_integer:
-        x, y = cast(x, _dtypes.float64), cast(y, _dtypes.float64)
+        to = _dtypes.float32 if x.dtype.np.itemsize <= 2 else _dtypes.float64
+        x, y = cast(x, to), cast(y, to)
     return _truediv(x, y, name=name)
 
 
@@ -456,7 +460,8 @@ def _cast_grad(op, g):
 def _cast_forward(rt, x, dtype):
     if x.dtype.kind == "c" and dtype.np.kind != "c":  # TF keeps the real part, silently
         x = x.real
-    return x.astype(dtype.np)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf/out of range: as TF, quietly
+        return x.astype(dtype.np)
 
 
 defop("Cast", lambda shapes, dtypes, attrs: [(shapes[0], attrs["dtype"])], _cast_forward,

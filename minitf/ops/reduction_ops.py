@@ -184,3 +184,29 @@ def argmin(input: Any, axis: int | None = None, output_type: Any = _dtypes.int64
     return execute("ArgMin", [convert_to_tensor(input)],
                    {"axis": 0 if axis is None else int(axis),
                     "output_type": _dtypes.as_dtype(output_type)}, name)
+
+
+# -- moments: composites, so their gradients come from the ops they use ----------------------------
+
+
+@tf_export("math.reduce_variance")
+def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                    name: str | None = None) -> Tensor:
+    """The population variance (divides by N) over ``axis``, as TF; floats only."""
+    from .math_ops import squared_difference
+
+    x = convert_to_tensor(input_tensor)
+    if not x.dtype.is_floating:
+        raise TypeError(f"reduce_variance: input must be a float tensor, got {x.dtype.name} "
+                        "(tf.cast it first)")
+    mean = reduce_mean(x, axis, keepdims=True)
+    return reduce_mean(squared_difference(x, mean), axis, keepdims, name)
+
+
+@tf_export("math.reduce_std")
+def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    """The population standard deviation: ``sqrt(reduce_variance(...))``; floats only."""
+    from .math_ops import sqrt
+
+    return sqrt(reduce_variance(input_tensor, axis, keepdims), name=name)

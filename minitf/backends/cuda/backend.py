@@ -21,7 +21,14 @@ import numpy as np
 from numba import config, cuda
 
 from ..base import Array
-from ..numpy_backend import NumpyBackend, as_np_dtype, check_int_pow, check_labels, kernel
+from ..numpy_backend import (
+    INT_CHECKED,
+    NumpyBackend,
+    as_np_dtype,
+    check_int_args,
+    check_labels,
+    kernel,
+)
 from . import elementwise, optim, reductions, softmax
 from .conv import ConvKernelsCuda
 from .matmul import MATMUL, TILE
@@ -153,8 +160,8 @@ class CudaBackend(ConvKernelsCuda, NumpyBackend):
         if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
                 or out_dtype not in _KERNEL_DTYPES):
             return self._on_host("binary", fn, x, y, out_dtype, param)
-        if fn == "pow" and out_dtype.kind in "iu" and y.dtype.kind == "i":
-            check_int_pow(x, to_numpy(y), out_dtype)
+        if fn in INT_CHECKED and out_dtype.kind in "iu":  # copies y to the host: ints only
+            check_int_args(fn, x, to_numpy(y), out_dtype)
         shape = np.broadcast_shapes(x.shape, y.shape)
         out = cuda.device_array(shape, dtype=out_dtype)
         if not out.size:

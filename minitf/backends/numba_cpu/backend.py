@@ -15,10 +15,11 @@ import numpy as np
 
 from ..base import Array
 from ..numpy_backend import (
+    INT_CHECKED,
     NumpyBackend,
     accumulator_dtype,
     as_np_dtype,
-    check_int_pow,
+    check_int_args,
     check_labels,
     kernel,
 )
@@ -108,8 +109,8 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
                 or out_dtype not in _KERNEL_DTYPES):
             return super().binary(fn, x, y, out_dtype, param)
-        if fn == "pow":
-            check_int_pow(x, y, out_dtype)
+        if fn in INT_CHECKED:
+            check_int_args(fn, x, y, out_dtype)
         shape = _broadcast_shape(x.shape, y.shape)
         out = np.empty(shape, dtype=out_dtype)
         if out.size:
@@ -137,7 +138,8 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
             row_kernel(x2, res)
         if fn == "mean":
             res = res / k  # float64; integer means truncate toward zero in the cast below
-        res = res.astype(x.dtype, copy=False)
+        with np.errstate(over="ignore"):  # a float32 sum past float32's range is inf, as TF
+            res = res.astype(x.dtype, copy=False)
         if keepdims:
             return res.reshape(tuple(1 if a in axes else x.shape[a] for a in range(x.ndim)))
         return res.reshape(kept_shape)

@@ -1,0 +1,17 @@
+"""``tf.image``: resizing, flips, rotations and photometric changes of images.
+
+The names are the ones ops and functions declare (``api=`` of ``defop``, ``tf_export``; see
+``minitf/framework/registry.py``), not a list kept here.
+"""
+
+from typing import Any as _Any
+
+from . import ops as _ops  # noqa: F401 - registers every op and its public names
+from .framework.registry import exports as _exports
+from .framework.registry import lookup as _lookup
+
+globals().update(_exports("image"))
+
+
+def __getattr__(name: str) -> _Any:  # names declared later (ops added at run time)
+    return _lookup("image", name)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import dtypes as _dtypes
 from . import context as _ctx
+from . import function_call as _call
 from . import graph as _graph
 from . import nest
 from .context import init_scope, is_tracing
@@ -41,7 +42,7 @@ class ConcreteFunction:
         names = _input_names(fn, args, kwargs)
         self._inputs: list[Tensor] = []
         graph_args: list[Any] = []
-        with _ctx.tracing(), self.graph.as_default():
+        with _call.no_tapes(), _ctx.tracing(), self.graph.as_default():
             for i, a in enumerate(flat):
                 if _is_tensor_arg(a):
                     arr = _as_array(a)
@@ -63,6 +64,7 @@ class ConcreteFunction:
         self._session._profile_source = "tf.function"  # how tf.profiler labels its kernels
         self._fetches = fetches + side_effects  # assignments run even if not returned
         self._n_out = len(fetches)
+        self._graph_fn: _call.GraphFunction | None = None  # built when a tape sees a call
 
     @property
     def inputs(self) -> list[Tensor]:
@@ -79,14 +81,27 @@ class ConcreteFunction:
         feed = {p: _as_array(flat[i]) for p, i in zip(self._inputs, self._arg_slots)}
         values = iter(self._session.run(self._fetches, feed)[: self._n_out])
         leaves = []
+        outs = []  # the returned tensors, for the tape
         for o in self._out_flat:
             if isinstance(o, Tensor):
-                leaves.append(EagerTensor(np.asarray(next(values))))
+                outs.append(EagerTensor(np.asarray(next(values))))
+                leaves.append(outs[-1])
             elif isinstance(o, _graph.Operation):
                 leaves.append(next(values))  # an op returns None, as in TF
             else:
                 leaves.append(o)  # Python values returned as they were at tracing time
+        if _ctx.local.tapes:  # record the call as one op, differentiable by the tape
+            self._record(flat, outs)
         return nest.pack_sequence_as(self._out, leaves)
+
+    def _record(self, flat: list, outs: list[EagerTensor]) -> None:
+        if self._graph_fn is None:
+            tensors = [o for o in self._out_flat if isinstance(o, Tensor)]
+            self._graph_fn = _call.GraphFunction(self.graph, self._inputs, tensors,
+                                                 self._session)
+        args = [flat[i] if isinstance(flat[i], EagerTensor) else EagerTensor(_as_array(flat[i]))
+                for i in self._arg_slots]
+        _call.record_call(self._graph_fn, args, outs)
 
 
 class Function:

@@ -19,6 +19,7 @@ import numpy as np
 from .. import dtypes as _dtypes
 from . import context as _ctx
 from . import function_call as _call
+from . import function_options as _options
 from . import graph as _graph
 from . import nest
 from .context import init_scope, is_tracing
@@ -44,9 +45,8 @@ class ConcreteFunction:
         graph_args: list[Any] = []
         with _call.no_tapes(), _ctx.tracing(), self.graph.as_default():
             for i, a in enumerate(flat):
-                if _is_tensor_arg(a):
-                    arr = _as_array(a)
-                    attrs = {"shape": TensorShape(arr.shape), "dtype": _dtypes.as_dtype(arr.dtype)}
+                attrs = _placeholder_attrs(a)
+                if attrs is not None:
                     p = execute("Placeholder", [], attrs, name=names[i])
                     self._inputs.append(p)
                     self._arg_slots.append(i)
@@ -105,23 +105,47 @@ class ConcreteFunction:
 
 
 class Function:
-    """The object ``@tf.function`` returns: traces per input signature, then replays."""
+    """The object ``@tf.function`` returns: traces per input signature, then replays.
 
-    def __init__(self, fn: Callable, input_signature: Any = None, **unused: Any) -> None:
+    With ``input_signature`` (a list of ``tf.TensorSpec``, one per positional argument) it
+    traces once, with ``None`` dimensions left unknown, and rejects arguments that do not
+    match; without, it traces once per shapes and dtypes of the tensor arguments (and per
+    value of the other arguments).
+    """
+
+    def __init__(self, fn: Callable, input_signature: Any = None, **options: Any) -> None:
+        _options.check_options(options)
         self._fn = fn
+        self._options = options
+        self._signature = (None if input_signature is None
+                           else _options.check_signature(input_signature))
         self._concrete: dict[tuple, ConcreteFunction] = {}
         functools.update_wrapper(self, fn)
+
+    @property
+    def input_signature(self) -> tuple | None:
+        return None if self._signature is None else tuple(self._signature)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if is_tracing() or _graph.active_graph() is not None:
             return self._fn(*args, **kwargs)  # inside a graph already: just build the ops
+        if self._signature is not None:
+            args, kwargs = self._bind(args, kwargs), {}
+            return self.get_concrete_function()(*args)
         key = _signature((args, kwargs))
         cf = self._concrete.get(key)
         if cf is None:
             cf = self._concrete[key] = ConcreteFunction(self._fn, args, kwargs)
         return cf(*args, **kwargs)
 
+    def _bind(self, args: tuple, kwargs: dict) -> list:
+        return _options.bind(self._signature, _positional_params(self._fn), args, kwargs)
+
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
+        if self._signature is not None:  # one trace, of the signature itself
+            if args or kwargs:
+                self._bind(args, kwargs)  # the arguments must match it
+            args, kwargs = tuple(self._signature), {}
         key = _signature((args, kwargs))
         if key not in self._concrete:
             self._concrete[key] = ConcreteFunction(self._fn, args, kwargs)
@@ -139,32 +163,53 @@ class Function:
             return self
         bound = obj.__dict__.get(f"__tf_function_{id(self)}")
         if bound is None:
-            bound = Function(self._fn.__get__(obj, objtype))
+            bound = Function(self._fn.__get__(obj, objtype), self._signature, **self._options)
             obj.__dict__[f"__tf_function_{id(self)}"] = bound
         return bound
 
 
-def function(func: Callable | None = None, input_signature: Any = None, **kwargs: Any) -> Any:
-    """Decorator: compile ``func`` into a graph per input signature and replay it."""
+def function(func: Callable | None = None, input_signature: Any = None, **options: Any) -> Any:
+    """Decorator: compile ``func`` into a graph per input signature and replay it.
+
+    minitf honours ``input_signature`` and ``autograph=False``; TF's other options are
+    accepted at their default values only: any other value raises a ValueError (an unknown
+    option a TypeError), see ``function_options.py``.
+    """
+    _options.check_options(options)  # fail at the decorator, not at the first call
     if func is None:
-        return lambda f: Function(f, input_signature, **kwargs)
-    return Function(func, input_signature, **kwargs)
+        return lambda f: Function(f, input_signature, **options)
+    return Function(func, input_signature, **options)
+
+
+def _positional_params(fn: Callable) -> list[str]:
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
 
 
 def _input_names(fn: Callable, args: tuple, kwargs: dict) -> list[str]:
     """A placeholder name per flat argument: its parameter's (or keyword's) name, as TF names
     them; ``arg{i}`` where there is none."""
-    try:
-        params = [p.name for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
+    params = _positional_params(fn)
     names: list[str | None] = []
     for k, a in enumerate(args):
         names += [params[k] if k < len(params) else None] * len(nest.flatten(a))
     for key in sorted(kwargs):  # nest.flatten orders a dict by key
         names += [key] * len(nest.flatten(kwargs[key]))
     return [n or f"arg{i}" for i, n in enumerate(names)]
+
+
+def _placeholder_attrs(a: Any) -> dict | None:
+    """The placeholder standing for a tensor argument (or a TensorSpec of input_signature,
+    whose None dimensions stay unknown); None for any other argument."""
+    if _options.is_spec(a):
+        return {"shape": a.shape, "dtype": a.dtype}
+    if _is_tensor_arg(a):
+        arr = _as_array(a)
+        return {"shape": TensorShape(arr.shape), "dtype": _dtypes.as_dtype(arr.dtype)}
+    return None
 
 
 def _is_tensor_arg(a: Any) -> bool:

@@ -10,7 +10,7 @@ import minitf as tf
 
 
 @pytest.mark.parametrize("option, value", [
-    ("jit_compile", True), ("reduce_retracing", True), ("autograph", True),
+    ("jit_compile", "auto"), ("reduce_retracing", True), ("autograph", True),
     ("experimental_relax_shapes", True), ("experimental_compile", True),
     ("experimental_implements", "embedded_matmul"), ("experimental_attributes", {"a": 1}),
     ("experimental_autograph_options", ()), ("experimental_follow_type_hints", True),

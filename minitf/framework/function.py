@@ -65,6 +65,7 @@ class ConcreteFunction:
         self._fetches = fetches + side_effects  # assignments run even if not returned
         self._n_out = len(fetches)
         self._graph_fn: _call.GraphFunction | None = None  # built when a tape sees a call
+        self._compiled: Any = None  # set by Function when jit_compile=True
 
     @property
     def inputs(self) -> list[Tensor]:
@@ -76,10 +77,19 @@ class ConcreteFunction:
         """The returned tensors and operations of the graph, flattened."""
         return [o for o in self._out_flat if isinstance(o, Tensor | _graph.Operation)]
 
+    def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:
+        """``(stage="source") -> str``: the source ``jit_compile=True`` generates for this
+        graph, or the IR after a pass (see ``minitf.compiler``); the arguments are ignored."""
+        compiled = self._compiled or _options.compiler()(self)
+        return compiled.ir
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         flat = nest.flatten((list(args), kwargs))
         feed = {p: _as_array(flat[i]) for p, i in zip(self._inputs, self._arg_slots)}
-        values = iter(self._session.run(self._fetches, feed)[: self._n_out])
+        if self._compiled is not None:
+            values = iter(self._compiled(list(feed.values())))
+        else:
+            values = iter(self._session.run(self._fetches, feed)[: self._n_out])
         leaves = []
         outs = []  # the returned tensors, for the tape
         for o in self._out_flat:
@@ -135,7 +145,7 @@ class Function:
         key = _signature((args, kwargs))
         cf = self._concrete.get(key)
         if cf is None:
-            cf = self._concrete[key] = ConcreteFunction(self._fn, args, kwargs)
+            cf = self._concrete[key] = self._trace(args, kwargs)
         return cf(*args, **kwargs)
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
@@ -148,8 +158,18 @@ class Function:
             args, kwargs = tuple(self._signature), {}
         key = _signature((args, kwargs))
         if key not in self._concrete:
-            self._concrete[key] = ConcreteFunction(self._fn, args, kwargs)
+            self._concrete[key] = self._trace(args, kwargs)
         return self._concrete[key]
+
+    def _trace(self, args: Any, kwargs: Any) -> ConcreteFunction:
+        cf = ConcreteFunction(self._fn, args, kwargs)
+        if self._options.get("jit_compile"):
+            cf._compiled = _options.compiler()(cf)
+        return cf
+
+    def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:
+        """``(stage="source") -> str`` for the trace of these arguments (TF's method)."""
+        return self.get_concrete_function(*args, **kwargs).experimental_get_compiler_ir()
 
     @property
     def python_function(self) -> Callable:

@@ -17,7 +17,7 @@ from .tensor import EagerTensor
 # option -> the values minitf honours (TF's defaults, or what minitf does anyway)
 SUPPORTED: dict[str, tuple] = {
     "autograph": (False,),
-    "jit_compile": (None, False),
+    "jit_compile": (None, False, True),
     "reduce_retracing": (False,),
     "experimental_implements": (None,),
     "experimental_autograph_options": (None,),
@@ -31,6 +31,21 @@ _WHY = {
     "autograph": "minitf has no AutoGraph: Python control flow runs once, while tracing; "
                  "pass autograph=False",
 }
+
+
+_COMPILER: list = []  # the compiler, handed over by minitf/__init__.py (never imported here)
+
+
+def set_compiler(compile_fn: Any) -> None:
+    """Install ``compile_fn(concrete_function) -> callable(arrays) -> outputs``."""
+    _COMPILER[:] = [compile_fn]
+
+
+def compiler() -> Any:
+    if not _COMPILER:
+        raise ValueError("tf.function(jit_compile=True): no compiler is installed "
+                         "(minitf/__init__.py installs minitf.compiler)")
+    return _COMPILER[0]
 
 
 def check_options(options: dict[str, Any]) -> None:

@@ -45,9 +45,13 @@ def _reduce(fn: str) -> Any:
 
 
 def _matmul(n: Any, a: list[str]) -> str:
-    x = f"{a[0]}.T" if n.attrs.get("transpose_a") else a[0]
-    y = f"{a[1]}.T" if n.attrs.get("transpose_b") else a[1]
-    return f"np.dot({x}, {y})"
+    if len(n.shapes[0]) == 2:  # a plain GEMM: BLAS through np.dot
+        x = f"{a[0]}.T" if n.attrs.get("transpose_a") else a[0]
+        y = f"{a[1]}.T" if n.attrs.get("transpose_b") else a[1]
+        return f"np.dot({x}, {y})"
+    x = f"np.swapaxes({a[0]}, -1, -2)" if n.attrs.get("transpose_a") else a[0]
+    y = f"np.swapaxes({a[1]}, -1, -2)" if n.attrs.get("transpose_b") else a[1]
+    return f"np.matmul({x}, {y})"  # batched: one GEMM per leading index
 
 
 ARRAY: dict[str, Any] = {

@@ -111,7 +111,7 @@ def record_call(fn: GraphFunction, tensors: Sequence[EagerTensor],
     for tape in tapes:
         # each input asked on its own: every trainable variable the function reads is
         # watched, as when its body runs eagerly
-        if tape._recording and sum(tape._wants([x]) for x in inputs):
+        if tape._recording and any([tape._wants([x]) for x in inputs]):
             # a variable this tape does not watch is no input of its op (no gradient to it)
             ins = inputs[:n] + [v if id(v) in tape._live else _UNWATCHED for v in inputs[n:]]
             tape._ops.append(EagerOp(_CALL, ins, list(outs), {"f": fn}))
@@ -126,8 +126,9 @@ def _infer(shapes: list, dtypes: list, attrs: dict) -> list:
 
 
 def _forward(rt: Any, *arrays: Any, f: GraphFunction) -> Any:
-    values = f.run(arrays[: len(f.inputs)])  # the variables are read by the graph itself
-    return values[0] if len(values) == 1 else tuple(values)
+    # its number of outputs is the function's: only call() runs it, never execute()
+    raise NotImplementedError("StatefulPartitionedCall is run by tf.function calls "
+                              "(framework/function_call.call), not by execute()")
 
 
 def _gradient(op: Any, *dys: Any) -> list:

@@ -29,6 +29,8 @@ from .session import Session
 from .tensor import EagerTensor, Tensor
 from .tensor_shape import TensorShape
 
+_LOCAL = _ctx.local  # .tapes, read on every call
+
 __all__ = ["ConcreteFunction", "Function", "function", "init_scope", "is_tracing"]
 
 
@@ -91,20 +93,19 @@ class ConcreteFunction:
         else:
             values = iter(self._session.run(self._fetches, feed)[: self._n_out])
         leaves = []
-        outs = []  # the returned tensors, for the tape
         for o in self._out_flat:
             if isinstance(o, Tensor):
-                outs.append(EagerTensor(np.asarray(next(values))))
-                leaves.append(outs[-1])
+                leaves.append(EagerTensor(np.asarray(next(values))))
             elif isinstance(o, _graph.Operation):
                 leaves.append(next(values))  # an op returns None, as in TF
             else:
                 leaves.append(o)  # Python values returned as they were at tracing time
-        if _ctx.local.tapes:  # record the call as one op, differentiable by the tape
-            self._record(flat, outs)
+        if _LOCAL.tapes:  # record the call as one op, differentiable by the tape
+            self._record(flat, leaves)
         return nest.pack_sequence_as(self._out, leaves)
 
-    def _record(self, flat: list, outs: list[EagerTensor]) -> None:
+    def _record(self, flat: list, leaves: list) -> None:
+        outs = [x for x, o in zip(leaves, self._out_flat) if isinstance(o, Tensor)]
         if self._graph_fn is None:
             tensors = [o for o in self._out_flat if isinstance(o, Tensor)]
             self._graph_fn = _call.GraphFunction(self.graph, self._inputs, tensors,
@@ -129,6 +130,7 @@ class Function:
         self._options = options
         self._signature = (None if input_signature is None
                            else _options.check_signature(input_signature))
+        self._params = _positional_params(fn)  # to bind keywords to input_signature
         self._concrete: dict[tuple, ConcreteFunction] = {}
         functools.update_wrapper(self, fn)
 
@@ -149,7 +151,7 @@ class Function:
         return cf(*args, **kwargs)
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
-        return _options.bind(self._signature, _positional_params(self._fn), args, kwargs)
+        return _options.bind(self._signature, self._params, args, kwargs)
 
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
         if self._signature is not None:  # one trace, of the signature itself

@@ -2,8 +2,8 @@
 
 A traced ConcreteFunction's graph is lowered to a straight-line IR (``ir.py``), passes run
 over it (``passes.py``: dead-code elimination, constant folding, element-wise fusion), and
-one Python module is generated per traced signature (``codegen.py``): NumPy/BLAS calls for
-GEMMs and reductions, one ``numba.vectorize`` loop per fused element-wise chain. It is
+one Python module is generated per traced signature (``codegen.py``): the backend's BLAS
+product for GEMMs, NumPy for reductions, one ``numba.vectorize`` loop per fused element-wise chain. It is
 compiled once and reused by every call of that ConcreteFunction.
 
 Read what it made: ``f.experimental_get_compiler_ir(*args)()`` returns the generated source;
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import get_backend
 from ..framework.errors import UnimplementedError
 from ..framework.tensor import Tensor
 from . import codegen, ir, passes, rules
@@ -63,7 +64,7 @@ class CompiledFunction:
         self._variables = list(prog.variables.values())
 
     def __call__(self, arrays: Sequence[np.ndarray]) -> tuple:
-        return self._run(*arrays, *[v._value for v in self._variables])
+        return self._run(get_backend(), *arrays, *[v._value for v in self._variables])
 
     def ir(self, stage: str = "source") -> str:
         """The generated source (``"source"``), or the IR after ``stage`` (a pass name, or

@@ -1,7 +1,8 @@
 """Source generation: one Python module per program, with a ``numba.vectorize`` kernel per
-element-wise (possibly fused) node and whole-array NumPy calls (BLAS for GEMMs) for the rest.
+element-wise (possibly fused) node and whole-array NumPy calls for the rest (GEMMs through the
+active backend's ``matmul``, BLAS).
 
-The module's ``run(inputs..., variables...)`` returns the outputs as a tuple. Kernels have
+The module's ``run(be, inputs..., variables...)`` returns the outputs as a tuple. Kernels have
 explicit signatures from the IR's dtypes, so they compile eagerly, once, when the source is
 loaded (exec'd source has no file, so Numba's on-disk ``cache=True`` cannot apply: the
 compiled function is cached in memory per signature instead).
@@ -23,7 +24,7 @@ def generate(prog: Program) -> str:
     """The source of the module running ``prog``."""
     head = ["import math", "import numba", "import numpy as np", ""]
     body = []
-    args = prog.inputs + list(prog.variables)
+    args = ["be", *prog.inputs, *prog.variables]  # be: the active backend, per call
     for k, n in enumerate(prog.nodes):
         if n.op == "Fused":
             dt = {v: _dtype_of(prog, v) for v in n.inputs}

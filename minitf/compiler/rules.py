@@ -4,7 +4,7 @@
   its inputs). Element-wise nodes become ``numba.vectorize`` kernels (one loop over the
   broadcast shape, dtypes fixed by the IR), alone or fused with their neighbours.
 * :data:`ARRAY`: a whole-array expression template per other op, with its attrs; GEMMs call
-  ``np.dot`` (BLAS).
+  the active backend's ``matmul`` (``be``; BLAS under the Numba backend).
 """
 
 from __future__ import annotations
@@ -45,13 +45,10 @@ def _reduce(fn: str) -> Any:
 
 
 def _matmul(n: Any, a: list[str]) -> str:
-    if len(n.shapes[0]) == 2:  # a plain GEMM: BLAS through np.dot
-        x = f"{a[0]}.T" if n.attrs.get("transpose_a") else a[0]
-        y = f"{a[1]}.T" if n.attrs.get("transpose_b") else a[1]
-        return f"np.dot({x}, {y})"
-    x = f"np.swapaxes({a[0]}, -1, -2)" if n.attrs.get("transpose_a") else a[0]
-    y = f"np.swapaxes({a[1]}, -1, -2)" if n.attrs.get("transpose_b") else a[1]
-    return f"np.matmul({x}, {y})"  # batched: one GEMM per leading index
+    # the active backend's product: BLAS on one thread under the Numba backend (BLAS's own
+    # threads would spin after each product on a small machine: 14x slower, measured)
+    ta, tb = bool(n.attrs.get("transpose_a")), bool(n.attrs.get("transpose_b"))
+    return f"be.matmul({a[0]}, {a[1]}, {ta}, {tb})"
 
 
 ARRAY: dict[str, Any] = {

@@ -132,3 +132,14 @@ def test_every_op_with_a_lowering_rule_matches_its_registry_op(case):
         scale = max(1.0, float(np.max(np.abs(w.numpy()))) if w.numpy().size else 1.0)
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=0,
                                    atol=case.parity_rtol * scale)
+
+
+def test_compiled_with_an_input_signature_and_unknown_batch():
+    @tf.function(jit_compile=True, input_signature=[tf.TensorSpec([None, 3])])
+    def f(x):
+        return tf.reduce_sum(tf.reshape(tf.tanh(x) * 2.0, [-1]))
+
+    for n in (1, 4):
+        x = np.linspace(-1, 1, 3 * n, dtype=np.float32).reshape(n, 3)
+        np.testing.assert_allclose(f(x).numpy(), np.sum(np.tanh(x) * 2), rtol=1e-5)
+    assert f.experimental_get_tracing_count() == 1

@@ -56,7 +56,7 @@ ARRAY: dict[str, Any] = {
     "Sum": _reduce("sum"),
     "Mean": _reduce("mean"),
     "Max": _reduce("max"),
-    "Reshape": lambda n, a: f"np.reshape({a[0]}, {tuple(n.shapes[0])!r})",
+    "Reshape": lambda n, a: f"np.reshape({a[0]}, {tuple(n.attrs['shape'])!r})",
     "Identity": lambda n, a: a[0],
     "Cast": lambda n, a: f"{a[0]}.astype(np.{n.dtypes[0].name})",
     "SparseSoftmaxCrossEntropyWithLogits": lambda n, a: f"sparse_xent({a[0]}, {a[1]})",

@@ -5,6 +5,11 @@ shape checks ran once, when the function was traced for that input signature (th
 dtypes of its tensor arguments). Eager variables the function uses are captured by reference,
 so assignments inside it update the real variables. Variables created while tracing are lifted
 out of the graph and created eagerly (TF's ``init_scope``), so lazily built layers work.
+
+A call under a GradientTape is recorded on it as one op whose gradient is the traced backward
+function (``function_call.py``), so tapes differentiate through ``tf.function`` calls. Options
+and ``input_signature`` are checked in ``function_options.py``; ``jit_compile=True`` hands
+each trace to the compiler that ``minitf/__init__.py`` installs (``minitf.compiler``).
 """
 
 from __future__ import annotations

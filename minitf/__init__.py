@@ -87,6 +87,7 @@ from . import (  # noqa: E402
 from . import datasets as _datasets  # noqa: E402
 from . import saver as _saver  # noqa: E402
 from .data import TensorSpec  # noqa: E402
+from .framework import function_options as _function_options  # noqa: E402
 from .framework import nest  # noqa: E402 - tf.nest
 
 train.Checkpoint = _checkpoint.Checkpoint
@@ -98,6 +99,16 @@ optimizers = keras.optimizers  # tf.optimizers, as the seed code uses
 losses = keras.losses
 metrics = keras.metrics
 initializers = keras.initializers
+
+
+def _jit_compile(concrete: object) -> object:
+    """tf.function(jit_compile=True): minitf.compiler loads on its first use only."""
+    from .compiler import compile_function
+
+    return compile_function(concrete)
+
+
+_function_options.set_compiler(_jit_compile)
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 

@@ -716,12 +716,14 @@ NO_CASE: dict[str, str] = {
     "NoOp": "has no inputs and no outputs; ordering is tested in test_graph_session.py",
     "ReportUninitializedVariables": "outputs variable names (bytes) in a Session; tested in "
                                     "test_tf1_idioms.py",
+    "StatefulPartitionedCall": "a tf.function call on the tape; tested in test_function_grad.py",
 }
 
 NOT_FD: dict[str, str] = {
     "Const": "no inputs",
     "Placeholder": "no inputs",
     "NoOp": "no outputs",
+    "StatefulPartitionedCall": "checked against the eager function in test_function_grad.py",
     "Shape": "integer output that depends only on the static shape",
     "Size": "integer output that depends only on the static shape",
     "Where": "integer output (coordinates)",

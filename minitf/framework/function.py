@@ -5,6 +5,11 @@ shape checks ran once, when the function was traced for that input signature (th
 dtypes of its tensor arguments). Eager variables the function uses are captured by reference,
 so assignments inside it update the real variables. Variables created while tracing are lifted
 out of the graph and created eagerly (TF's ``init_scope``), so lazily built layers work.
+
+A call under a GradientTape is recorded on it as one op whose gradient is the traced backward
+function (``function_call.py``), so tapes differentiate through ``tf.function`` calls. Options
+and ``input_signature`` are checked in ``function_options.py``; ``jit_compile=True`` hands
+each trace to the compiler that ``minitf/__init__.py`` installs (``minitf.compiler``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import numpy as np
 
 from .. import dtypes as _dtypes
 from . import context as _ctx
+from . import function_call as _call
+from . import function_options as _options
 from . import graph as _graph
 from . import nest
 from .context import init_scope, is_tracing
@@ -26,6 +33,8 @@ from .graph import Graph
 from .session import Session
 from .tensor import EagerTensor, Tensor
 from .tensor_shape import TensorShape
+
+_LOCAL = _ctx.local  # .tapes, read on every call
 
 __all__ = ["ConcreteFunction", "Function", "function", "init_scope", "is_tracing"]
 
@@ -41,11 +50,10 @@ class ConcreteFunction:
         names = _input_names(fn, args, kwargs)
         self._inputs: list[Tensor] = []
         graph_args: list[Any] = []
-        with _ctx.tracing(), self.graph.as_default():
+        with _call.no_tapes(), _ctx.tracing(), self.graph.as_default():
             for i, a in enumerate(flat):
-                if _is_tensor_arg(a):
-                    arr = _as_array(a)
-                    attrs = {"shape": TensorShape(arr.shape), "dtype": _dtypes.as_dtype(arr.dtype)}
+                attrs = _placeholder_attrs(a)
+                if attrs is not None:
                     p = execute("Placeholder", [], attrs, name=names[i])
                     self._inputs.append(p)
                     self._arg_slots.append(i)
@@ -63,6 +71,8 @@ class ConcreteFunction:
         self._session._profile_source = "tf.function"  # how tf.profiler labels its kernels
         self._fetches = fetches + side_effects  # assignments run even if not returned
         self._n_out = len(fetches)
+        self._graph_fn: _call.GraphFunction | None = None  # built when a tape sees a call
+        self._compiled: Any = None  # set by Function when jit_compile=True
 
     @property
     def inputs(self) -> list[Tensor]:
@@ -74,10 +84,19 @@ class ConcreteFunction:
         """The returned tensors and operations of the graph, flattened."""
         return [o for o in self._out_flat if isinstance(o, Tensor | _graph.Operation)]
 
+    def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:
+        """``(stage="source") -> str``: the source ``jit_compile=True`` generates for this
+        graph, or the IR after a pass (see ``minitf.compiler``); the arguments are ignored."""
+        compiled = self._compiled or _options.compiler()(self)
+        return compiled.ir
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         flat = nest.flatten((list(args), kwargs))
         feed = {p: _as_array(flat[i]) for p, i in zip(self._inputs, self._arg_slots)}
-        values = iter(self._session.run(self._fetches, feed)[: self._n_out])
+        if self._compiled is not None:
+            values = iter(self._compiled(list(feed.values())))
+        else:
+            values = iter(self._session.run(self._fetches, feed)[: self._n_out])
         leaves = []
         for o in self._out_flat:
             if isinstance(o, Tensor):
@@ -86,31 +105,78 @@ class ConcreteFunction:
                 leaves.append(next(values))  # an op returns None, as in TF
             else:
                 leaves.append(o)  # Python values returned as they were at tracing time
+        if _LOCAL.tapes:  # record the call as one op, differentiable by the tape
+            self._record(flat, leaves)
         return nest.pack_sequence_as(self._out, leaves)
+
+    def _record(self, flat: list, leaves: list) -> None:
+        outs = [x for x, o in zip(leaves, self._out_flat) if isinstance(o, Tensor)]
+        if self._graph_fn is None:
+            tensors = [o for o in self._out_flat if isinstance(o, Tensor)]
+            self._graph_fn = _call.GraphFunction(self.graph, self._inputs, tensors,
+                                                 self._session)
+        args = [flat[i] if isinstance(flat[i], EagerTensor) else EagerTensor(_as_array(flat[i]))
+                for i in self._arg_slots]
+        _call.record_call(self._graph_fn, args, outs)
 
 
 class Function:
-    """The object ``@tf.function`` returns: traces per input signature, then replays."""
+    """The object ``@tf.function`` returns: traces per input signature, then replays.
 
-    def __init__(self, fn: Callable, input_signature: Any = None, **unused: Any) -> None:
+    With ``input_signature`` (a list of ``tf.TensorSpec``, one per positional argument) it
+    traces once, with ``None`` dimensions left unknown, and rejects arguments that do not
+    match; without, it traces once per shapes and dtypes of the tensor arguments (and per
+    value of the other arguments).
+    """
+
+    def __init__(self, fn: Callable, input_signature: Any = None, **options: Any) -> None:
+        _options.check_options(options)
         self._fn = fn
+        self._options = options
+        self._signature = (None if input_signature is None
+                           else _options.check_signature(input_signature))
+        self._params = _positional_params(fn)  # to bind keywords to input_signature
         self._concrete: dict[tuple, ConcreteFunction] = {}
         functools.update_wrapper(self, fn)
+
+    @property
+    def input_signature(self) -> tuple | None:
+        return None if self._signature is None else tuple(self._signature)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if is_tracing() or _graph.active_graph() is not None:
             return self._fn(*args, **kwargs)  # inside a graph already: just build the ops
+        if self._signature is not None:
+            args, kwargs = self._bind(args, kwargs), {}
+            return self.get_concrete_function()(*args)
         key = _signature((args, kwargs))
         cf = self._concrete.get(key)
         if cf is None:
-            cf = self._concrete[key] = ConcreteFunction(self._fn, args, kwargs)
+            cf = self._concrete[key] = self._trace(args, kwargs)
         return cf(*args, **kwargs)
 
+    def _bind(self, args: tuple, kwargs: dict) -> list:
+        return _options.bind(self._signature, self._params, args, kwargs)
+
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
+        if self._signature is not None:  # one trace, of the signature itself
+            if args or kwargs:
+                self._bind(args, kwargs)  # the arguments must match it
+            args, kwargs = tuple(self._signature), {}
         key = _signature((args, kwargs))
         if key not in self._concrete:
-            self._concrete[key] = ConcreteFunction(self._fn, args, kwargs)
+            self._concrete[key] = self._trace(args, kwargs)
         return self._concrete[key]
+
+    def _trace(self, args: Any, kwargs: Any) -> ConcreteFunction:
+        cf = ConcreteFunction(self._fn, args, kwargs)
+        if self._options.get("jit_compile"):
+            cf._compiled = _options.compiler()(cf)
+        return cf
+
+    def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:
+        """``(stage="source") -> str`` for the trace of these arguments (TF's method)."""
+        return self.get_concrete_function(*args, **kwargs).experimental_get_compiler_ir()
 
     @property
     def python_function(self) -> Callable:
@@ -124,32 +190,53 @@ class Function:
             return self
         bound = obj.__dict__.get(f"__tf_function_{id(self)}")
         if bound is None:
-            bound = Function(self._fn.__get__(obj, objtype))
+            bound = Function(self._fn.__get__(obj, objtype), self._signature, **self._options)
             obj.__dict__[f"__tf_function_{id(self)}"] = bound
         return bound
 
 
-def function(func: Callable | None = None, input_signature: Any = None, **kwargs: Any) -> Any:
-    """Decorator: compile ``func`` into a graph per input signature and replay it."""
+def function(func: Callable | None = None, input_signature: Any = None, **options: Any) -> Any:
+    """Decorator: compile ``func`` into a graph per input signature and replay it.
+
+    minitf honours ``input_signature`` and ``autograph=False``; TF's other options are
+    accepted at their default values only: any other value raises a ValueError (an unknown
+    option a TypeError), see ``function_options.py``.
+    """
+    _options.check_options(options)  # fail at the decorator, not at the first call
     if func is None:
-        return lambda f: Function(f, input_signature, **kwargs)
-    return Function(func, input_signature, **kwargs)
+        return lambda f: Function(f, input_signature, **options)
+    return Function(func, input_signature, **options)
+
+
+def _positional_params(fn: Callable) -> list[str]:
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
 
 
 def _input_names(fn: Callable, args: tuple, kwargs: dict) -> list[str]:
     """A placeholder name per flat argument: its parameter's (or keyword's) name, as TF names
     them; ``arg{i}`` where there is none."""
-    try:
-        params = [p.name for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
+    params = _positional_params(fn)
     names: list[str | None] = []
     for k, a in enumerate(args):
         names += [params[k] if k < len(params) else None] * len(nest.flatten(a))
     for key in sorted(kwargs):  # nest.flatten orders a dict by key
         names += [key] * len(nest.flatten(kwargs[key]))
     return [n or f"arg{i}" for i, n in enumerate(names)]
+
+
+def _placeholder_attrs(a: Any) -> dict | None:
+    """The placeholder standing for a tensor argument (or a TensorSpec of input_signature,
+    whose None dimensions stay unknown); None for any other argument."""
+    if _options.is_spec(a):
+        return {"shape": a.shape, "dtype": a.dtype}
+    if _is_tensor_arg(a):
+        arr = _as_array(a)
+        return {"shape": TensorShape(arr.shape), "dtype": _dtypes.as_dtype(arr.dtype)}
+    return None
 
 
 def _is_tensor_arg(a: Any) -> bool:

@@ -310,5 +310,6 @@ def _host_method(name: str) -> Any:
     return method
 
 
-for _name in ("select", "argreduce", "apply_momentum", "apply_adagrad", "apply_rmsprop"):
+for _name in ("select", "argreduce", "apply_momentum", "apply_adagrad", "apply_rmsprop",
+              "rnn_sequence", "rnn_sequence_grad"):
     setattr(CudaBackend, _name, _host_method(_name))

@@ -331,7 +331,8 @@ def _run(cell: Any, x: Any, mask: Any, state: Any, scope: str) -> tuple:
         parts = _flat_state(state)
         h0 = parts[-1]
         c0 = parts[0] if kind == "lstm" else h0[:, :0]
-        hs, cs = rnn_ops.rnn_sequence(kind, math_ops.matmul(x, k), h0, c0, r, rb, mask)
+        hs, cs = rnn_ops.rnn_sequence(kind, rnn_ops.input_projection(x, k), h0, c0, r, rb,
+                                      mask)
         final = (LSTMStateTuple(cs[:, -1], hs[:, -1]) if kind == "lstm" else hs[:, -1])
         return hs * m3, final
     outs = []

@@ -19,7 +19,7 @@ from ..framework.execute import convert_to_tensor, execute
 from ..framework.registry import ShapeError, defop
 from ..framework.tensor_shape import fmt
 from . import _rules
-from .array_ops import stack, zeros_like
+from .array_ops import reshape, stack, zeros_like
 from .math_ops import matmul, sigmoid, tanh
 
 _IN_NAMES = ["inputs", "h0", "c0", "recurrent_kernel", "recurrent_bias", "mask"]
@@ -115,6 +115,16 @@ def rnn_sequence(cell: str, xp: Any, h0: Any, c0: Any, r: Any, rb: Any, mask: An
     args = [xp] + [convert_to_tensor(a, dtype_hint=xp.dtype) for a in (h0, c0, r, rb, mask)]
     hs, cs, _ = execute("RNNSequence", args, {"cell": cell}, name=name)
     return hs, cs
+
+
+def input_projection(x: Any, kernel: Any) -> Any:
+    """``x @ kernel`` for [batch, time, depth] inputs as one 2-D MatMul (its kernel gradient
+    is then one GEMM too, not a batch of them summed); batched if the time axis is unknown."""
+    steps, depth = x.shape[1], x.shape[2]
+    if steps is None or depth is None:
+        return matmul(x, kernel)
+    flat = matmul(reshape(x, [-1, depth]), kernel)
+    return reshape(flat, [-1, steps, kernel.shape[-1]])
 
 
 # -- the same recurrence in primitive ops -----------------------------------------------------------

@@ -433,7 +433,8 @@ class RNN(Layer):
     def _fused(self, x: Any, states: list, fmask: Any, dp: Any) -> tuple:
         """One MatMul for every step's input projection, then the fused recurrence."""
         cell = self.cell
-        xp = math_ops.matmul(x if dp is None else x * array_ops.expand_dims(dp, 1), cell.kernel)
+        xp = rnn_ops.input_projection(x if dp is None else x * array_ops.expand_dims(dp, 1),
+                                      cell.kernel)
         n = cell.gates * cell.units
         if cell.bias is None:
             rb = array_ops.zeros([n], xp.dtype)

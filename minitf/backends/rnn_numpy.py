@@ -8,8 +8,9 @@ step and 0.0 for a padded one (the state is carried through unchanged).
 
 Gate order is Keras's: SimpleRNN ``h``; LSTM ``i, f, c, o``; GRU (``reset_after=True``)
 ``z, r, h``. The workspace ``ws`` keeps what the backward pass needs: the new state before
-masking (SimpleRNN), the activated gates (LSTM ``i, f, g, o``; GRU ``z, r, hh``, then GRU's
-recurrent projection of the candidate ``h @ r_h + rb_h``).
+masking (SimpleRNN), the activated gates and one more block (LSTM ``i, f, g, o`` and
+``tanh(c_new)``; GRU ``z, r, hh`` and its recurrent projection of the candidate
+``h @ r_h + rb_h``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from .base import Array
 
 GATES = {"simple": 1, "lstm": 4, "gru": 3}
-WORKSPACE = {"simple": 1, "lstm": 4, "gru": 4}
+WORKSPACE = {"simple": 1, "lstm": 5, "gru": 4}
 
 
 def _sigmoid(x: Array) -> Array:
@@ -38,7 +39,8 @@ def step(cell: str, p: Array, hr: Array, h: Array, c: Array) -> tuple[Array, Arr
         i, f, o = _sigmoid(z[:, :u]), _sigmoid(z[:, u:2 * u]), _sigmoid(z[:, 3 * u:])
         g = np.tanh(z[:, 2 * u:3 * u])
         cn = f * c + i * g
-        return o * np.tanh(cn), cn, np.concatenate([i, f, g, o], axis=1)
+        tc = np.tanh(cn)
+        return o * tc, cn, np.concatenate([i, f, g, o, tc], axis=1)
     zg = _sigmoid(p[:, :u] + hr[:, :u])
     rg = _sigmoid(p[:, u:2 * u] + hr[:, u:2 * u])
     hh = np.tanh(p[:, 2 * u:] + rg * hr[:, 2 * u:])
@@ -55,9 +57,7 @@ def step_grad(cell: str, ws: Array, h: Array, c: Array, dhn: Array, dc: Array
         da = dhn * (1 - ws * ws)
         return da, da, np.zeros_like(h), c
     if cell == "lstm":
-        i, f, g, o = (ws[:, k * u:(k + 1) * u] for k in range(4))
-        cn = f * c + i * g
-        tc = np.tanh(cn)
+        i, f, g, o, tc = (ws[:, k * u:(k + 1) * u] for k in range(5))
         dcn = dc + dhn * o * (1 - tc * tc)
         dz = np.concatenate([dcn * g * i * (1 - i), dcn * c * f * (1 - f),
                              dcn * i * (1 - g * g), dhn * tc * o * (1 - o)], axis=1)

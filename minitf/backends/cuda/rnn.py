@@ -50,7 +50,9 @@ def lstm_fwd(xp, t, hr, rb, mask, h, c, hs, cs, ws):
         g = math.tanh(xp[b, t, 2 * u + j] + hr[b, 2 * u + j] + rb[2 * u + j])
         o = _sig(xp[b, t, 3 * u + j] + hr[b, 3 * u + j] + rb[3 * u + j])
         cn = f * c[b, j] + i * g
-        hn = o * math.tanh(cn)
+        tc = math.tanh(cn)
+        hn = o * tc
+        ws[b, t, 4 * u + j] = tc
         ws[b, t, j] = i
         ws[b, t, u + j] = f
         ws[b, t, 2 * u + j] = g
@@ -104,7 +106,7 @@ def lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
         dct = dc[b, j] + dcs[b, t, j]
         cp = cs[b, t - 1, j] if t > 0 else c0[b, j]
         i, f, g, o = ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j]
-        tc = math.tanh(f * cp + i * g)
+        tc = ws[b, t, 4 * u + j]
         dhn = m * d
         dcn = m * dct + dhn * o * (1.0 - tc * tc)
         di = dcn * g * i * (1.0 - i)

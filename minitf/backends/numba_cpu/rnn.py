@@ -1,15 +1,14 @@
 """Fused recurrent kernels compiled with Numba (the reference is ``../rnn_numpy.py``).
 
-Per time step the forward pass makes one BLAS call (``h @ recurrent_kernel``) and one kernel
-that adds the bias, applies every gate's activation and updates the state, reading each gate
-pre-activation once from cache; the backward pass likewise makes one kernel call and one BLAS
-call per step, and the recurrent kernel's gradient for all steps at the end as one GEMM.
+Per time step the forward pass makes one BLAS call (``h @ recurrent_kernel``), one vectorised
+tanh over all gates and one or two kernels for the gate arithmetic and the masked state update;
+the backward pass one kernel call and one BLAS call per step, and the recurrent kernel's
+gradient for all steps at the end as one GEMM.
 (Numba's own ``np.dot`` needs SciPy, so the GEMMs are NumPy calls between kernel calls.)
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -20,124 +19,147 @@ from ..rnn_numpy import GATES, WORKSPACE
 Array = Any
 
 
-@njit(cache=True, inline="always")
-def _sig(x):
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-# -- forward: one step, bias + gates + masked state update ---------------------------------------
+# -- forward: per step one GEMM, NumPy's SIMD tanh over the gate block, and kernels for the rest --
+# Sigmoid is computed as 0.5 * tanh(x / 2) + 0.5, so one vectorised tanh call activates all the
+# gates of a step: the columns of sigmoid gates are pre-scaled by 1/2 (``_scale``). Scalar
+# ``math.tanh``/``exp`` in a Numba loop cost ten times NumPy's vectorised float32 versions.
 
 
 @njit(cache=True, error_model="numpy")
-def _simple_fwd(xp, t, hr, rb, mask, h, c, hs, cs, ws):
+def _simple_state(a, t, mask, h, hs, ws):
     n, u = h.shape
     for b in range(n):
         m = mask[b, t]
         for j in range(u):
-            hn = math.tanh(xp[b, t, j] + hr[b, j] + rb[j])
+            hn = a[b, j]
             ws[b, t, j] = hn
             h[b, j] = h[b, j] + m * (hn - h[b, j])
             hs[b, t, j] = h[b, j]
 
 
 @njit(cache=True, error_model="numpy")
-def _lstm_fwd(xp, t, hr, rb, mask, h, c, hs, cs, ws):
+def _lstm_gates(a, t, c, cn, ws):
+    n, u = c.shape
+    for b in range(n):
+        for j in range(u):
+            i = 0.5 * a[b, j] + 0.5
+            f = 0.5 * a[b, u + j] + 0.5
+            g = a[b, 2 * u + j]
+            o = 0.5 * a[b, 3 * u + j] + 0.5
+            ws[b, t, j] = i
+            ws[b, t, u + j] = f
+            ws[b, t, 2 * u + j] = g
+            ws[b, t, 3 * u + j] = o
+            cn[b, j] = f * c[b, j] + i * g
+
+
+@njit(cache=True, error_model="numpy")
+def _lstm_state(tc, cn, t, mask, h, c, hs, cs, ws):
     n, u = h.shape
     for b in range(n):
         m = mask[b, t]
         for j in range(u):
-            i = _sig(xp[b, t, j] + hr[b, j] + rb[j])
-            f = _sig(xp[b, t, u + j] + hr[b, u + j] + rb[u + j])
-            g = math.tanh(xp[b, t, 2 * u + j] + hr[b, 2 * u + j] + rb[2 * u + j])
-            o = _sig(xp[b, t, 3 * u + j] + hr[b, 3 * u + j] + rb[3 * u + j])
-            cn = f * c[b, j] + i * g
-            hn = o * math.tanh(cn)
-            ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j] = i, f, g, o
-            c[b, j] = c[b, j] + m * (cn - c[b, j])
+            ws[b, t, 4 * u + j] = tc[b, j]
+            hn = ws[b, t, 3 * u + j] * tc[b, j]
+            c[b, j] = c[b, j] + m * (cn[b, j] - c[b, j])
             h[b, j] = h[b, j] + m * (hn - h[b, j])
             hs[b, t, j] = h[b, j]
             cs[b, t, j] = c[b, j]
 
 
 @njit(cache=True, error_model="numpy")
-def _gru_fwd(xp, t, hr, rb, mask, h, c, hs, cs, ws):
+def _gru_gates(a, hr, xp, rbh, t, pre, ws):
+    """``a``: tanh of the scaled z, r pre-activations; writes z, r, the candidate's recurrent
+    projection and its pre-activation ``pre``."""
+    n, u = pre.shape
+    for b in range(n):
+        for j in range(u):
+            z = 0.5 * a[b, j] + 0.5
+            r = 0.5 * a[b, u + j] + 0.5
+            rh = hr[b, 2 * u + j] + rbh[j]
+            ws[b, t, j] = z
+            ws[b, t, u + j] = r
+            ws[b, t, 3 * u + j] = rh
+            pre[b, j] = xp[b, t, 2 * u + j] + r * rh
+
+
+@njit(cache=True, error_model="numpy")
+def _gru_state(hh, t, mask, h, hs, ws):
     n, u = h.shape
     for b in range(n):
         m = mask[b, t]
         for j in range(u):
-            z = _sig(xp[b, t, j] + hr[b, j] + rb[j])
-            r = _sig(xp[b, t, u + j] + hr[b, u + j] + rb[u + j])
-            rh = hr[b, 2 * u + j] + rb[2 * u + j]
-            hh = math.tanh(xp[b, t, 2 * u + j] + r * rh)
-            hn = z * h[b, j] + (1.0 - z) * hh
-            ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j] = z, r, hh, rh
+            z = ws[b, t, j]
+            ws[b, t, 2 * u + j] = hh[b, j]
+            hn = z * h[b, j] + (1.0 - z) * hh[b, j]
             h[b, j] = h[b, j] + m * (hn - h[b, j])
             hs[b, t, j] = h[b, j]
 
 
+def _scale(cell: str, u: int, dt) -> np.ndarray:
+    """Per gate column: 1/2 for sigmoid gates (see above), 1 for tanh ones."""
+    halves = {"simple": (), "lstm": (0, 1, 3), "gru": (0, 1)}[cell]
+    s = np.ones(GATES[cell] * u, dt)
+    for k in halves:
+        s[k * u:(k + 1) * u] = 0.5
+    return s
+
+
 # -- backward: one step; ``dh``/``dc`` carry the gradient, ``dhg`` is last step's GEMM -----------
-# Each writes the gate gradients to ``dxp[:, t]`` and ``dhr[t]`` (the part through h @ r) and
-# leaves in ``dh``/``dc`` the gradient on the previous state, less ``dhr[t] @ r.T``.
+# Each writes the gate gradients to ``dxp[:, t]`` (for GRU also ``dhr[:, t]``, the part through
+# h @ r, which differs for the candidate) and leaves in ``dh``/``dc`` the gradient on the
+# previous state, less ``dhr[:, t] @ r.T``. ``hp``/``cp``: the states before step t.
 
 
 @njit(cache=True, error_model="numpy")
-def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
+def _simple_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
     n, u = dh.shape
     for b in range(n):
         m = mask[b, t]
         for j in range(u):
             d = dh[b, j] + dhg[b, j] + dhs[b, t, j]
             hn = ws[b, t, j]
-            da = m * d * (1.0 - hn * hn)
-            dxp[b, t, j] = da
-            dhr[t, b, j] = da
+            dxp[b, t, j] = m * d * (1.0 - hn * hn)
             dh[b, j] = (1.0 - m) * d
 
 
 @njit(cache=True, error_model="numpy")
-def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
+def _lstm_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
     n, u = dh.shape
     for b in range(n):
         m = mask[b, t]
         for j in range(u):
             d = dh[b, j] + dhg[b, j] + dhs[b, t, j]
             dct = dc[b, j] + dcs[b, t, j]
-            cp = cs[b, t - 1, j] if t > 0 else c0[b, j]
             i, f, g, o = ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j]
-            tc = math.tanh(f * cp + i * g)
+            tc = ws[b, t, 4 * u + j]
             dhn = m * d
             dcn = m * dct + dhn * o * (1.0 - tc * tc)
-            di = dcn * g * i * (1.0 - i)
-            df = dcn * cp * f * (1.0 - f)
-            dg = dcn * i * (1.0 - g * g)
-            do = dhn * tc * o * (1.0 - o)
-            dxp[b, t, j], dxp[b, t, u + j], dxp[b, t, 2 * u + j], dxp[b, t, 3 * u + j] = \
-                di, df, dg, do
-            dhr[t, b, j], dhr[t, b, u + j], dhr[t, b, 2 * u + j], dhr[t, b, 3 * u + j] = \
-                di, df, dg, do
+            dxp[b, t, j] = dcn * g * i * (1.0 - i)
+            dxp[b, t, u + j] = dcn * cp[b, j] * f * (1.0 - f)
+            dxp[b, t, 2 * u + j] = dcn * i * (1.0 - g * g)
+            dxp[b, t, 3 * u + j] = dhn * tc * o * (1.0 - o)
             dh[b, j] = (1.0 - m) * d
             dc[b, j] = (1.0 - m) * dct + dcn * f
 
 
 @njit(cache=True, error_model="numpy")
-def _gru_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
+def _gru_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
     n, u = dh.shape
     for b in range(n):
         m = mask[b, t]
         for j in range(u):
             d = dh[b, j] + dhg[b, j] + dhs[b, t, j]
-            hp = hs[b, t - 1, j] if t > 0 else h0[b, j]
             z, r, hh, rh = ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j]
             dhn = m * d
             dah = dhn * (1.0 - z) * (1.0 - hh * hh)
-            daz = dhn * (hp - hh) * z * (1.0 - z)
+            daz = dhn * (hp[b, j] - hh) * z * (1.0 - z)
             dar = dah * rh * r * (1.0 - r)
             dxp[b, t, j], dxp[b, t, u + j], dxp[b, t, 2 * u + j] = daz, dar, dah
-            dhr[t, b, j], dhr[t, b, u + j], dhr[t, b, 2 * u + j] = daz, dar, dah * r
+            dhr[b, t, j], dhr[b, t, u + j], dhr[b, t, 2 * u + j] = daz, dar, dah * r
             dh[b, j] = (1.0 - m) * d + dhn * z
 
 
-_FWD = {"simple": _simple_fwd, "lstm": _lstm_fwd, "gru": _gru_fwd}
 _BWD = {"simple": _simple_bwd, "lstm": _lstm_bwd, "gru": _gru_bwd}
 
 
@@ -148,19 +170,41 @@ class RnnKernelsNumba:
                      mask: Array) -> tuple[Array, Array, Array]:
         if xp.dtype not in (np.float32, np.float64):
             return super().rnn_sequence(cell, xp, h0, c0, r, rb, mask)
-        n, steps, _ = xp.shape
+        n, steps, g = xp.shape
         u = h0.shape[1]
         dt = xp.dtype
         hs = np.empty((n, steps, u), dt)
         cs = np.empty((n, steps, c0.shape[1]), dt)
         ws = np.empty((n, steps, WORKSPACE[cell] * u), dt)
         h, c = np.array(h0, dt, order="C"), np.array(c0, dt, order="C")
-        r, rb, mask = np.ascontiguousarray(r), np.ascontiguousarray(rb), mask.astype(dt)
-        hr = np.empty((n, r.shape[1]), dt)
-        kernel = _FWD[cell]
+        mask = mask.astype(dt)
+        scale = _scale(cell, u, dt)
+        rs = np.ascontiguousarray(r * scale)
+        if cell == "gru":  # the candidate's recurrent bias goes inside r * (h @ r_h + rb_h)
+            xb = (xp[:, :, :2 * u] + rb[:2 * u]) * scale[:2 * u]
+            rbh = np.ascontiguousarray(rb[2 * u:])
+        else:
+            xb = (xp + rb) * scale
+        hr = np.empty((n, g), dt)
+        tmp, tmp2 = np.empty((n, u), dt), np.empty((n, u), dt)
         for t in range(steps):
-            np.matmul(h, r, out=hr)
-            kernel(xp, t, hr, rb, mask, h, c, hs, cs, ws)
+            np.matmul(h, rs, out=hr)
+            if cell == "simple":
+                np.add(hr, xb[:, t], out=hr)
+                np.tanh(hr, out=hr)
+                _simple_state(hr, t, mask, h, hs, ws)
+            elif cell == "lstm":
+                np.add(hr, xb[:, t], out=hr)
+                np.tanh(hr, out=hr)
+                _lstm_gates(hr, t, c, tmp, ws)
+                np.tanh(tmp, out=tmp2)
+                _lstm_state(tmp2, tmp, t, mask, h, c, hs, cs, ws)
+            else:
+                a = hr[:, :2 * u] + xb[:, t]
+                np.tanh(a, out=a)
+                _gru_gates(a, hr, xp, rbh, t, tmp, ws)
+                np.tanh(tmp, out=tmp2)
+                _gru_state(tmp2, t, mask, h, hs, ws)
         return hs, cs, ws
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
@@ -172,16 +216,16 @@ class RnnKernelsNumba:
         dt = hs.dtype
         g = GATES[cell] * u
         dxp = np.empty((n, steps, g), dt)
-        dhr = np.empty((steps, n, g), dt)  # time-major: each step's rows are one GEMM operand
+        # the gradient through h @ r: the same as dxp except for GRU's candidate
+        dhr = np.empty((n, steps, g), dt) if cell == "gru" else dxp
         dh, dhg, dc = np.zeros((n, u), dt), np.zeros((n, u), dt), np.zeros(c0.shape, dt)
         rt = np.ascontiguousarray(r.T)
+        mask = mask.astype(dt, copy=False)
         kernel = _BWD[cell]
         for t in range(steps - 1, -1, -1):
-            kernel(t, h0, c0, mask.astype(dt, copy=False), hs, cs, ws, dhs, dcs, dh, dhg, dc,
-                   dxp, dhr)
-            np.matmul(dhr[t], rt, out=dhg)
-        h_prev = np.empty((steps, n, u), dt)
-        h_prev[0] = h0
-        h_prev[1:] = hs[:, :-1].transpose(1, 0, 2)
+            hp, cp = (hs[:, t - 1], cs[:, t - 1]) if t else (h0, c0)
+            kernel(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr)
+            np.matmul(dhr[:, t], rt, out=dhg)
+        h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1).reshape(-1, u)
         flat = dhr.reshape(-1, g)
-        return dxp, dh + dhg, dc, h_prev.reshape(-1, u).T @ flat, flat.sum(axis=0)
+        return dxp, dh + dhg, dc, h_prev.T @ flat, flat.sum(axis=0)

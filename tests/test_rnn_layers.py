@@ -276,3 +276,11 @@ def test_model_with_recurrent_layers_saves_and_loads(tmp_path):
     loaded = tf.keras.models.load_model(tmp_path / "rnn.keras")
     np.testing.assert_allclose(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0),
                                rtol=1e-6)
+
+
+def test_sequential_mnist_example_runs_headless():
+    from minitf.examples import sequential_mnist
+
+    res = sequential_mnist.main(["--subset", "256", "--test-subset", "500", "--epochs", "1",
+                                 "--verbose", "0", "--cell", "gru"])
+    assert len(res["epoch_seconds"]) == 1 and 0.0 <= res["test_accuracy"] <= 1.0

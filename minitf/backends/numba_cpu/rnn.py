@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from ..rnn_numpy import GATES, WORKSPACE
+from . import workers
 
 Array = Any
 
@@ -187,6 +188,13 @@ class RnnKernelsNumba:
             xb = (xp + rb) * scale
         hr = np.empty((n, g), dt)
         tmp, tmp2 = np.empty((n, u), dt), np.empty((n, u), dt)
+        with workers.single_threaded_blas():  # small products; BLAS's threads would spin
+            self._forward_steps(cell, steps, u, h, c, rs, xb, xp, rbh if cell == "gru" else None,
+                                mask, hr, tmp, tmp2, hs, cs, ws)
+        return hs, cs, ws
+
+    @staticmethod
+    def _forward_steps(cell, steps, u, h, c, rs, xb, xp, rbh, mask, hr, tmp, tmp2, hs, cs, ws):
         for t in range(steps):
             np.matmul(h, rs, out=hr)
             if cell == "simple":
@@ -205,7 +213,6 @@ class RnnKernelsNumba:
                 _gru_gates(a, hr, xp, rbh, t, tmp, ws)
                 np.tanh(tmp, out=tmp2)
                 _gru_state(tmp2, t, mask, h, hs, ws)
-        return hs, cs, ws
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
                           hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array
@@ -222,10 +229,12 @@ class RnnKernelsNumba:
         rt = np.ascontiguousarray(r.T)
         mask = mask.astype(dt, copy=False)
         kernel = _BWD[cell]
-        for t in range(steps - 1, -1, -1):
-            hp, cp = (hs[:, t - 1], cs[:, t - 1]) if t else (h0, c0)
-            kernel(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr)
-            np.matmul(dhr[:, t], rt, out=dhg)
+        with workers.single_threaded_blas():
+            for t in range(steps - 1, -1, -1):
+                hp, cp = (hs[:, t - 1], cs[:, t - 1]) if t else (h0, c0)
+                kernel(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr)
+                np.matmul(dhr[:, t], rt, out=dhg)
         h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1).reshape(-1, u)
         flat = dhr.reshape(-1, g)
-        return dxp, dh + dhg, dc, h_prev.T @ flat, flat.sum(axis=0)
+        dr = workers.matmul(h_prev.T, flat, np.empty((u, g), dt))  # split over the cores
+        return dxp, dh + dhg, dc, dr, flat.sum(axis=0)

@@ -39,14 +39,15 @@ def _simple_state(a, t, mask, h, hs, ws):
 
 
 @njit(cache=True, error_model="numpy")
-def _lstm_gates(a, t, c, cn, ws):
+def _lstm_gates(a, t, c, cn, ws, k):
     n, u = c.shape
+    half = k[0]  # 0.5 in the arrays' dtype: a float literal would make float32 math float64
     for b in range(n):
         for j in range(u):
-            i = 0.5 * a[b, j] + 0.5
-            f = 0.5 * a[b, u + j] + 0.5
+            i = half * a[b, j] + half
+            f = half * a[b, u + j] + half
             g = a[b, 2 * u + j]
-            o = 0.5 * a[b, 3 * u + j] + 0.5
+            o = half * a[b, 3 * u + j] + half
             ws[b, t, j] = i
             ws[b, t, u + j] = f
             ws[b, t, 2 * u + j] = g
@@ -113,7 +114,7 @@ def _scale(cell: str, u: int, dt) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy")
-def _simple_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
+def _simple_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k):
     n, u = dh.shape
     for b in range(n):
         m = mask[b, t]
@@ -125,27 +126,29 @@ def _simple_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
 
 
 @njit(cache=True, error_model="numpy")
-def _lstm_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
+def _lstm_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k):
     n, u = dh.shape
+    one = k[1]  # 1.0 in the arrays' dtype (see _lstm_gates)
     for b in range(n):
         m = mask[b, t]
+        keep = one - m
         for j in range(u):
             d = dh[b, j] + dhg[b, j] + dhs[b, t, j]
             dct = dc[b, j] + dcs[b, t, j]
             i, f, g, o = ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j]
             tc = ws[b, t, 4 * u + j]
             dhn = m * d
-            dcn = m * dct + dhn * o * (1.0 - tc * tc)
-            dxp[b, t, j] = dcn * g * i * (1.0 - i)
-            dxp[b, t, u + j] = dcn * cp[b, j] * f * (1.0 - f)
-            dxp[b, t, 2 * u + j] = dcn * i * (1.0 - g * g)
-            dxp[b, t, 3 * u + j] = dhn * tc * o * (1.0 - o)
-            dh[b, j] = (1.0 - m) * d
-            dc[b, j] = (1.0 - m) * dct + dcn * f
+            dcn = m * dct + dhn * o * (one - tc * tc)
+            dxp[b, t, j] = dcn * g * i * (one - i)
+            dxp[b, t, u + j] = dcn * cp[b, j] * f * (one - f)
+            dxp[b, t, 2 * u + j] = dcn * i * (one - g * g)
+            dxp[b, t, 3 * u + j] = dhn * tc * o * (one - o)
+            dh[b, j] = keep * d
+            dc[b, j] = keep * dct + dcn * f
 
 
 @njit(cache=True, error_model="numpy")
-def _gru_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr):
+def _gru_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k):
     n, u = dh.shape
     for b in range(n):
         m = mask[b, t]
@@ -195,6 +198,7 @@ class RnnKernelsNumba:
 
     @staticmethod
     def _forward_steps(cell, steps, u, h, c, rs, xb, xp, rbh, mask, hr, tmp, tmp2, hs, cs, ws):
+        k = np.array([0.5, 1.0], h.dtype)
         for t in range(steps):
             np.matmul(h, rs, out=hr)
             if cell == "simple":
@@ -204,7 +208,7 @@ class RnnKernelsNumba:
             elif cell == "lstm":
                 np.add(hr, xb[:, t], out=hr)
                 np.tanh(hr, out=hr)
-                _lstm_gates(hr, t, c, tmp, ws)
+                _lstm_gates(hr, t, c, tmp, ws, k)
                 np.tanh(tmp, out=tmp2)
                 _lstm_state(tmp2, tmp, t, mask, h, c, hs, cs, ws)
             else:
@@ -229,10 +233,11 @@ class RnnKernelsNumba:
         rt = np.ascontiguousarray(r.T)
         mask = mask.astype(dt, copy=False)
         kernel = _BWD[cell]
+        k = np.array([0.5, 1.0], dt)
         with workers.single_threaded_blas():
             for t in range(steps - 1, -1, -1):
                 hp, cp = (hs[:, t - 1], cs[:, t - 1]) if t else (h0, c0)
-                kernel(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr)
+                kernel(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k)
                 np.matmul(dhr[:, t], rt, out=dhg)
         h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1).reshape(-1, u)
         flat = dhr.reshape(-1, g)

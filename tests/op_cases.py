@@ -555,6 +555,10 @@ for _cell in GATES:
     _cu = 2 if _cell == "lstm" else 0
     case("RNNSequence", lambda *a, c=_cell: rnn_ops.rnn_sequence(c, *a), _rnn_inputs(_cell),
          [0, 1, 2, 3, 4], _cell, no_grad=(5,))
+    # go_backwards as the layers run it: the sequence and its mask reversed before the op
+    case("RNNSequence", lambda xp, h0, c0, r, rb, m, c=_cell: rnn_ops.rnn_sequence(
+        c, xp[:, ::-1], h0, c0, r, rb, m[:, ::-1]), _rnn_inputs(_cell), [0, 1, 2, 3, 4],
+        f"{_cell}-backwards", no_grad=(5,))
     case("RNNSequenceGrad", _rnn_grad(_cell), [*_rnn_inputs(_cell), floats(2, 3, 2),
                                                floats(2, 3, _cu)],
          [0, 1, 2, 3, 4, 6, 7] if _cu else [0, 1, 3, 4, 6, 7], _cell,

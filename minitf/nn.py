@@ -13,5 +13,11 @@ from .framework.registry import lookup as _lookup
 globals().update(_exports("nn"))
 
 
-def __getattr__(name: str) -> _Any:  # names declared later (ops added at run time)
+def __getattr__(name: str) -> _Any:
+    # TF1's recurrent API (tf.compat.v1.nn.rnn_cell, dynamic_rnn), loaded on first use; then
+    # names declared later (ops added at run time)
+    if name in ("rnn_cell", "dynamic_rnn"):
+        from .compat import rnn
+
+        return getattr(rnn, name)
     return _lookup("nn", name)

@@ -27,8 +27,17 @@ import numpy as np
 
 import minitf as tf
 import minitf.ops
+from minitf.backends.rnn_numpy import GATES
 from minitf.framework.execute import execute
-from minitf.ops import array_ops, conv_ops, conv_pool_ops, math_ops, optimizer_ops, random_ops
+from minitf.ops import (
+    array_ops,
+    conv_ops,
+    conv_pool_ops,
+    math_ops,
+    optimizer_ops,
+    random_ops,
+    rnn_ops,
+)
 
 for _mod in pkgutil.iter_modules(minitf.ops.__path__):  # register every op module's ops
     importlib.import_module(f"minitf.ops.{_mod.name}")
@@ -605,6 +614,42 @@ case("ScatterArgmax", ex("ScatterArgmax"),
      [argmax_into(2, 2, 2, 3, 4, 4), floats(2, 2, 2, 3), floats(2, 4, 4, 3)], [1], no_grad=(2,))
 
 
+# -- recurrent sequences (masked steps carry the state) ---------------------------------------------
+
+_MASK = fixed([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+
+
+def _rnn_inputs(cell: str, n: int = 2, steps: int = 3, u: int = 2) -> list[Gen]:
+    g = GATES[cell] * u
+    return [floats(n, steps, g), floats(n, u), floats(n, u if cell == "lstm" else 0),
+            floats(u, g, lo=-1.0, hi=1.0), floats(g), _MASK]
+
+
+def _rnn_grad(cell: str) -> Callable[..., Any]:
+    """RNNSequenceGrad on the workspace of a real forward pass (its inputs are not free)."""
+    def fn(xp, h0, c0, r, rb, mask, dhs, dcs):
+        hs, cs, ws = execute("RNNSequence", [xp, h0, c0, r, rb, mask], {"cell": cell})
+        return execute("RNNSequenceGrad", [xp, h0, c0, r, rb, mask, hs, cs, ws, dhs, dcs],
+                       {"cell": cell})
+
+    return fn
+
+
+for _cell in GATES:
+    _cu = 2 if _cell == "lstm" else 0
+    case("RNNSequence", lambda *a, c=_cell: rnn_ops.rnn_sequence(c, *a), _rnn_inputs(_cell),
+         [0, 1, 2, 3, 4], _cell, no_grad=(5,))
+    # go_backwards as the layers run it: the sequence and its mask reversed before the op
+    case("RNNSequence", lambda xp, h0, c0, r, rb, m, c=_cell: rnn_ops.rnn_sequence(
+        c, xp[:, ::-1], h0, c0, r, rb, m[:, ::-1]), _rnn_inputs(_cell), [0, 1, 2, 3, 4],
+        f"{_cell}-backwards", no_grad=(5,))
+    case("RNNSequenceGrad", _rnn_grad(_cell), [*_rnn_inputs(_cell), floats(2, 3, 2),
+                                               floats(2, 3, _cu)],
+         [0, 1, 2, 3, 4, 6, 7] if _cu else [0, 1, 3, 4, 6, 7], _cell,
+         no_grad=(5,) if _cu else (2, 5),
+         second="third derivatives of the recurrence; RNNSequence's second order is checked",
+         static="its gradient unrolls the recurrence: the number of steps must be known")
+
 # -- ops that run only through state: parity cases that return the new state ---------------------
 
 
@@ -773,7 +818,7 @@ NOT_FD: dict[str, str] = {
 SECOND_ORDER_FD = (
     "Tanh", "Sigmoid", "Exp", "Log", "Sqrt", "Mul", "RealDiv", "Pow", "MatMul", "Softmax",
     "LogSoftmax", "SoftmaxCrossEntropyWithLogits", "Softplus", "Elu", "Prod", "Conv2D",
-    "MaxPool", "AvgPool", "FusedConv2DMaxPool",
+    "MaxPool", "AvgPool", "FusedConv2DMaxPool", "RNNSequence",
 )
 """Ops whose second derivatives are also checked in graph mode (tf.gradients twice)."""
 

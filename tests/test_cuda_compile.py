@@ -138,3 +138,20 @@ def test_conv_kernels_compile(monkeypatch):
         for k in (conv.max_pool_grad, conv.max_pool_grad_grad):
             _ptx(cuda, k, (a4, a4, a4) + i * 6)
         _ptx(cuda, conv.avg_pool_grad, (a4, a4) + i * 6)
+
+
+def test_rnn_kernels_compile(monkeypatch):
+    """The fused recurrent kernels of ``cuda/rnn.py``, float32 and float64."""
+    cuda = _compiler(monkeypatch)
+    from numba import float32, float64, int64
+
+    from minitf.backends.cuda import rnn
+
+    for t in (float32, float64):
+        v, m, a3 = t[:], t[:, :], t[:, :, :]
+        for k in rnn.FWD.values():
+            _ptx(cuda, k, (a3, int64, m, v, m, m, m, a3, a3, a3))
+        for k in rnn.BWD.values():
+            _ptx(cuda, k, (int64, m, m, m, a3, a3, a3, a3, a3, m, m, m, a3, a3))
+        _ptx(cuda, rnn.previous_states, (m, a3, m))
+        _ptx(cuda, rnn.add_into, (m, m, m))

@@ -36,6 +36,12 @@ CASES = {
                            lambda K: [K.BatchNormalization(momentum=0.9, epsilon=1e-2)], (4,)),
     "Activation": (lambda: [L.Activation("tanh"), L.Activation("softmax")],
                    lambda K: [K.Activation("tanh"), K.Activation("softmax")], (3,)),
+    "SimpleRNN": (lambda: [L.SimpleRNN(4, return_sequences=True), L.SimpleRNN(3)],
+                  lambda K: [K.SimpleRNN(4, return_sequences=True), K.SimpleRNN(3)], (5, 2)),
+    "LSTM": (lambda: [L.LSTM(4, go_backwards=True)], lambda K: [K.LSTM(4, go_backwards=True)],
+             (5, 3)),
+    "GRU": (lambda: [L.GRU(4, return_sequences=True)],
+            lambda K: [K.GRU(4, return_sequences=True)], (5, 3)),
 }
 
 
@@ -81,6 +87,22 @@ def test_keras_file_loads_in_minitf(tmp_path, layer, fmt):
     np.testing.assert_allclose(m.predict(x, verbose=0), np.asarray(k.predict(x, verbose=0)),
                                rtol=1e-5, atol=1e-6)
     assert [type(a).__name__ for a in m.layers] == [type(a).__name__ for a in k.layers]
+
+
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_embedding_with_a_recurrent_layer_both_ways(tmp_path, fmt):
+    ids = np.array([[3, 1, 0, 0], [5, 2, 7, 1]], dtype="int32")  # 0s padded: masked steps
+    m = tf.keras.Sequential([L.InputLayer(shape=(4,), dtype="int32"),
+                             L.Embedding(8, 3, mask_zero=True), L.LSTM(2)])
+    _randomize_minitf(m)
+    m.save(tmp_path / f"m.{fmt}")
+    k = keras.models.load_model(tmp_path / f"m.{fmt}")
+    np.testing.assert_allclose(np.asarray(k.predict(ids, verbose=0)), m.predict(ids, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    k.save(tmp_path / f"k.{fmt}")
+    back = tf.keras.models.load_model(tmp_path / f"k.{fmt}")
+    np.testing.assert_allclose(back.predict(ids, verbose=0), m.predict(ids, verbose=0),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_weights_files_both_ways(tmp_path):

@@ -157,6 +157,19 @@ class Backend:
         """Zeros of ``shape`` with ``g[n, ...]`` added at ``[n].flat[argmax[n, ...]]``."""
         raise NotImplementedError
 
+    # -- recurrent sequences (minitf/ops/rnn_ops.py; arrays and gate orders: rnn_numpy.py) -----
+    # ``cell`` is 'simple', 'lstm' or 'gru' (Keras's reset_after=True).
+    def rnn_sequence(self, cell: str, xp: Array, h0: Array, c0: Array, r: Array, rb: Array,
+                     mask: Array) -> tuple[Array, Array, Array]:
+        """``(hs, cs, ws)``: every step's state, cell state and the backward's workspace."""
+        raise NotImplementedError
+
+    def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
+                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array
+                          ) -> tuple[Array, Array, Array, Array, Array]:
+        """Backpropagation through time: ``(dxp, dh0, dc0, dr, drb)``."""
+        raise NotImplementedError
+
     # -- fused optimizer updates (minitf/ops/optimizer_ops.py) ------------------------------
     # ``lr`` and ``step`` are Python floats; each returns the new state, same dtype as ``var``.
     def apply_gradient_descent(self, var: Array, grad: Array, lr: float) -> Array:

@@ -20,6 +20,7 @@ from . import kernel_table
 from .base import Array, Backend
 from .conv_numpy import ConvKernelsNumpy
 from .optim_numpy import OptimizerKernelsNumpy
+from .rnn_numpy import RnnKernelsNumpy
 
 
 def _sigmoid(x: Array) -> Array:
@@ -185,7 +186,7 @@ def accumulator_dtype(fn: str, dtype: np.dtype) -> np.dtype:
     return dtype
 
 
-class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, Backend):
+class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, RnnKernelsNumpy, Backend):
     """The reference backend: plain NumPy, single-threaded except inside BLAS."""
 
     name = "numpy"

@@ -16,6 +16,7 @@ from . import (  # noqa: F401 - imported to register the ops
     quant_ops,
     random_ops,
     reduction_ops,
+    rnn_ops,
     signal_ops,
     state_ops,
     variable_scope,

@@ -32,6 +32,7 @@ from ..numpy_backend import (
 from . import elementwise, optim, reductions, softmax
 from .conv import ConvKernelsCuda
 from .matmul import MATMUL, TILE
+from .rnn import RnnKernelsCuda
 
 # A framework launches many kernels on small tensors (a bias, a loss): Numba's warning that a
 # small grid under-uses the GPU would fire on nearly every op, so it is turned off.
@@ -123,7 +124,7 @@ def _operand(a: Array, shape: tuple[int, ...]) -> Array:
     return _as_2d(to_device(np.ascontiguousarray(np.broadcast_to(to_numpy(a), shape))))
 
 
-class CudaBackend(ConvKernelsCuda, NumpyBackend):
+class CudaBackend(ConvKernelsCuda, RnnKernelsCuda, NumpyBackend):
     """GPU kernels from Numba's ``@cuda.jit``; results stay on the device (see module doc)."""
 
     name = "cuda"

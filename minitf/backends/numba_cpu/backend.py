@@ -29,6 +29,7 @@ from .conv_pool import ConvPoolKernelsNumba
 from .elementwise import BINARY_KERNELS, UNARY_KERNELS
 from .matmul import matmul_tiled
 from .optim import OptimizerKernelsNumba
+from .rnn import RnnKernelsNumba
 from .softmax import log_softmax_rows, softmax_rows, sparse_xent_rows, xent_rows
 
 # dtypes the generated kernels compile for; others take the NumPy path.
@@ -78,7 +79,8 @@ def _rows(x: Array) -> Array:
     return np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
 
 
-class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba, NumpyBackend):
+class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba, RnnKernelsNumba,
+                   NumpyBackend):
     """Numba-compiled CPU kernels. ``matmul="blas"`` (default) or ``"tiled"``."""
 
     name = "numba"

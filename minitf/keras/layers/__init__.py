@@ -12,5 +12,17 @@ from .pooling import (  # noqa: F401
     MaxPool2D,
     MaxPooling2D,
 )
+from .recurrent import (  # noqa: F401
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    Embedding,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    TimeDistributed,
+)
 
 Convolution2D = Conv2D

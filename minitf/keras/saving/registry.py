@@ -3,23 +3,10 @@
 Saving and loading need, per layer class, only its Keras class name, the settings both frameworks
 take under the same name, the Keras settings minitf supports at one value only, and where the
 weights sit. Weights are stored in the order of ``layer.weights``, which must be Keras' order.
-Adding a layer is one ``register`` call. For the recurrent layers, whose weights Keras keeps in
-the layer's cell (``layers/lstm/cell/vars/0..2``: kernel, recurrent_kernel, bias), and
-Embedding (``layers/embedding/vars/0``: embeddings), Keras 3's settings are::
-
-    _RNN = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-            "bias_initializer", "return_sequences", "return_state", "go_backwards")
-    register(LayerSpec("SimpleRNN", "SimpleRNN", _RNN, fixed={"unroll": False},
-                       weights_path="cell"))
-    register(LayerSpec("LSTM", "LSTM", (*_RNN, "recurrent_activation", "unit_forget_bias"),
-                       fixed={"unroll": False}, weights_path="cell"))
-    register(LayerSpec("GRU", "GRU", (*_RNN, "recurrent_activation"),
-                       fixed={"unroll": False, "reset_after": True}, weights_path="cell"))
-    register(LayerSpec("Embedding", "Embedding", ("input_dim", "output_dim",
-                       "embeddings_initializer", "embeddings_regularizer", "mask_zero")))
-
-(list in ``keys`` only what the minitf class takes; a Keras setting outside ``keys`` and
-``fixed`` loads only when it is None, False or 0, otherwise the load is refused by name).
+Adding a layer is one ``register`` call (the recurrent layers below show one whose weights
+Keras keeps in a sub-object, its cell). List in ``keys`` only what the minitf class takes; a
+Keras setting outside ``keys`` and ``fixed`` loads only when it is None, False or 0, otherwise
+the load is refused by name.
 Then add the layer to ``CASES`` in ``tests/test_keras_files.py``.
 """
 
@@ -99,6 +86,17 @@ register(LayerSpec("BatchNormalization", "BatchNormalization", (
     "axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
     "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer",
     "gamma_regularizer"), fixed={"renorm_momentum": 0.99}))
+
+# Keras keeps the recurrent layers' weights in their cell (layers/lstm/cell/vars/0..2)
+_RNN = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+        "bias_initializer", "return_sequences", "return_state", "go_backwards")
+register(LayerSpec("SimpleRNN", "SimpleRNN", _RNN, fixed={"unroll": False}, weights_path="cell"))
+register(LayerSpec("LSTM", "LSTM", (*_RNN, "recurrent_activation", "unit_forget_bias"),
+                   fixed={"unroll": False}, weights_path="cell"))
+register(LayerSpec("GRU", "GRU", (*_RNN, "recurrent_activation"),
+                   fixed={"unroll": False, "reset_after": True}, weights_path="cell"))
+register(LayerSpec("Embedding", "Embedding", ("input_dim", "output_dim", "embeddings_initializer",
+                                              "embeddings_regularizer", "mask_zero")))
 
 
 _MODELS: dict[str, type] = {}

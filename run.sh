@@ -23,7 +23,7 @@ setup() {
   want=$(sha256sum pyproject.toml | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "==> installing minitf and its dependencies into $VENV"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[course,test]"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[course,test,distributed]"
     echo "$want" >"$stamp"
   fi
 }

@@ -100,4 +100,8 @@ __all__ = [n for n in dir() if not n.startswith("_")]
 
 
 def __getattr__(name: str) -> object:  # names declared later (ops added at run time)
+    if name == "distribute":  # tf.distribute: imported on first use (it may start MPI)
+        import importlib
+
+        return importlib.import_module("minitf.distribute")
     return _lookup("", name)

@@ -135,7 +135,8 @@ class Model(Layer):
         self._metric_specs = list(metrics or [])
         self.compiled_metrics = []
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._run_eagerly = bool(run_eagerly)
+        # an all-reducing optimizer (tf.distribute, hvd) calls MPI eagerly: no traced step
+        self._run_eagerly = bool(run_eagerly) or getattr(_distributor(self), "_eager_only", False)
         self._fns = {}
 
     def _resolve_metrics(self, y: np.ndarray, out_shape: TensorShape) -> None:
@@ -229,6 +230,8 @@ class Model(Layer):
             val = _DataAdapter(*_unpack_xy(validation_data),
                                validation_batch_size or batch_size, False, None)
         verbose = 1 if verbose == "auto" else int(verbose)
+        if (dist := _distributor(self)) is not None:  # this worker's share; rank 0 prints
+            data, verbose = dist._distribute_fit_data(self, data), verbose if dist._is_chief else 0
         self.history = callbacks_module.History()
         cbs = callbacks_module.CallbackList(
             list(callbacks or []), model=self, add_history=self.history, verbose=verbose,
@@ -437,6 +440,11 @@ def _to_array(a: Any) -> Any:
         arr = np.asarray(a)
         return arr
     return np.asarray(a)
+
+
+def _distributor(model: Model) -> Any:
+    """The tf.distribute strategy (or hvd reducer) the model's optimizer reduces with, or None."""
+    return getattr(model.optimizer, "_distribute_strategy", None)
 
 
 def _unpack_xy(data: Any) -> tuple:

@@ -1,0 +1,121 @@
+"""What each rank runs in tests/test_distribute.py: ``mpiexec -n 2 python mpi_worker.py MODE OUT``.
+
+Every rank writes its results to OUT/MODE.<rank>.npz; the test compares them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import minitf as tf
+import minitf.distribute.hvd as hvd
+
+tf.config.set_backend("numpy")  # no kernel compilation: each rank starts fast
+
+
+def collectives(rank: int) -> dict:
+    s = tf.distribute.MultiWorkerMirroredStrategy()
+    x = tf.constant([1.0, 2.0]) * (rank + 1)
+    v = tf.Variable([float(rank), 10.0 + rank])
+    hvd.broadcast_variables([v], root_rank=0)
+    with tf.GradientTape() as t0:
+        loss = tf.reduce_sum(v * float(rank + 1))
+    (grad,) = hvd.DistributedGradientTape(t0).gradient(loss, [v])
+    return {
+        "replicas": s.num_replicas_in_sync, "task_id": s.cluster_resolver.task_id,
+        "avg": hvd.allreduce(x).numpy(), "sum": hvd.allreduce(x, op=hvd.Sum).numpy(),
+        "bcast": hvd.broadcast(x, root_rank=1).numpy(), "var": v.numpy(), "tape_grad": grad.numpy(),
+        "gather": hvd.allgather(tf.ones([rank + 1, 2]) * rank).numpy(),
+        "red_sum": s.reduce(tf.distribute.ReduceOp.SUM, x).numpy(),
+        "red_mean_axis": s.reduce("MEAN", tf.constant([1.0, 3.0][: rank + 1]), axis=0).numpy(),
+    }
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(42)  # the same data on every rank
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 1).astype(np.int64)
+
+
+def _model() -> tf.keras.Model:
+    m = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                             tf.keras.layers.Dense(3)])
+    m.build((None, 4))
+    return m
+
+
+def _compile(m: tf.keras.Model) -> None:
+    m.compile(optimizer=tf.keras.optimizers.SGD(0.2),
+              loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+def fit(rank: int) -> dict:
+    tf.random.set_seed(rank)  # different initial weights: rank 0's must win
+    x, y = _data()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _model()
+        _compile(model)
+    init = model.get_weights()
+    model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2)
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    # one process, the same global batches, starting from rank 0's weights (broadcast)
+    init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in init]
+    ref = _model()
+    ref.set_weights(init0)
+    _compile(ref)
+    ref.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    out.update({f"ref{i}": w for i, w in enumerate(ref.get_weights())})
+    return out
+
+
+def custom_loop(rank: int) -> dict:
+    tf.random.set_seed(rank)
+    x, y = _data()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _model()
+        opt = tf.keras.optimizers.SGD(0.2)
+    init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in model.get_weights()]
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = tf.nn.compute_average_loss(loss_fn(yb, model(xb)))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                                model.trainable_variables))
+        return loss
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    losses = [strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(step, args=b))
+              for b in strategy.experimental_distribute_dataset(ds)]
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    ref = _model()
+    ref.set_weights(init0)
+    ref_opt = tf.keras.optimizers.SGD(0.2)
+    for lo in range(0, 64, 16):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(loss_fn(y[lo:lo + 16], ref(x[lo:lo + 16])))
+        ref_opt.apply_gradients(zip(tape.gradient(loss, ref.trainable_variables),
+                                    ref.trainable_variables))
+    out.update({f"ref{i}": w for i, w in enumerate(ref.get_weights())})
+    out["losses"] = np.array([float(v.numpy()) for v in losses])
+    return out
+
+
+def fail(rank: int) -> dict:
+    hvd.init()
+    if rank == 1:
+        raise RuntimeError("worker failure on purpose")
+    hvd.allreduce(tf.constant([1.0]))  # rank 0 would wait here forever without the abort
+    return {}
+
+
+if __name__ == "__main__":
+    mode, out_dir = sys.argv[1], Path(sys.argv[2])
+    r = hvd.rank()
+    result = globals()[mode](r)
+    np.savez(out_dir / f"{mode}.{r}.npz", **result)

@@ -52,6 +52,15 @@ def _compile(m: tf.keras.Model) -> None:
               loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 
 
+def _one_process_fit(init: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> dict:
+    """The reference: one process, global batches of 16, from rank 0's initial weights."""
+    ref = _model()
+    ref.set_weights(init)
+    _compile(ref)
+    ref.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    return {f"ref{i}": w for i, w in enumerate(ref.get_weights())}
+
+
 def fit(rank: int) -> dict:
     tf.random.set_seed(rank)  # different initial weights: rank 0's must win
     x, y = _data()
@@ -62,14 +71,8 @@ def fit(rank: int) -> dict:
     init = model.get_weights()
     model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2)
     out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
-    # one process, the same global batches, starting from rank 0's weights (broadcast)
     init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in init]
-    ref = _model()
-    ref.set_weights(init0)
-    _compile(ref)
-    ref.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
-    out.update({f"ref{i}": w for i, w in enumerate(ref.get_weights())})
-    return out
+    return out | _one_process_fit(init0, x, y)
 
 
 def custom_loop(rank: int) -> dict:
@@ -104,6 +107,21 @@ def custom_loop(rank: int) -> dict:
     out.update({f"ref{i}": w for i, w in enumerate(ref.get_weights())})
     out["losses"] = np.array([float(v.numpy()) for v in losses])
     return out
+
+
+def hvd_fit(rank: int) -> dict:
+    """Horovod's recipe: shard by hand, DistributedOptimizer, broadcast callback."""
+    tf.random.set_seed(rank)
+    x, y = _data()
+    model = _model()
+    model.compile(optimizer=hvd.DistributedOptimizer(tf.keras.optimizers.SGD(0.2)),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in model.get_weights()]
+    # rank r's k-th batch of 8 and the other rank's make up global batch k of 16
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shard(hvd.size(), hvd.rank()).batch(8)
+    model.fit(ds, epochs=3, verbose=0, callbacks=[hvd.BroadcastGlobalVariablesCallback(0)])
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    return out | _one_process_fit(init0, x, y)
 
 
 def fail(rank: int) -> dict:

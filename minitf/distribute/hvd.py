@@ -135,13 +135,19 @@ def DistributedOptimizer(optimizer: Any, op: str = Average, **kwargs: Any) -> An
 
 
 class BroadcastGlobalVariablesCallback(Callback):
-    """Broadcasts the model's and the optimizer's variables from ``root_rank`` once, after the
-    first batch (when both exist), so every worker continues from the same state."""
+    """Broadcasts the model's variables from ``root_rank`` when training begins (if the model
+    is built), and the model's and the optimizer's after the first batch (when both exist), so
+    every worker continues from the same state. (Horovod broadcasts only after the first
+    batch.)"""
 
     def __init__(self, root_rank: int = 0, *args: Any) -> None:
         super().__init__()
         self.root_rank = root_rank
         self.broadcast_done = False
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        if self.model.built:
+            broadcast_variables(self.model.weights, self.root_rank)
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
         if self.broadcast_done:

@@ -621,6 +621,9 @@ STATEFUL_CASES: list[StatefulCase] = [
     StatefulCase("RandomUniform", _seeded(lambda: tf.random.uniform([2, 3], -1.0, 3.0, seed=7))),
     StatefulCase("RandomUniformLike",
                  _seeded(lambda: random_ops.random_uniform_like(tf.ones([4, 5])))),
+    StatefulCase("NumpyFunction",
+                 lambda: [tf.numpy_function(np.cumsum, [tf.constant(_W.ravel())], tf.float32)
+                          .numpy()]),
 ]
 
 # -- ops with no case, and ops without a finite-difference check -----------------------------------
@@ -635,6 +638,7 @@ NOT_FD: dict[str, str] = {
     "Placeholder": "no inputs",
     "NoOp": "no outputs",
     "Shape": "integer output that depends only on the static shape",
+    "NumpyFunction": "runs a Python function: no gradient, as in TensorFlow",
     "Size": "integer output that depends only on the static shape",
     "Where": "integer output (coordinates)",
     "OneHot": "the input is integer class ids",

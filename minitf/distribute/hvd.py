@@ -3,8 +3,9 @@
 Launch with ``mpiexec -n 2 python train.py``; without a launcher every call works on a
 1-process world. As in Horovod, ``allreduce`` averages by default, each worker reads its own
 shard of the data (``dataset.shard(hvd.size(), hvd.rank())``), and only the collectives
-synchronize the workers. Unlike Horovod, collectives run eagerly (minitf has no MPI op inside
-a traced graph): a model compiled with a ``DistributedOptimizer`` trains eagerly.
+synchronize the workers. ``allreduce``, ``DistributedGradientTape`` and
+``DistributedOptimizer`` also work inside ``tf.function`` (fit's traced step); ``allgather``,
+``broadcast`` and ``broadcast_variables`` run eagerly.
 """
 
 from __future__ import annotations
@@ -85,10 +86,6 @@ class _Reducer:
     @property
     def _is_chief(self) -> bool:
         return world().rank == 0
-
-    @property
-    def _eager_only(self) -> bool:  # MPI calls need concrete gradients
-        return world().size > 1
 
     def _distribute_fit_data(self, model: Any, data: Any) -> Any:
         return data  # Horovod users shard their data themselves

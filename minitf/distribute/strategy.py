@@ -6,8 +6,7 @@ workers apply the same update and keep identical weights.
 
 Variables created in ``scope()`` (or inside ``run``) take rank 0's value at creation, as in
 TensorFlow; a model built later by ``fit`` is synchronized before its first step. Where minitf
-differs: a model compiled in the scope trains eagerly (the all-reduce is an MPI call, not a
-graph op), and the loss ``fit`` prints is rank 0's share of each batch.
+differs: the loss ``fit`` prints is rank 0's share of each batch, not the global batch's.
 """
 
 from __future__ import annotations
@@ -109,10 +108,6 @@ class MultiWorkerMirroredStrategy:
     @property
     def _is_chief(self) -> bool:
         return self._world.rank == 0
-
-    @property
-    def _eager_only(self) -> bool:  # MPI calls need concrete gradients
-        return self._world.size > 1
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[MultiWorkerMirroredStrategy]:

@@ -135,8 +135,7 @@ class Model(Layer):
         self._metric_specs = list(metrics or [])
         self.compiled_metrics = []
         self._loss_tracker = metrics_module.Mean(name="loss")
-        # an all-reducing optimizer (tf.distribute, hvd) calls MPI eagerly: no traced step
-        self._run_eagerly = bool(run_eagerly) or getattr(_distributor(self), "_eager_only", False)
+        self._run_eagerly = bool(run_eagerly)
         self._fns = {}
 
     def _resolve_metrics(self, y: np.ndarray, out_shape: TensorShape) -> None:

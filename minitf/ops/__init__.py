@@ -11,5 +11,6 @@ from . import (  # noqa: F401 - imported to register the ops
     optimizer_ops,
     random_ops,
     reduction_ops,
+    script_ops,
     state_ops,
 )

@@ -57,8 +57,9 @@ def _one_process_fit(init: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> di
     ref = _model()
     ref.set_weights(init)
     _compile(ref)
-    ref.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
-    return {f"ref{i}": w for i, w in enumerate(ref.get_weights())}
+    hist = ref.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    return {f"ref{i}": w for i, w in enumerate(ref.get_weights())} | {
+        "ref_loss": np.array(hist.history["loss"])}
 
 
 def fit(rank: int) -> dict:
@@ -69,8 +70,9 @@ def fit(rank: int) -> dict:
         model = _model()
         _compile(model)
     init = model.get_weights()
-    model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2)
+    hist = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2)
     out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    out["loss"] = np.array(hist.history["loss"])
     init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in init]
     return out | _one_process_fit(init0, x, y)
 

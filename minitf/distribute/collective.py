@@ -78,6 +78,15 @@ def _allreduce_in_graph(values: list[Tensor], average: bool) -> list[Tensor]:
     return out
 
 
+def allreduce_variables(variables: Sequence[Variable]) -> None:
+    """Give every variable the sum of its values over the workers (one fused call)."""
+    if world().size == 1 or not variables:
+        return
+    with init_scope():
+        for v, total in zip(variables, allreduce_fused(variables, average=False)):
+            v.assign(total)
+
+
 def broadcast_variables(variables: Sequence[Variable], root_rank: int = 0) -> None:
     """Give every variable rank ``root_rank``'s value, one MPI call per variable."""
     w = world()

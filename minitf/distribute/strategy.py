@@ -6,7 +6,7 @@ workers apply the same update and keep identical weights.
 
 Variables created in ``scope()`` (or inside ``run``) take rank 0's value at creation, as in
 TensorFlow; a model built later by ``fit`` is synchronized before its first step. Where minitf
-differs: the loss ``fit`` prints is rank 0's share of each batch, not the global batch's.
+differs: the per-batch loss ``fit`` prints is rank 0's share's (the epoch's logs are global).
 """
 
 from __future__ import annotations
@@ -56,10 +56,11 @@ def shard(a: Any, rank: int, size: int) -> Any:
 
 
 class _ShardedFitData:
-    """``fit``'s batches, each cut to this worker's share (the steps stay the same)."""
+    """``fit``'s batches, each cut to this worker's share (the steps stay the same); after the
+    last batch of an epoch the metrics hold the global batches' values."""
 
     def __init__(self, data: Any, strategy: MultiWorkerMirroredStrategy, model: Any) -> None:
-        self._data, self._strategy, self._model = data, strategy, model
+        self._data, self._strategy, self._model, self._owner = data, strategy, model, model
         self._rank, self._size = strategy._world.rank, strategy._world.size
         self.steps = data.steps
 
@@ -74,6 +75,9 @@ class _ShardedFitData:
                 self._strategy._sync(self._model.weights)
                 self._model = None
             yield xb, yb
+        # Keras' metric states are sums (total, count, ...): summed over the workers, the
+        # epoch's logs and History are the global batches' (every rank gets them)
+        collective.allreduce_variables([v for m in self._owner.metrics for v in m.variables])
 
 
 class DistributedDataset:

@@ -126,6 +126,39 @@ def hvd_fit(rank: int) -> dict:
     return out | _one_process_fit(init0, x, y)
 
 
+def pipeline(rank: int) -> dict:
+    """Two stages (Dense on rank 0, Dense-Dense on rank 1), 4 micro-batches of 4."""
+    from minitf.distribute.pipeline import PipelineModel
+
+    tf.random.set_seed(rank)
+    x, y = _data()
+    model = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                                 tf.keras.layers.Dense(8, activation="tanh"),
+                                 tf.keras.layers.Dense(3)])
+    model.build((None, 4))
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    pipe = PipelineModel(model, loss_fn, tf.keras.optimizers.SGD(0.2), micro_batches=4)
+    init0 = model.get_weights()  # rank 0's, broadcast by PipelineModel
+    losses = [pipe.train_step(x[lo:lo + 16], y[lo:lo + 16]) for lo in range(0, 64, 16)]
+    ref = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                               tf.keras.layers.Dense(8, activation="tanh"),
+                               tf.keras.layers.Dense(3)])
+    ref.build((None, 4))
+    ref.set_weights(init0)
+    opt, ref_losses = tf.keras.optimizers.SGD(0.2), []
+    for lo in range(0, 64, 16):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y[lo:lo + 16], ref(x[lo:lo + 16]))
+        opt.apply_gradients(zip(tape.gradient(loss, ref.trainable_variables),
+                                ref.trainable_variables))
+        ref_losses.append(float(loss.numpy()))
+    own = [id(v) for v in pipe.variables]
+    mine = [i for i, v in enumerate(model.weights) if id(v) in own]
+    return {"stage": np.array(mine), "losses": np.array(losses), "ref_losses": np.array(ref_losses),
+            **{f"w{i}": model.get_weights()[i] for i in mine},
+            **{f"ref{i}": ref.get_weights()[i] for i in mine}}
+
+
 def fail(rank: int) -> dict:
     hvd.init()
     if rank == 1:

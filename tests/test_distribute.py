@@ -67,6 +67,17 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
         np.testing.assert_array_equal(ranks[0]["losses"], ranks[1]["losses"])
 
 
+def test_gpipe_pipeline_equals_one_process(tmp_path):
+    """Stages on two ranks, 4 micro-batches: each rank's weights and the losses are one
+    process's training on the same batches."""
+    ranks, _ = _results("pipeline", tmp_path)
+    assert list(ranks[0]["stage"]) == [0, 1] and list(ranks[1]["stage"]) == [2, 3, 4, 5]
+    for d in ranks:
+        np.testing.assert_allclose(d["losses"], d["ref_losses"], rtol=1e-5)
+        for i in d["stage"]:
+            np.testing.assert_allclose(d[f"w{i}"], d[f"ref{i}"], rtol=1e-4, atol=1e-6)
+
+
 def test_a_failing_worker_ends_the_job_naming_its_rank(tmp_path):
     t0 = time.monotonic()
     proc = _mpirun("fail", tmp_path, timeout=60)

@@ -18,6 +18,8 @@ import numpy as np
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS")
 
 _world: World | None = None
+_DTYPES = [np.dtype(t) for t in ("float32", "float64", "float16", "int32", "int64", "uint8")]
+_MAX_DIMS = 8
 
 
 class World:
@@ -65,6 +67,25 @@ class World:
         row = int(np.prod(a.shape[1:], dtype=np.int64))
         out = np.empty((sum(counts), *a.shape[1:]), dtype=a.dtype)
         self.comm.Allgatherv(a, [out, [c * row for c in counts]])
+        return out
+
+    def send_array(self, a: np.ndarray, dest: int, tag: int = 0) -> None:
+        """Send ``a`` to rank ``dest``: a fixed header (dtype, rank, dims), then the raw buffer
+        (no pickle)."""
+        a = np.ascontiguousarray(a)
+        if a.dtype not in _DTYPES or a.ndim > _MAX_DIMS:
+            raise ValueError(f"send_array: {a.dtype} arrays of {a.ndim} dims are not supported")
+        header = np.zeros(2 + _MAX_DIMS, np.int64)
+        header[:2 + a.ndim] = [_DTYPES.index(a.dtype), a.ndim, *a.shape]
+        self.comm.Send(header, dest=dest, tag=tag)
+        self.comm.Send(a, dest=dest, tag=tag)
+
+    def recv_array(self, source: int, tag: int = 0) -> np.ndarray:
+        """The array ``send_array`` sent from rank ``source``."""
+        header = np.empty(2 + _MAX_DIMS, np.int64)
+        self.comm.Recv(header, source=source, tag=tag)
+        out = np.empty(tuple(header[2:2 + header[1]]), _DTYPES[header[0]])
+        self.comm.Recv(out, source=source, tag=tag)
         return out
 
     def barrier(self) -> None:

@@ -5,6 +5,7 @@ Every rank writes its results to OUT/MODE.<rank>.npz; the test compares them.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -164,6 +165,14 @@ def fail(rank: int) -> dict:
     if rank == 1:
         raise RuntimeError("worker failure on purpose")
     hvd.allreduce(tf.constant([1.0]))  # rank 0 would wait here forever without the abort
+    return {}
+
+
+def die(rank: int) -> dict:
+    hvd.init()
+    if rank == 1:
+        os._exit(3)  # a crash: no exception, no excepthook
+    hvd.allreduce(tf.constant([1.0]))
     return {}
 
 

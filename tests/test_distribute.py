@@ -86,6 +86,14 @@ def test_a_failing_worker_ends_the_job_naming_its_rank(tmp_path):
     assert time.monotonic() - t0 < 30  # ended by MPI_Abort, not by the timeout
 
 
+def test_a_dead_worker_ends_the_job(tmp_path):
+    """A rank that exits without an exception (a crash): mpiexec ends the others at once."""
+    t0 = time.monotonic()
+    proc = _mpirun("die", tmp_path, timeout=60)
+    assert proc.returncode != 0 and not (tmp_path / "die.0.npz").exists()
+    assert time.monotonic() - t0 < 30
+
+
 def test_one_worker_without_a_launcher():
     """Not started by mpiexec: a 1-worker strategy, identity collectives, no MPI imported."""
     import minitf.distribute.hvd as hvd

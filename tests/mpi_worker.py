@@ -15,6 +15,7 @@ import minitf as tf
 import minitf.distribute.hvd as hvd
 
 tf.config.set_backend("numpy")  # no kernel compilation: each rank starts fast
+OUT = Path()  # the results folder, from the command line
 
 
 def collectives(rank: int) -> dict:
@@ -74,6 +75,8 @@ def fit(rank: int) -> dict:
     hist = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2)
     out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
     out["loss"] = np.array(hist.history["loss"])
+    if rank == 0:  # the chief writes the checkpoint
+        model.save_weights(str(OUT / "fit.weights.h5"))
     init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in init]
     return out | _one_process_fit(init0, x, y)
 
@@ -177,7 +180,7 @@ def die(rank: int) -> dict:
 
 
 if __name__ == "__main__":
-    mode, out_dir = sys.argv[1], Path(sys.argv[2])
+    mode, OUT = sys.argv[1], Path(sys.argv[2])
     r = hvd.rank()
     result = globals()[mode](r)
-    np.savez(out_dir / f"{mode}.{r}.npz", **result)
+    np.savez(OUT / f"{mode}.{r}.npz", **result)

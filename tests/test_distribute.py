@@ -63,6 +63,13 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
         assert proc.stdout.count("Epoch 3/3") == 1, proc.stdout
         for d in ranks:
             np.testing.assert_allclose(d["loss"], d["ref_loss"], rtol=1e-4)
+        # rank 0's checkpoint resumes in one process
+        m = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                                 tf.keras.layers.Dense(3)])
+        m.build((None, 4))
+        m.load_weights(str(tmp_path / "fit.weights.h5"))
+        for i, w in enumerate(m.get_weights()):
+            np.testing.assert_array_equal(w, ranks[0][f"w{i}"])
     if mode == "custom_loop":  # strategy.reduce gives every rank the same losses
         np.testing.assert_array_equal(ranks[0]["losses"], ranks[1]["losses"])
 

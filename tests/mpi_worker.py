@@ -26,10 +26,19 @@ def collectives(rank: int) -> dict:
     with tf.GradientTape() as t0:
         loss = tf.reduce_sum(v * float(rank + 1))
     (grad,) = hvd.DistributedGradientTape(t0).gradient(loss, [v])
+
+    @tf.function
+    def traced_grad(scale):  # the all-reduce as a numpy_function op of the traced graph
+        with tf.GradientTape() as t1:
+            loss = tf.reduce_sum(v * scale)
+        return hvd.DistributedGradientTape(t1, op=hvd.Sum).gradient(loss, [v])[0]
+
     return {
         "replicas": s.num_replicas_in_sync, "task_id": s.cluster_resolver.task_id,
         "avg": hvd.allreduce(x).numpy(), "sum": hvd.allreduce(x, op=hvd.Sum).numpy(),
         "bcast": hvd.broadcast(x, root_rank=1).numpy(), "var": v.numpy(), "tape_grad": grad.numpy(),
+        "traced_grads": np.stack([traced_grad(tf.constant(float(rank + k))).numpy()
+                                  for k in (1, 2)]),
         "gather": hvd.allgather(tf.ones([rank + 1, 2]) * rank).numpy(),
         "red_sum": s.reduce(tf.distribute.ReduceOp.SUM, x).numpy(),
         "red_mean_axis": s.reduce("MEAN", tf.constant([1.0, 3.0][: rank + 1]), axis=0).numpy(),

@@ -46,6 +46,7 @@ def test_collectives_on_two_ranks(tmp_path):
         np.testing.assert_allclose(d["bcast"], [2.0, 4.0])  # rank 1's value
         np.testing.assert_allclose(d["var"], [0.0, 10.0])  # rank 0's variable
         np.testing.assert_allclose(d["tape_grad"], [1.5, 1.5])  # mean of 1 and 2
+        np.testing.assert_allclose(d["traced_grads"], [[3, 3], [5, 5]])  # 1 + 2, then 2 + 3
         np.testing.assert_allclose(d["gather"], [[0, 0], [1, 1], [1, 1]])  # uneven first dims
         np.testing.assert_allclose(d["red_mean_axis"], 5 / 3, rtol=1e-6)  # (1 + 1 + 3) / 3
 

@@ -86,6 +86,10 @@ def fit(rank: int) -> dict:
     out["loss"] = np.array(hist.history["loss"])
     if rank == 0:  # the chief writes the checkpoint
         model.save_weights(str(OUT / "fit.weights.h5"))
+    # shuffled epochs: every rank draws the same order (rank 0's generator), whatever its seed
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=True, verbose=0)
+    out["next_draw"] = tf.random.get_global_generator().integers(2**31, size=3)
+    out["shuffled_w0"] = model.get_weights()[0]
     init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in init]
     return out | _one_process_fit(init0, x, y)
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..framework import context, nest
 from ..framework.execute import convert_to_tensor
 from ..framework.variables import Variable
+from ..ops import random_ops
 from . import collective
 from ._mpi import world
 
@@ -68,6 +69,7 @@ class _ShardedFitData:
         return getattr(self._data, name)
 
     def batches(self) -> Iterator[tuple[Any, Any]]:
+        self._same_generator()
         for xb, yb in self._data.batches():
             xb, yb = shard(xb, self._rank, self._size), shard(yb, self._rank, self._size)
             if self._model is not None:  # a model built in fit: rank 0's weights first
@@ -78,6 +80,17 @@ class _ShardedFitData:
         # Keras' metric states are sums (total, count, ...): summed over the workers, the
         # epoch's logs and History are the global batches' (every rank gets them)
         collective.allreduce_variables([v for m in self._owner.metrics for v in m.variables])
+
+
+    def _same_generator(self) -> None:
+        """Rank 0's global generator on every rank before each epoch, so the shuffled order,
+        hence the global batches, are the same on all workers and the shards partition them
+        (op-seeded generators are left as they are)."""
+        seed = random_ops.get_global_generator().integers(2**63)
+        seed = self._strategy._world.broadcast(np.array(seed, np.int64), 0)
+        state = random_ops.get_state()
+        state["bit_generator"] = np.random.default_rng(int(seed)).bit_generator.state
+        random_ops.set_state(state)
 
 
 class DistributedDataset:

@@ -81,7 +81,9 @@ def fit(rank: int) -> dict:
         model = _model()
         _compile(model)
     init = model.get_weights()
-    hist = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2)
+    ckpt = tf.keras.callbacks.ModelCheckpoint(str(OUT / f"ckpt-{rank}.weights.h5"),
+                                              save_weights_only=True)
+    hist = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2, callbacks=[ckpt])
     out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
     out["loss"] = np.array(hist.history["loss"])
     if rank == 0:  # the chief writes the checkpoint

@@ -66,6 +66,8 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
             np.testing.assert_allclose(d["loss"], d["ref_loss"], rtol=1e-4)
         np.testing.assert_array_equal(ranks[0]["next_draw"], ranks[1]["next_draw"])
         np.testing.assert_array_equal(ranks[0]["shuffled_w0"], ranks[1]["shuffled_w0"])
+        assert (tmp_path / "ckpt-0.weights.h5").exists()  # ModelCheckpoint: rank 0 only
+        assert not (tmp_path / "ckpt-1.weights.h5").exists()
         # rank 0's checkpoint resumes in one process
         m = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
                                  tf.keras.layers.Dense(3)])

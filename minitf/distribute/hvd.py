@@ -90,6 +90,9 @@ class _Reducer:
     def _distribute_fit_data(self, model: Any, data: Any) -> Any:
         return data  # Horovod users shard their data themselves
 
+    def _worker_callbacks(self, callbacks: Any) -> Any:
+        return callbacks  # ... and write checkpoints only `if hvd.rank() == 0`
+
     def _reduce_gradients(self, pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
         grads = collective.allreduce_fused([g for g, _ in pairs], self.average)
         return list(zip(grads, [v for _, v in pairs]))

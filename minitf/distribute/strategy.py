@@ -182,6 +182,15 @@ class MultiWorkerMirroredStrategy:
             return data
         return _ShardedFitData(data, self, model)
 
+    def _worker_callbacks(self, callbacks: Any) -> Any:
+        """Only rank 0 writes checkpoints (ModelCheckpoint) and draws plots (LivePlot); the
+        other callbacks run everywhere: EarlyStopping decides alike on the global logs."""
+        if self._is_chief or not callbacks:
+            return callbacks
+        from ..keras.callbacks import LivePlot, ModelCheckpoint
+
+        return [c for c in callbacks if not isinstance(c, ModelCheckpoint | LivePlot)]
+
     def _on_variable_created(self, v: Variable) -> None:
         self._sync([v])
 

@@ -231,6 +231,7 @@ class Model(Layer):
         verbose = 1 if verbose == "auto" else int(verbose)
         if (dist := _distributor(self)) is not None:  # this worker's share; rank 0 prints
             data, verbose = dist._distribute_fit_data(self, data), verbose if dist._is_chief else 0
+            callbacks = dist._worker_callbacks(callbacks)
         self.history = callbacks_module.History()
         cbs = callbacks_module.CallbackList(
             list(callbacks or []), model=self, add_history=self.history, verbose=verbose,

@@ -2,7 +2,8 @@
 # minitf course: one command for each job, each doing its own set-up on a fresh machine.
 #   ./run.sh lab     the student's JupyterLab (127.0.0.1): chapters and assignments, no instructor tools
 #   ./run.sh instructor  JupyterLab on the whole project, with nbgrader's tools (course/instructor_guide.md)
-#   ./run.sh train   headless: train the MNIST models (MLP, then CNN; --model mlp|cnn for one)
+#   ./run.sh train   headless: train the MNIST models (MLP, then CNN; --model mlp|cnn for one;
+#                    --workers N: data-parallel on N MPI processes, never more than the cores)
 #   ./run.sh serve   serve the trained MNIST models over TF Serving's REST API (127.0.0.1:8501)
 #   ./run.sh test    the whole test suite (what CI runs)
 set -euo pipefail
@@ -24,7 +25,7 @@ setup() {
   want=$(sha256sum pyproject.toml | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "==> installing minitf and its dependencies into $VENV"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[course,test]"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[course,test,distributed]"
     echo "$want" >"$stamp"
   fi
 }
@@ -83,11 +84,21 @@ case "${1:-}" in
     setup
     fetch_data
     shift
+    py=("$VENV/bin/python")
+    rest=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --workers) py=("$VENV/bin/mpiexec" -n "$2" "$VENV/bin/python"); shift 2 ;;
+        --workers=*) py=("$VENV/bin/mpiexec" -n "${1#*=}" "$VENV/bin/python"); shift ;;
+        *) rest+=("$1"); shift ;;
+      esac
+    done
+    set -- ${rest[@]+"${rest[@]}"}
     case " $* " in
-      *" --model"*) exec "$VENV/bin/python" -m minitf.examples.mnist --export-dir "$ROOT/models" "$@" ;;
+      *" --model"*) exec "${py[@]}" -m minitf.examples.mnist --export-dir "$ROOT/models" "$@" ;;
     esac
-    "$VENV/bin/python" -m minitf.examples.mnist --model mlp --export-dir "$ROOT/models" "$@"
-    "$VENV/bin/python" -m minitf.examples.mnist --model cnn --export-dir "$ROOT/models" "$@"
+    "${py[@]}" -m minitf.examples.mnist --model mlp --export-dir "$ROOT/models" "$@"
+    "${py[@]}" -m minitf.examples.mnist --model cnn --export-dir "$ROOT/models" "$@"
     ;;
   serve)
     setup

@@ -113,8 +113,9 @@ _function_options.set_compiler(_jit_compile)
 __all__ = [n for n in dir() if not n.startswith("_")]
 
 
-_LAZY = {"lite": "minitf.lite"}
-"""Packages above the core, imported on first use (``tf.lite``) so ``import minitf`` stays fast."""
+_LAZY = {"lite": "minitf.lite", "distribute": "minitf.distribute"}
+"""Packages above the core, imported on first use (``tf.lite``, ``tf.distribute``, which may
+start MPI) so ``import minitf`` stays fast."""
 
 
 def __getattr__(name: str) -> object:  # lazy packages; names declared later (ops added at run time)

@@ -752,6 +752,9 @@ STATEFUL_CASES: list[StatefulCase] = [
                  _seeded(lambda: random_ops.random_uniform_like(tf.ones([4, 5])))),
     StatefulCase("RandomUniformInt",
                  _seeded(lambda: tf.random.uniform([3, 4], -2, 9, dtype=tf.int32, seed=5))),
+    StatefulCase("NumpyFunction",
+                 lambda: [tf.numpy_function(np.cumsum, [tf.constant(_W.ravel())], tf.float32)
+                          .numpy()]),
 ]
 
 # -- ops with no case, and ops without a finite-difference check -----------------------------------
@@ -770,6 +773,7 @@ NOT_FD: dict[str, str] = {
     "NoOp": "no outputs",
     "StatefulPartitionedCall": "checked against the eager function in test_function_grad.py",
     "Shape": "integer output that depends only on the static shape",
+    "NumpyFunction": "runs a Python function: no gradient, as in TensorFlow",
     "Size": "integer output that depends only on the static shape",
     "Where": "integer output (coordinates)",
     "OneHot": "the input is integer class ids",

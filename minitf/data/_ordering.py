@@ -192,6 +192,26 @@ class SkipDataset(_Unary):
         return 0 if self._count < 0 else max(n - self._count, 0)
 
 
+class ShardDataset(_Unary):
+    """Elements ``index``, ``index + num_shards``, ... of the input."""
+
+    def __init__(self, input_dataset: Dataset, num_shards: int, index: int) -> None:
+        super().__init__(input_dataset)
+        self._n, self._index = int(num_shards), int(index)
+        if self._n < 1 or not 0 <= self._index < self._n:
+            raise ValueError(f"Dataset.shard: need num_shards >= 1 and 0 <= index < num_shards, "
+                             f"got num_shards={num_shards}, index={index}")
+
+    def _iter(self, peek: bool) -> Iterator[Any]:
+        yield from itertools.islice(self._input._elements(peek), self._index, None, self._n)
+
+    def _cardinality(self) -> int:
+        n = self._input._cardinality()
+        if not _common.known(n):
+            return n
+        return max(n - self._index + self._n - 1, 0) // self._n
+
+
 class PrefetchDataset(_Unary):
     """A pass-through: elements are produced on demand, in the caller's thread."""
 

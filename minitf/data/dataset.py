@@ -144,6 +144,13 @@ class Dataset:
 
         return SkipDataset(self, count)
 
+    def shard(self, num_shards: int, index: int, name: str | None = None) -> Dataset:
+        """Every ``num_shards``-th element from element ``index`` on: worker ``index``'s part
+        (``dataset.shard(hvd.size(), hvd.rank())``)."""
+        from ._ordering import ShardDataset
+
+        return ShardDataset(self, num_shards, index)
+
     def prefetch(self, buffer_size: int, name: str | None = None) -> Dataset:
         """Accepted for TF compatibility; minitf produces elements on demand (no thread)."""
         from ._ordering import PrefetchDataset

@@ -3,6 +3,11 @@
     python -m minitf.examples.mnist --model mlp            # 784-128-10, Adam, batch 32
     python -m minitf.examples.mnist --model mlp --subset 10000 --epochs 2
     python -m minitf.examples.mnist --model cnn            # 32c3-p2-64c3-p2-128-10, batch 64
+    mpiexec -n 2 python -m minitf.examples.mnist --model mlp   # data-parallel on 2 workers
+
+Under an MPI launcher (``./run.sh train --workers 2``) the models train with
+``tf.distribute.MultiWorkerMirroredStrategy``: the batch size is the global one, split
+between the workers; only rank 0 prints and exports.
 
 This is the headless equivalent of chapter 09: the same model, on the full data set.
 """
@@ -10,6 +15,7 @@ This is the headless equivalent of chapter 09: the same model, on the full data 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 from pathlib import Path
@@ -99,23 +105,38 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--export-dir", default=None,
                    help="export the model as DIR/mnist_<model>/<next version> (for serving)")
     args = p.parse_args(argv)
+    strategy = _strategy()
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        result = _train(args)
+    if strategy and strategy.cluster_resolver.task_id != 0:
+        return result  # rank 0 reports and exports
+    times = result["epoch_seconds"]
+    print("time per epoch: " + ", ".join(f"{t:.2f} s" for t in times))
+    print(f"{result['model']}: test accuracy {result['test_accuracy']:.4f}, "
+          f"median epoch {np.median(times):.2f} s (first {times[0]:.2f} s, includes tracing)"
+          + (f", {strategy.num_replicas_in_sync} workers" if strategy else ""))
+    if args.export_dir:
+        export(result["keras_model"], Path(args.export_dir) / f"mnist_{result['model']}")
+    return result
+
+
+def _strategy() -> Any:
+    """A MultiWorkerMirroredStrategy when mpiexec/srun started several processes, else None."""
+    from ..distribute._mpi import launched_by_mpi
+
+    return tf.distribute.MultiWorkerMirroredStrategy() if launched_by_mpi() else None
+
+
+def _train(args: argparse.Namespace) -> dict:
     if args.model == "cnn":
         try:
             from . import mnist_cnn
         except ImportError:
             raise SystemExit("The CNN example arrives with the convolution chapter (coming).") \
                 from None
-        result = mnist_cnn.train(args)
-    else:
-        result = train_mlp(args.epochs or MLP_EPOCHS, args.batch_size or 32, args.subset, args.seed,
-                           args.verbose)
-    times = result["epoch_seconds"]
-    print("time per epoch: " + ", ".join(f"{t:.2f} s" for t in times))
-    print(f"{result['model']}: test accuracy {result['test_accuracy']:.4f}, "
-          f"median epoch {np.median(times):.2f} s (first {times[0]:.2f} s, includes tracing)")
-    if args.export_dir:
-        export(result["keras_model"], Path(args.export_dir) / f"mnist_{result['model']}")
-    return result
+        return mnist_cnn.train(args)
+    return train_mlp(args.epochs or MLP_EPOCHS, args.batch_size or 32, args.subset, args.seed,
+                     args.verbose)
 
 
 if __name__ == "__main__":

@@ -27,12 +27,13 @@ from typing import Any
 class _State:
     """Process-wide execution state."""
 
-    __slots__ = ("backend", "profiler", "eager_disabled")
+    __slots__ = ("backend", "profiler", "eager_disabled", "strategy")
 
     def __init__(self) -> None:
         self.backend: Any = None  # the Backend; created on first use (minitf.backends)
         self.profiler: Any = None  # the recording tf.profiler.Profile, or None
         self.eager_disabled = False  # True after tf.compat.v1.disable_eager_execution()
+        self.strategy: Any = None  # the tf.distribute strategy in scope (minitf.distribute)
 
 
 class _Local(threading.local):

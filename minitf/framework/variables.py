@@ -76,6 +76,8 @@ class Variable:
         self._name = eager_scoped_name(name or "Variable") + ":0"
         self._initializer = None
         self._initial_value = t
+        if _ctx.state.strategy is not None:  # tf.distribute: rank 0's value on every worker
+            _ctx.state.strategy._on_variable_created(self)
 
     def _init_graph(self, initial_value: Any, name: str | None, dtype: Any, shape: Any) -> None:
         g = self._graph

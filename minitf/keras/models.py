@@ -233,6 +233,9 @@ class Model(Layer):
             val = _DataAdapter(*_unpack_xy(validation_data),
                                validation_batch_size or batch_size, False, None)
         verbose = 1 if verbose == "auto" else int(verbose)
+        if (dist := _distributor(self)) is not None:  # this worker's share; rank 0 prints
+            data, verbose = dist._distribute_fit_data(self, data), verbose if dist._is_chief else 0
+            callbacks = dist._worker_callbacks(callbacks)
         self.history = callbacks_module.History()
         cbs = callbacks_module.CallbackList(
             list(callbacks or []), model=self, add_history=self.history, verbose=verbose,
@@ -469,6 +472,11 @@ def _to_array(a: Any) -> Any:
         arr = np.asarray(a)
         return arr
     return np.asarray(a)
+
+
+def _distributor(model: Model) -> Any:
+    """The tf.distribute strategy (or hvd reducer) the model's optimizer reduces with, or None."""
+    return getattr(model.optimizer, "_distribute_strategy", None)
 
 
 def _unpack_xy(data: Any) -> tuple:

@@ -17,6 +17,7 @@ from . import (  # noqa: F401 - imported to register the ops
     random_ops,
     reduction_ops,
     rnn_ops,
+    script_ops,
     signal_ops,
     state_ops,
     variable_scope,

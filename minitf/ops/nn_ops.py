@@ -176,6 +176,27 @@ def l2_loss(t: Any, name: str | None = None) -> Tensor:
     return multiply(reduce_sum(t * t), 0.5, name=name)
 
 
+@tf_export("nn.compute_average_loss")
+def compute_average_loss(per_example_loss: Any, sample_weight: Any = None,
+                         global_batch_size: Any = None) -> Tensor:
+    """sum(per_example_loss * sample_weight) / global_batch_size: the loss a replica minimizes so
+    that the gradients summed over the replicas are those of the global batch's mean. The
+    default global_batch_size is this batch's size times the active strategy's replicas."""
+    from ..framework import context
+    from .array_ops import shape
+    from .math_ops import cast, divide
+
+    loss = convert_to_tensor(per_example_loss)
+    if sample_weight is not None:
+        loss = multiply(loss, cast(sample_weight, loss.dtype))
+    if global_batch_size is None:
+        strategy = context.state.strategy
+        replicas = 1 if strategy is None else strategy.num_replicas_in_sync
+        local = shape(loss)[0] if loss.shape.rank else 1
+        global_batch_size = multiply(cast(local, loss.dtype), float(replicas))
+    return divide(reduce_sum(loss), cast(global_batch_size, loss.dtype))
+
+
 @tf_export("nn.moments")
 def moments(x: Any, axes: Any, keepdims: bool = False, name: str | None = None):
     """Mean and variance of ``x`` over ``axes``."""

@@ -14,9 +14,22 @@ from ...framework.variables import Variable
 from ...ops.math_ops import cast
 from .. import backend, initializers, regularizers
 
+_BUILTIN: dict[str, type] = {}
+"""minitf's own layer classes by name (nested configs such as ``RNN(cell)`` name them);
+a user's subclass is not here: loading one needs ``custom_objects``."""
+
+
+def builtin_layer_class(name: str) -> type | None:
+    return _BUILTIN.get(name)
+
 
 class Layer:
     """Base class of every layer: subclasses implement ``build(input_shape)`` and ``call``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("minitf.keras.layers") and not cls.__name__.startswith("_"):
+            _BUILTIN[cls.__name__] = cls
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
                  input_shape: Any = None, input_dim: int | None = None, **kwargs: Any) -> None:

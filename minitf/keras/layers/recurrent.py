@@ -22,7 +22,7 @@ from ...framework.variables import Variable
 from ...ops import array_ops, math_ops, rnn_ops
 from ...ops.nn_ops import dropout as _dropout
 from .. import activations, initializers, regularizers
-from .base import Layer, layer_input
+from .base import Layer, builtin_layer_class, layer_input
 from .core import _serialize
 
 # -- Embedding ----------------------------------------------------------------------------------------
@@ -542,11 +542,9 @@ class GRU(_FusedRNN):
 
 
 def deserialize_layer(spec: dict) -> Layer:
-    """A layer (or cell) of this package from ``{"class_name", "config"}``."""
-    from .. import layers
-
-    cls = getattr(layers, spec.get("class_name", ""), None)
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+    """A layer (or cell) of minitf's from ``{"class_name", "config"}``."""
+    cls = builtin_layer_class(spec.get("class_name", ""))
+    if cls is None:
         raise ValueError(f"unknown layer class {spec.get('class_name')!r}")
     return cls.from_config(dict(spec.get("config", {})))
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ... import dtypes
+from ...framework import context as _context
 from ...framework.backprop import GradientTape, gradients
 from ...framework.execute import convert_to_tensor
 from ...framework.function import init_scope
@@ -73,6 +74,8 @@ class Optimizer(SlotMachinery):
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
+        # created in a tf.distribute scope (or hvd.DistributedOptimizer): all-reduce gradients
+        self._distribute_strategy = _context.state.strategy
         with init_scope():
             self._iterations = Variable(np.int64(0), trainable=False,
                                         name=f"{self.name}/iteration")
@@ -190,6 +193,8 @@ class Optimizer(SlotMachinery):
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing "
                           "the loss. If using `model.compile()`, did you forget to provide a "
                           "`loss` argument?", stacklevel=2)
+        if self._distribute_strategy is not None:
+            kept = self._distribute_strategy._reduce_gradients(kept)
         grads = [g if isinstance(g, Tensor) else convert_to_tensor(g) for g, _ in kept]
         graph = active_graph() or next((g.graph for g in grads if is_symbolic(g)), None)
         with graph.as_default() if graph is not None else contextlib.nullcontext():

@@ -1,0 +1,119 @@
+"""Data-parallel scaling of the MNIST CNN on MPI (a measurement, not a test).
+
+    python benchmarks/distributed.py [--steps 30] [--workers 1 2] [--note "..."]
+    # -> benchmarks/results/distributed.md
+
+For each worker count N, ``mpiexec -n N`` runs this file with ``--worker``: every rank one
+thread (NUMBA_NUM_THREADS=1: no oversubscription), the CNN of ``minitf/examples/mnist_cnn.py``
+under ``tf.distribute.MultiWorkerMirroredStrategy``, ``model.fit`` on synthetic 28x28 images
+(the speed does not depend on the pixel values) with a global batch of 64 per step, so each
+worker computes 64 / N samples per step. Reported: samples/s (median of 3 timed fits of
+``--steps`` steps after a warm-up fit), the speed-up and scaling efficiency over one worker,
+the time of one fused all-reduce of the gradients (median of 20) and its share of a step, and
+the ring all-reduce's bound on the bytes each rank sends per step, 2 (N - 1) / N x size
+(MPICH picks its own algorithm; its bytes are not measured here).
+
+Never ask for more workers than the machine has free cores: MPICH's ranks spin while they
+wait, so an oversubscribed run measures the scheduler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+GLOBAL_BATCH = 64
+
+
+def worker(steps: int) -> None:
+    import minitf as tf
+    from minitf.distribute import collective
+    from minitf.distribute._mpi import world
+    from minitf.examples.mnist_cnn import build_cnn
+
+    w = world()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = build_cnn()
+        model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
+                      loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(0)
+    n = GLOBAL_BATCH * steps
+    x = rng.random((n, 28, 28, 1), np.float32)
+    y = rng.integers(0, 10, n).astype(np.int32)
+    model.fit(x[:GLOBAL_BATCH * 3], y[:GLOBAL_BATCH * 3], batch_size=GLOBAL_BATCH, verbose=0,
+              shuffle=False)  # warm-up: compilation and tracing
+    rates = []
+    for _ in range(3):
+        w.barrier()
+        t = time.perf_counter()
+        model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0, shuffle=False)
+        w.barrier()
+        rates.append(n / (time.perf_counter() - t))
+    grads = [np.zeros(v.shape, np.float32) for v in model.trainable_variables]
+    times = []
+    for _ in range(20):
+        w.barrier()
+        t = time.perf_counter()
+        collective.allreduce_fused(grads, average=True)
+        times.append(time.perf_counter() - t)
+    if w.rank == 0:
+        size = sum(g.nbytes for g in grads)
+        print(json.dumps({"workers": w.size, "samples_per_s": statistics.median(rates),
+                          "allreduce_s": statistics.median(times), "gradient_bytes": size}))
+
+
+def run(workers: int, steps: int) -> dict:
+    mpiexec = Path(sys.executable).parent / "mpiexec"
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               PYTHONPATH=str(ROOT))
+    proc = subprocess.run([str(mpiexec), "-n", str(workers), sys.executable, __file__,
+                           "--worker", "--steps", str(steps)],
+                          capture_output=True, text=True, timeout=900, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"{workers} workers failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--note", default="")
+    args = p.parse_args()
+    if args.worker:
+        worker(args.steps)
+        return
+    results = [run(n, args.steps) for n in args.workers]
+    base = results[0]["samples_per_s"] / results[0]["workers"]
+    lines = [f"# MNIST CNN, data-parallel on MPI ({platform.node()}, {os.cpu_count()} cores, "
+             f"load average {os.getloadavg()[0]:.1f} at the end)", "",
+             args.note, "",
+             "| workers | samples/s | speed-up | efficiency | all-reduce ms | share of a step "
+             "| gradient bytes | ring bound: bytes each rank sends per step |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        n, rate = r["workers"], r["samples_per_s"]
+        step_s = GLOBAL_BATCH / rate
+        ring = 2 * (n - 1) / n * r["gradient_bytes"]
+        lines.append(f"| {n} | {rate:.0f} | {rate / base:.2f} | {rate / base / n:.0%} | "
+                     f"{r['allreduce_s'] * 1e3:.2f} | {r['allreduce_s'] / step_s:.0%} | "
+                     f"{r['gradient_bytes']} | {ring:.0f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "benchmarks" / "results" / "distributed.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The MPI world, found once: mpi4py's COMM_WORLD under a launcher, a 1-process world otherwise.
+
+mpi4py is imported only when a launcher (``mpiexec``, ``srun``) started this process, so a
+plain ``python script.py`` needs no MPI at all. Collectives work on NumPy arrays (the buffer
+interface: no pickling); tensors are converted by the callers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+
+# the world size as MPICH's Hydra (and srun --mpi=pmi2), Open MPI's mpiexec and an srun step say
+_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS")
+
+_world: World | None = None
+_DTYPES = [np.dtype(t) for t in ("float32", "float64", "float16", "int32", "int64", "uint8")]
+_MAX_DIMS = 8
+
+
+class World:
+    """One communicator: rank, size, and the four collectives minitf needs."""
+
+    def __init__(self, comm: Any = None) -> None:
+        self.comm = comm
+        self.rank = 0 if comm is None else comm.Get_rank()
+        self.size = 1 if comm is None else comm.Get_size()
+        self.local_rank = self.rank
+        if comm is not None:
+            from mpi4py import MPI
+
+            local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+            self.local_rank = local.Get_rank()
+            local.Free()
+
+    def allreduce_sum(self, a: np.ndarray) -> np.ndarray:
+        """The element-wise sum over all ranks (the same array on every rank)."""
+        a = np.array(a, copy=True, order="C")
+        if self.comm is None:
+            return a
+        from mpi4py import MPI
+
+        out = np.empty_like(a)
+        self.comm.Allreduce(a, out, op=MPI.SUM)
+        return out.reshape(np.shape(a))
+
+    def broadcast(self, a: np.ndarray, root: int = 0) -> np.ndarray:
+        """Rank ``root``'s array on every rank (shape and dtype must agree)."""
+        a = np.array(a, copy=True, order="C")
+        if self.comm is not None:
+            self.comm.Bcast(a, root=root)
+        return a
+
+    def allgather(self, a: np.ndarray) -> np.ndarray:
+        """Every rank's array concatenated along axis 0, in rank order (first dims may differ)."""
+        a = np.ascontiguousarray(a)
+        if self.comm is None:
+            return a.copy()
+        counts = self.comm.allgather(a.shape[0])
+        rest = self.comm.allgather(a.shape[1:])
+        if any(r != a.shape[1:] for r in rest):
+            raise ValueError(f"allgather: the ranks' shapes differ beyond axis 0: {rest}")
+        row = int(np.prod(a.shape[1:], dtype=np.int64))
+        out = np.empty((sum(counts), *a.shape[1:]), dtype=a.dtype)
+        self.comm.Allgatherv(a, [out, [c * row for c in counts]])
+        return out
+
+    def send_array(self, a: np.ndarray, dest: int, tag: int = 0) -> None:
+        """Send ``a`` to rank ``dest``: a fixed header (dtype, rank, dims), then the raw buffer
+        (no pickle)."""
+        a = np.ascontiguousarray(a)
+        if a.dtype not in _DTYPES or a.ndim > _MAX_DIMS:
+            raise ValueError(f"send_array: {a.dtype} arrays of {a.ndim} dims are not supported")
+        header = np.zeros(2 + _MAX_DIMS, np.int64)
+        header[:2 + a.ndim] = [_DTYPES.index(a.dtype), a.ndim, *a.shape]
+        self.comm.Send(header, dest=dest, tag=tag)
+        self.comm.Send(a, dest=dest, tag=tag)
+
+    def recv_array(self, source: int, tag: int = 0) -> np.ndarray:
+        """The array ``send_array`` sent from rank ``source``."""
+        header = np.empty(2 + _MAX_DIMS, np.int64)
+        self.comm.Recv(header, source=source, tag=tag)
+        out = np.empty(tuple(header[2:2 + header[1]]), _DTYPES[header[0]])
+        self.comm.Recv(out, source=source, tag=tag)
+        return out
+
+    def barrier(self) -> None:
+        if self.comm is not None:
+            self.comm.Barrier()
+
+
+def launched_by_mpi() -> bool:
+    """True when a launcher started this process as one of several ranks."""
+    return any(os.environ.get(v, "1").strip() not in ("", "0", "1") for v in _SIZE_VARS)
+
+
+def world() -> World:
+    """The process's World, created on first use (MPI initialized then, abort-on-error set)."""
+    global _world
+    if _world is None:
+        if launched_by_mpi():
+            try:
+                from mpi4py import MPI
+            except ImportError as e:
+                raise ImportError("this process was started by an MPI launcher but mpi4py is not "
+                                  "installed: pip install 'minitf[distributed]'") from e
+            _world = World(MPI.COMM_WORLD)
+            if _world.size > 1:
+                _install_abort_hook(_world)
+        else:
+            _world = World()
+    return _world
+
+
+def _install_abort_hook(w: World) -> None:
+    """An uncaught exception on any rank ends every rank at once (MPI_Abort), naming the rank,
+    instead of leaving the others blocked in a collective forever."""
+    def hook(kind: type, value: BaseException, tb: Any) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))
+        sys.stderr.write(f"minitf.distribute: rank {w.rank} of {w.size} failed, aborting the "
+                         f"job:\n{text}")
+        sys.stderr.flush()
+        w.comm.Abort(1)  # every rank of the job ends, none waits in a collective
+
+    sys.excepthook = hook

@@ -1,0 +1,201 @@
+"""What each rank runs in tests/test_distribute.py: ``mpiexec -n 2 python mpi_worker.py MODE OUT``.
+
+Every rank writes its results to OUT/MODE.<rank>.npz; the test compares them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import minitf as tf
+import minitf.distribute.hvd as hvd
+
+tf.config.set_backend("numpy")  # no kernel compilation: each rank starts fast
+OUT = Path()  # the results folder, from the command line
+
+
+def collectives(rank: int) -> dict:
+    s = tf.distribute.MultiWorkerMirroredStrategy()
+    x = tf.constant([1.0, 2.0]) * (rank + 1)
+    v = tf.Variable([float(rank), 10.0 + rank])
+    hvd.broadcast_variables([v], root_rank=0)
+    with tf.GradientTape() as t0:
+        loss = tf.reduce_sum(v * float(rank + 1))
+    (grad,) = hvd.DistributedGradientTape(t0).gradient(loss, [v])
+
+    @tf.function
+    def traced_grad(scale):  # the all-reduce as a numpy_function op of the traced graph
+        with tf.GradientTape() as t1:
+            loss = tf.reduce_sum(v * scale)
+        return hvd.DistributedGradientTape(t1, op=hvd.Sum).gradient(loss, [v])[0]
+
+    return {
+        "replicas": s.num_replicas_in_sync, "task_id": s.cluster_resolver.task_id,
+        "avg": hvd.allreduce(x).numpy(), "sum": hvd.allreduce(x, op=hvd.Sum).numpy(),
+        "bcast": hvd.broadcast(x, root_rank=1).numpy(), "var": v.numpy(), "tape_grad": grad.numpy(),
+        "traced_grads": np.stack([traced_grad(tf.constant(float(rank + k))).numpy()
+                                  for k in (1, 2)]),
+        "gather": hvd.allgather(tf.ones([rank + 1, 2]) * rank).numpy(),
+        "red_sum": s.reduce(tf.distribute.ReduceOp.SUM, x).numpy(),
+        "red_mean_axis": s.reduce("MEAN", tf.constant([1.0, 3.0][: rank + 1]), axis=0).numpy(),
+    }
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(42)  # the same data on every rank
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 1).astype(np.int64)
+
+
+def _model() -> tf.keras.Model:
+    m = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                             tf.keras.layers.Dense(3)])
+    m.build((None, 4))
+    return m
+
+
+def _compile(m: tf.keras.Model) -> None:
+    m.compile(optimizer=tf.keras.optimizers.SGD(0.2),
+              loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+def _one_process_fit(init: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> dict:
+    """The reference: one process, global batches of 16, from rank 0's initial weights."""
+    ref = _model()
+    ref.set_weights(init)
+    _compile(ref)
+    hist = ref.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    return {f"ref{i}": w for i, w in enumerate(ref.get_weights())} | {
+        "ref_loss": np.array(hist.history["loss"])}
+
+
+def fit(rank: int) -> dict:
+    tf.random.set_seed(rank)  # different initial weights: rank 0's must win
+    x, y = _data()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _model()
+        _compile(model)
+    init = model.get_weights()
+    ckpt = tf.keras.callbacks.ModelCheckpoint(str(OUT / f"ckpt-{rank}.weights.h5"),
+                                              save_weights_only=True)
+    hist = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=2, callbacks=[ckpt])
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    out["loss"] = np.array(hist.history["loss"])
+    if rank == 0:  # the chief writes the checkpoint
+        model.save_weights(str(OUT / "fit.weights.h5"))
+    # shuffled epochs: every rank draws the same order (rank 0's generator), whatever its seed
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=True, verbose=0)
+    out["next_draw"] = tf.random.get_global_generator().integers(2**31, size=3)
+    out["shuffled_w0"] = model.get_weights()[0]
+    init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in init]
+    return out | _one_process_fit(init0, x, y)
+
+
+def custom_loop(rank: int) -> dict:
+    tf.random.set_seed(rank)
+    x, y = _data()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _model()
+        opt = tf.keras.optimizers.SGD(0.2)
+    init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in model.get_weights()]
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = tf.nn.compute_average_loss(loss_fn(yb, model(xb)))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                                model.trainable_variables))
+        return loss
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    losses = [strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(step, args=b))
+              for b in strategy.experimental_distribute_dataset(ds)]
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    ref = _model()
+    ref.set_weights(init0)
+    ref_opt = tf.keras.optimizers.SGD(0.2)
+    for lo in range(0, 64, 16):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(loss_fn(y[lo:lo + 16], ref(x[lo:lo + 16])))
+        ref_opt.apply_gradients(zip(tape.gradient(loss, ref.trainable_variables),
+                                    ref.trainable_variables))
+    out.update({f"ref{i}": w for i, w in enumerate(ref.get_weights())})
+    out["losses"] = np.array([float(v.numpy()) for v in losses])
+    return out
+
+
+def hvd_fit(rank: int) -> dict:
+    """Horovod's recipe: shard by hand, DistributedOptimizer, broadcast callback."""
+    tf.random.set_seed(rank)
+    x, y = _data()
+    model = _model()
+    model.compile(optimizer=hvd.DistributedOptimizer(tf.keras.optimizers.SGD(0.2)),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    init0 = [hvd.broadcast(w, root_rank=0).numpy() for w in model.get_weights()]
+    # rank r's k-th batch of 8 and the other rank's make up global batch k of 16
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shard(hvd.size(), hvd.rank()).batch(8)
+    model.fit(ds, epochs=3, verbose=0, callbacks=[hvd.BroadcastGlobalVariablesCallback(0)])
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    return out | _one_process_fit(init0, x, y)
+
+
+def pipeline(rank: int) -> dict:
+    """Two stages (Dense on rank 0, Dense-Dense on rank 1), 4 micro-batches of 4."""
+    from minitf.distribute.pipeline import PipelineModel
+
+    tf.random.set_seed(rank)
+    x, y = _data()
+    model = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                                 tf.keras.layers.Dense(8, activation="tanh"),
+                                 tf.keras.layers.Dense(3)])
+    model.build((None, 4))
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    pipe = PipelineModel(model, loss_fn, tf.keras.optimizers.SGD(0.2), micro_batches=4)
+    init0 = model.get_weights()  # rank 0's, broadcast by PipelineModel
+    losses = [pipe.train_step(x[lo:lo + 16], y[lo:lo + 16]) for lo in range(0, 64, 16)]
+    ref = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                               tf.keras.layers.Dense(8, activation="tanh"),
+                               tf.keras.layers.Dense(3)])
+    ref.build((None, 4))
+    ref.set_weights(init0)
+    opt, ref_losses = tf.keras.optimizers.SGD(0.2), []
+    for lo in range(0, 64, 16):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y[lo:lo + 16], ref(x[lo:lo + 16]))
+        opt.apply_gradients(zip(tape.gradient(loss, ref.trainable_variables),
+                                ref.trainable_variables))
+        ref_losses.append(float(loss.numpy()))
+    own = [id(v) for v in pipe.variables]
+    mine = [i for i, v in enumerate(model.weights) if id(v) in own]
+    return {"stage": np.array(mine), "losses": np.array(losses), "ref_losses": np.array(ref_losses),
+            **{f"w{i}": model.get_weights()[i] for i in mine},
+            **{f"ref{i}": ref.get_weights()[i] for i in mine}}
+
+
+def fail(rank: int) -> dict:
+    hvd.init()
+    if rank == 1:
+        raise RuntimeError("worker failure on purpose")
+    hvd.allreduce(tf.constant([1.0]))  # rank 0 would wait here forever without the abort
+    return {}
+
+
+def die(rank: int) -> dict:
+    hvd.init()
+    if rank == 1:
+        os._exit(3)  # a crash: no exception, no excepthook
+    hvd.allreduce(tf.constant([1.0]))
+    return {}
+
+
+if __name__ == "__main__":
+    mode, OUT = sys.argv[1], Path(sys.argv[2])
+    r = hvd.rank()
+    result = globals()[mode](r)
+    np.savez(OUT / f"{mode}.{r}.npz", **result)

@@ -1,0 +1,151 @@
+"""minitf.distribute under ``mpiexec -n 2`` (tests/mpi_worker.py runs on each rank), and the
+1-worker fallback in this process. Never more than 2 ranks; every MPI run has a timeout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minitf as tf
+
+WORKER = Path(__file__).parent / "mpi_worker.py"
+MPIEXEC = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}"
+                                       f"{os.environ.get('PATH', '')}")
+
+
+def _mpirun(mode: str, tmp_path: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install '.[distributed]')")
+    if MPIEXEC is None:
+        pytest.skip("no mpiexec on PATH or next to the Python executable")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent), OMP_NUM_THREADS="1",
+               NUMBA_NUM_THREADS="1")
+    return subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(WORKER), mode, str(tmp_path)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _results(mode: str, tmp_path: Path) -> list[dict]:
+    proc = _mpirun(mode, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [dict(np.load(tmp_path / f"{mode}.{r}.npz")) for r in (0, 1)], proc
+
+
+def test_collectives_on_two_ranks(tmp_path):
+    ranks, _ = _results("collectives", tmp_path)
+    for r, d in enumerate(ranks):
+        assert d["replicas"] == 2 and d["task_id"] == r
+        np.testing.assert_allclose(d["avg"], [1.5, 3.0])  # hvd.allreduce averages by default
+        np.testing.assert_allclose(d["sum"], [3.0, 6.0])
+        np.testing.assert_allclose(d["red_sum"], [3.0, 6.0])
+        np.testing.assert_allclose(d["bcast"], [2.0, 4.0])  # rank 1's value
+        np.testing.assert_allclose(d["var"], [0.0, 10.0])  # rank 0's variable
+        np.testing.assert_allclose(d["tape_grad"], [1.5, 1.5])  # mean of 1 and 2
+        np.testing.assert_allclose(d["traced_grads"], [[3, 3], [5, 5]])  # 1 + 2, then 2 + 3
+        np.testing.assert_allclose(d["gather"], [[0, 0], [1, 1], [1, 1]])  # uneven first dims
+        np.testing.assert_allclose(d["red_mean_axis"], 5 / 3, rtol=1e-6)  # (1 + 1 + 3) / 3
+
+
+@pytest.mark.parametrize("mode", ["fit", "custom_loop", "hvd_fit"])
+def test_data_parallel_training_equals_one_process(mode, tmp_path):
+    """Each rank trains on half of each global batch; the result is one process's training on
+    the global batches, and the weights are the same on both ranks."""
+    ranks, proc = _results(mode, tmp_path)
+    n = len([k for k in ranks[0] if k.startswith("w")])
+    for i in range(n):
+        np.testing.assert_array_equal(ranks[0][f"w{i}"], ranks[1][f"w{i}"])
+        np.testing.assert_allclose(ranks[0][f"w{i}"], ranks[0][f"ref{i}"], rtol=1e-4, atol=1e-5)
+    if mode == "fit":  # only rank 0 prints progress; the epoch's loss is the global batches'
+        assert proc.stdout.count("Epoch 3/3") == 1, proc.stdout
+        for d in ranks:
+            np.testing.assert_allclose(d["loss"], d["ref_loss"], rtol=1e-4)
+        np.testing.assert_array_equal(ranks[0]["next_draw"], ranks[1]["next_draw"])
+        np.testing.assert_array_equal(ranks[0]["shuffled_w0"], ranks[1]["shuffled_w0"])
+        assert (tmp_path / "ckpt-0.weights.h5").exists()  # ModelCheckpoint: rank 0 only
+        assert not (tmp_path / "ckpt-1.weights.h5").exists()
+        # rank 0's checkpoint resumes in one process
+        m = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="tanh"),
+                                 tf.keras.layers.Dense(3)])
+        m.build((None, 4))
+        m.load_weights(str(tmp_path / "fit.weights.h5"))
+        for i, w in enumerate(m.get_weights()):
+            np.testing.assert_array_equal(w, ranks[0][f"w{i}"])
+    if mode == "custom_loop":  # strategy.reduce gives every rank the same losses
+        np.testing.assert_array_equal(ranks[0]["losses"], ranks[1]["losses"])
+
+
+def test_gpipe_pipeline_equals_one_process(tmp_path):
+    """Stages on two ranks, 4 micro-batches: each rank's weights and the losses are one
+    process's training on the same batches."""
+    ranks, _ = _results("pipeline", tmp_path)
+    assert list(ranks[0]["stage"]) == [0, 1] and list(ranks[1]["stage"]) == [2, 3, 4, 5]
+    for d in ranks:
+        np.testing.assert_allclose(d["losses"], d["ref_losses"], rtol=1e-5)
+        for i in d["stage"]:
+            np.testing.assert_allclose(d[f"w{i}"], d[f"ref{i}"], rtol=1e-4, atol=1e-6)
+
+
+def test_a_failing_worker_ends_the_job_naming_its_rank(tmp_path):
+    t0 = time.monotonic()
+    proc = _mpirun("fail", tmp_path, timeout=60)
+    assert proc.returncode != 0
+    assert "rank 1 of 2 failed" in proc.stderr and "worker failure on purpose" in proc.stderr
+    assert time.monotonic() - t0 < 30  # ended by MPI_Abort, not by the timeout
+
+
+def test_a_dead_worker_ends_the_job(tmp_path):
+    """A rank that exits without an exception (a crash): mpiexec ends the others at once."""
+    t0 = time.monotonic()
+    proc = _mpirun("die", tmp_path, timeout=60)
+    assert proc.returncode != 0 and not (tmp_path / "die.0.npz").exists()
+    assert time.monotonic() - t0 < 30
+
+
+def test_one_worker_without_a_launcher():
+    """Not started by mpiexec: a 1-worker strategy, identity collectives, no MPI imported."""
+    import minitf.distribute.hvd as hvd
+
+    s = tf.distribute.MultiWorkerMirroredStrategy()
+    assert s.num_replicas_in_sync == 1 and s.cluster_resolver.task_id == 0
+    assert hvd.size() == 1 and hvd.rank() == 0 and hvd.local_rank() == 0
+    np.testing.assert_allclose(hvd.allreduce(tf.constant([1.0, 3.0])).numpy(), [1.0, 3.0])
+    np.testing.assert_allclose(s.reduce("SUM", tf.constant([2.0]), axis=None).numpy(), [2.0])
+    with s.scope():
+        assert tf.distribute.get_strategy() is s
+        m = tf.keras.Sequential([tf.keras.layers.Dense(2)])
+        m.compile(optimizer="sgd", loss="mse")
+    assert tf.distribute.get_strategy() is None
+    x = np.ones((8, 3), np.float32)
+    m.fit(x, np.zeros((8, 2), np.float32), batch_size=4, epochs=1, verbose=0)
+    assert not m._run_eagerly  # one worker: nothing to all-reduce, the step stays traced
+
+
+def test_dataset_shard():
+    ds = tf.data.Dataset.range(10)
+    assert [int(v) for v in ds.shard(3, 1)] == [1, 4, 7]
+    assert len(ds.shard(3, 0)) == 4 and len(ds.shard(3, 2)) == 3
+    with pytest.raises(ValueError, match="index < num_shards"):
+        ds.shard(2, 2)
+
+
+def test_compute_average_loss():
+    per_example = tf.constant([1.0, 2.0, 3.0, 4.0])
+    assert float(tf.nn.compute_average_loss(per_example).numpy()) == pytest.approx(2.5)
+    assert float(tf.nn.compute_average_loss(per_example, global_batch_size=8).numpy()) == 1.25
+    w = tf.constant([1.0, 0.0, 1.0, 0.0])
+    assert float(tf.nn.compute_average_loss(per_example, sample_weight=w).numpy()) == 1.0
+
+
+def test_allreduce_refuses_symbolic_tensors_on_several_workers():
+    from minitf.distribute import collective
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [2])
+        with pytest.raises(TypeError, match="symbolic"):
+            collective.to_numpy(x, "gradient")

@@ -137,6 +137,15 @@ class Batch:
     results: list[Result]
     ignored: dict[str, list[str]]  # student -> files that are not a known submission
     seconds: float
+    unsubmitted: list[str] = field(default_factory=list)  # assignments nobody handed in, skipped
+
+    def missing(self) -> dict[str, list[str]]:
+        """student -> the assignments of this run they did not hand in (each listed once)."""
+        out: dict[str, list[str]] = {}
+        for r in self.results:
+            if r.status == "missing":
+                out.setdefault(r.student, []).append(r.assignment)
+        return out
 
 
 def grade_all(
@@ -163,20 +172,28 @@ def grade_all(
     full = loaded if loaded is not None else load_assignments(solutions)
     table = select(full, assignments, solutions)
     names = students(submissions, only_students)
-    todo = [(s, a) for s in names for a in table.values()]
     workdir.mkdir(parents=True, exist_ok=True)
     known = frozenset(full)
+    subs = {(s, a): find(submissions, s, a, known) for s in names for a in table}
+    # Without a list of assignments, grade what was handed in: an assignment no student
+    # submitted is not due yet, and is skipped rather than given everyone a 0.
+    unsubmitted = [] if assignments else [
+        a for a in table if all(subs[s, a].path is None for s in names)]
+    table = {k: v for k, v in table.items() if k not in unsubmitted}
+    # Missing work costs nothing to grade: it is a Result at once, not a progress line.
+    results = [grade_one(subs[s, a.name], s, a, workdir, cell_timeout, notebook_timeout)
+               for s in names for a in table.values() if subs[s, a.name].path is None]
+    todo = [(s, a) for s in names for a in table.values() if subs[s, a.name].path is not None]
 
     def one(job: tuple[str, Assignment]) -> Result:
         student, a = job
         t0 = time.monotonic()
-        res = grade_one(find(submissions, student, a.name, known), student, a,
-                        workdir / student / a.name, cell_timeout, notebook_timeout)
+        res = grade_one(subs[student, a.name], student, a, workdir / student / a.name,
+                        cell_timeout, notebook_timeout)
         res.seconds = round(time.monotonic() - t0, 2)
         return res
 
     t0 = time.monotonic()
-    results = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(one, job) for job in todo]
         for n, fut in enumerate(as_completed(futures), 1):
@@ -185,7 +202,7 @@ def grade_all(
                 on_result(results[-1], n, len(todo))
     results.sort(key=lambda r: (r.student, r.assignment))
     ignored = {s: x for s in names if (x := extras(submissions, s, sorted(full)))}
-    return Batch(results, ignored, time.monotonic() - t0)
+    return Batch(results, ignored, time.monotonic() - t0, unsubmitted)
 
 
 def grade_one(sub: Submission, student: str, a: Assignment, work: Path, cell_timeout: float,

@@ -242,12 +242,16 @@ def _grade_one(res: Result, sub: Submission, a: Assignment, work: Path, cell_tim
     write_notebook(restore(submission, a.solution), graded)
     events = work / "events.jsonl"
     rc = run_worker(graded, events, work, cell_timeout, notebook_timeout, hide)
-    _score(res, _read_events(events), graded, scrub=[work, sub.path.parent, Path.home(), _ROOT])
+    log = _read_events(events)
+    _score(res, log, graded, scrub=[work, sub.path.parent, Path.home(), _ROOT])
+    killed = next((e["why"] for e in log if e.get("event") == "killed"), None)
     if rc is None:
         res.status = "timeout"
         res.note = f"the notebook ran longer than {notebook_timeout:g} s and was stopped"
     elif rc == 3:
         res.status, res.note = "crashed", "the kernel died (crash or exit) while running the notebook"
+        if killed:
+            res.note = f"the grader stopped the kernel: {killed}"
     elif rc != 0:
         res.status = "error"
         res.note = "the grader could not run the notebook; your instructor will look into it"

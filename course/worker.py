@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def _kernel_manager(tmp: Path, jail: list[str]):
                               transport="ipc", connection_file=str(tmp / "kernel.json"))
 
 
-def _watch_processes(limit: int, stop: threading.Event) -> None:
+def _watch_processes(limit: int, stop: threading.Event, on_kill: Callable[[str], None]) -> None:
     """Kill every process this worker started once there are more than ``limit`` of them.
 
     The kernel's process-count rlimit does not bind root; this bounds a fork bomb anyway
@@ -72,6 +73,7 @@ def _watch_processes(limit: int, stop: threading.Event) -> None:
     while not stop.wait(0.05):
         family = me.children(recursive=True)
         if len(family) > limit:
+            on_kill(f"the notebook started more than {limit} processes")
             for p in family:
                 try:
                     p.kill()
@@ -124,7 +126,8 @@ def run(notebook: Path, events: Path, cell_timeout: float, scratch: Path | None 
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     stop = threading.Event()
-    threading.Thread(target=_watch_processes, args=(max_processes, stop), daemon=True).start()
+    threading.Thread(target=_watch_processes, daemon=True,
+                     args=(max_processes, stop, lambda why: emit(event="killed", why=why))).start()
     with tempfile.TemporaryDirectory(prefix="course-kernel-") as tmp:
         client = NotebookClient(
             nb,

@@ -100,6 +100,7 @@ def test_fork_bomb_and_memory_hog_lose_their_points(graded):
     assert float(rows["hog"]["points"]) < 3
     assert "MemoryError" in (feedback / "hog" / "00_fixture.txt").read_text()
     assert rows["forker"]["status"] == "crashed"  # the grader killed it and went on
+    assert "started more than 64 processes" in (feedback / "forker" / "00_fixture.txt").read_text()
 
 
 def test_replaced_helpers_and_builtins_fail_the_tests(graded):

@@ -34,6 +34,11 @@ def sandbox_command(command: list[str], scratch: str, hide: list[str], bind: lis
            "--unshare-net", "--unshare-pid", "--as-pid-1",  # ipykernel quits when its ppid is 1
            "--unshare-ipc", "--unshare-uts",
            "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    # the code the kernel imports (a copy of the course, a venv) may live under /tmp
+    keep = [sys.prefix, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+    for path in sorted({os.path.realpath(p) for p in keep if p}):
+        if (path + "/").startswith("/tmp/") and os.path.exists(path):
+            cmd += ["--ro-bind", path, path]
     for path in hide:  # empty folders where the tests, the other students and the grades are
         cmd += ["--tmpfs", path]
     for path in [*bind, scratch]:  # after the tmpfs: a bind below a hidden folder stays visible

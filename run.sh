@@ -40,6 +40,16 @@ ensure_chromium() {
   fi
 }
 
+# The autograder runs student kernels inside bubblewrap when it exists (else limits only).
+ensure_bwrap() {
+  if ! command -v bwrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing bubblewrap (the autograder's sandbox)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null; } ||
+      echo "bubblewrap could not be installed: the autograder runs kernels without a sandbox" >&2
+  fi
+}
+
 fetch_data() {
   "$VENV/bin/python" -m minitf.datasets fetch mnist
 }
@@ -127,6 +137,7 @@ case "${1:-}" in
     setup
     fetch_data
     ensure_chromium
+    ensure_bwrap
     shift
     "$VENV/bin/ruff" check .
     "$VENV/bin/python" -m minitf.backends.codegen --check

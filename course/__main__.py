@@ -50,9 +50,16 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
                       cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
                       jobs=args.jobs, assignments=args.assignment,
                       only_students=args.student, on_result=progress, loaded=full)
-    n = len(batch.results)
+    missing = batch.missing()
+    n = len(batch.results) - sum(map(len, missing.values()))
     print(f"graded {n} notebook(s) in {batch.seconds:.1f} s with {args.jobs} job(s): "
           f"{n / max(batch.seconds, 1e-9):.2f} notebooks/s")
+    if batch.unsubmitted:
+        print(f"not graded (no student handed them in): {', '.join(batch.unsubmitted)}")
+    if missing:
+        print(f"missing work (0 points in the grades), {len(missing)} student(s):")
+        for student, names in missing.items():
+            print(f"  {student}: {', '.join(names)}")
     for student, files in batch.ignored.items():
         print(f"ignored in {student}/: {', '.join(files)}")
     results = batch.results

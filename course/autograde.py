@@ -137,6 +137,15 @@ class Batch:
     results: list[Result]
     ignored: dict[str, list[str]]  # student -> files that are not a known submission
     seconds: float
+    unsubmitted: list[str] = field(default_factory=list)  # assignments nobody handed in, skipped
+
+    def missing(self) -> dict[str, list[str]]:
+        """student -> the assignments of this run they did not hand in (each listed once)."""
+        out: dict[str, list[str]] = {}
+        for r in self.results:
+            if r.status == "missing":
+                out.setdefault(r.student, []).append(r.assignment)
+        return out
 
 
 def grade_all(
@@ -163,20 +172,28 @@ def grade_all(
     full = loaded if loaded is not None else load_assignments(solutions)
     table = select(full, assignments, solutions)
     names = students(submissions, only_students)
-    todo = [(s, a) for s in names for a in table.values()]
     workdir.mkdir(parents=True, exist_ok=True)
     known = frozenset(full)
+    subs = {(s, a): find(submissions, s, a, known) for s in names for a in table}
+    # Without a list of assignments, grade what was handed in: an assignment no student
+    # submitted is not due yet, and is skipped rather than given everyone a 0.
+    unsubmitted = [] if assignments else [
+        a for a in table if all(subs[s, a].path is None for s in names)]
+    table = {k: v for k, v in table.items() if k not in unsubmitted}
+    # Missing work costs nothing to grade: it is a Result at once, not a progress line.
+    results = [grade_one(subs[s, a.name], s, a, workdir, cell_timeout, notebook_timeout)
+               for s in names for a in table.values() if subs[s, a.name].path is None]
+    todo = [(s, a) for s in names for a in table.values() if subs[s, a.name].path is not None]
 
     def one(job: tuple[str, Assignment]) -> Result:
         student, a = job
         t0 = time.monotonic()
-        res = grade_one(find(submissions, student, a.name, known), student, a,
-                        workdir / student / a.name, cell_timeout, notebook_timeout)
+        res = grade_one(subs[student, a.name], student, a, workdir / student / a.name,
+                        cell_timeout, notebook_timeout, hide=[submissions, solutions, workdir])
         res.seconds = round(time.monotonic() - t0, 2)
         return res
 
     t0 = time.monotonic()
-    results = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(one, job) for job in todo]
         for n, fut in enumerate(as_completed(futures), 1):
@@ -185,17 +202,20 @@ def grade_all(
                 on_result(results[-1], n, len(todo))
     results.sort(key=lambda r: (r.student, r.assignment))
     ignored = {s: x for s in names if (x := extras(submissions, s, sorted(full)))}
-    return Batch(results, ignored, time.monotonic() - t0)
+    return Batch(results, ignored, time.monotonic() - t0, unsubmitted)
 
 
 def grade_one(sub: Submission, student: str, a: Assignment, work: Path, cell_timeout: float,
-              notebook_timeout: float) -> Result:
-    """Grade one submission; every failure becomes a Result, never an exception."""
+              notebook_timeout: float, hide: list[Path] = ()) -> Result:
+    """Grade one submission; every failure becomes a Result, never an exception.
+
+    ``hide`` are folders the student's code must not see (in the sandbox, where there is one).
+    """
     res = Result(student, a.name, parts=a.parts())
     if sub.submitted is not None:
         res.submitted = sub.submitted.isoformat(timespec="seconds")
     try:
-        _grade_one(res, sub, a, work, cell_timeout, notebook_timeout)
+        _grade_one(res, sub, a, work, cell_timeout, notebook_timeout, hide)
     except Exception as exc:  # one broken submission must not stop the class's grading
         res.status = "error"
         res.note = "the grader failed on this submission; your instructor will look into it"
@@ -204,7 +224,7 @@ def grade_one(sub: Submission, student: str, a: Assignment, work: Path, cell_tim
 
 
 def _grade_one(res: Result, sub: Submission, a: Assignment, work: Path, cell_timeout: float,
-               notebook_timeout: float) -> None:
+               notebook_timeout: float, hide: list[Path]) -> None:
     if sub.path is None:
         res.status, res.note = "missing", f"no submission: expected {a.name}.ipynb{sub.hint}"
         return
@@ -221,34 +241,66 @@ def _grade_one(res: Result, sub: Submission, a: Assignment, work: Path, cell_tim
     graded = work / f"{a.name}.ipynb"
     write_notebook(restore(submission, a.solution), graded)
     events = work / "events.jsonl"
-    rc = run_worker(graded, events, work, cell_timeout, notebook_timeout)
-    _score(res, _read_events(events), graded, scrub=[work, sub.path.parent, Path.home(), _ROOT])
+    rc = run_worker(graded, events, work, cell_timeout, notebook_timeout, hide)
+    log = _read_events(events)
+    _score(res, log, graded, scrub=[work, sub.path.parent, Path.home(), _ROOT])
+    killed = next((e["why"] for e in log if e.get("event") == "killed"), None)
     if rc is None:
         res.status = "timeout"
         res.note = f"the notebook ran longer than {notebook_timeout:g} s and was stopped"
     elif rc == 3:
         res.status, res.note = "crashed", "the kernel died (crash or exit) while running the notebook"
+        if killed:
+            res.note = f"the grader stopped the kernel: {killed}"
     elif rc != 0:
         res.status = "error"
         res.note = "the grader could not run the notebook; your instructor will look into it"
         res.detail = f"the worker exited with {rc}; see {work / 'worker.log'}"
 
 
-def worker_command(graded: Path, events: Path, cell_timeout: float) -> list[str]:
-    """The command that executes one graded notebook (absolute paths: it runs in its folder)."""
-    return [sys.executable, "-m", "course.worker", str(graded.resolve()), str(events.resolve()),
-            "--cell-timeout", str(cell_timeout)]
+def worker_command(graded: Path, events: Path, cell_timeout: float, scratch: Path | None = None,
+                   jail: list[str] = ()) -> list[str]:
+    """The command that executes one graded notebook (absolute paths: it runs in its folder).
+
+    The student's code runs in ``scratch`` (its only writable folder), under ``jail``:
+    ``course.jail`` options (limits, folders to hide).
+    """
+    cmd = [sys.executable, "-m", "course.worker", str(graded.resolve()), str(events.resolve()),
+           "--cell-timeout", str(cell_timeout)]
+    if scratch is not None:
+        cmd += ["--scratch", str(scratch.resolve())]
+    return [*cmd, "--", *jail] if jail else cmd
+
+
+def jail_options(notebook_timeout: float, hide: list[Path] = ()) -> list[str]:
+    """``course.jail`` options for one notebook: its limits, and the folders it must not see.
+
+    ``COURSE_MEMORY_MIB`` (default 4096, address space) and ``COURSE_FSIZE_MIB`` (default 64,
+    largest file) override the limits.
+    """
+    out = ["--memory-mib", os.environ.get("COURSE_MEMORY_MIB", "4096"),
+           "--fsize-mib", os.environ.get("COURSE_FSIZE_MIB", "64"),
+           "--cpu-s", str(int(notebook_timeout) + 10)]
+    for path in hide:
+        out += ["--hide", str(Path(path).resolve())]
+    return out
 
 
 def run_worker(graded: Path, events: Path, work: Path, cell_timeout: float,
-               notebook_timeout: float) -> int | None:
+               notebook_timeout: float, hide: list[Path] = ()) -> int | None:
     """Execute ``graded`` in a process of its own in ``work``; its exit code, None on timeout.
 
-    The one place a student's code is started: wrap the command here to sandbox it.
+    The one place a student's code is started: its kernel runs in ``work/scratch`` under
+    ``course.jail`` (resource limits; bubblewrap where installed, with ``hide`` hidden, so the
+    instructor's notebook next to the scratch folder cannot be read).
     """
     env = dict(os.environ, PYTHONPATH=_pythonpath())
+    scratch = work / "scratch"
+    scratch.mkdir(exist_ok=True)
+    command = worker_command(graded, events, cell_timeout, scratch,
+                             jail_options(notebook_timeout, [*hide, work]))
     with open(work / "worker.log", "wb") as log:
-        proc = subprocess.Popen(worker_command(graded, events, cell_timeout), stdout=log,
+        proc = subprocess.Popen(command, stdout=log,
                                 stderr=subprocess.STDOUT, env=env, cwd=work)
         try:
             return proc.wait(timeout=notebook_timeout)

@@ -259,7 +259,7 @@ def test_regrading_merges_and_deadlines_overrides_apply(tmp_path):
     """Two assignments, two students; re-grade one student's one assignment; then overrides."""
     sol = tmp_path / "solutions"
     sol.mkdir()
-    for name in ("00_fixture", "00_second"):
+    for name in ("00_fixture", "00_second", "00_third"):  # nobody hands in 00_third
         shutil.copyfile(FIXTURE / "solutions" / "00_fixture.ipynb", sol / f"{name}.ipynb")
     subs = tmp_path / "submissions"
     # alice: nbgrader's collected layout, one day late for 00_fixture
@@ -277,7 +277,12 @@ def test_regrading_merges_and_deadlines_overrides_apply(tmp_path):
            "--jobs", "2")
     res = course(*cmd, cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "graded 4 notebook(s) in" in res.stdout and "notebooks/s" in res.stdout
+    # what was handed in is graded; missing work is listed once per student, not per chapter
+    assert "graded 3 notebook(s) in" in res.stdout and "notebooks/s" in res.stdout
+    assert "[missing]" not in res.stdout and "/00_third" not in res.stdout
+    assert "not graded (no student handed them in): 00_third" in res.stdout
+    assert "missing work (0 points in the grades), 1 student(s):\n  bob: 00_second\n" \
+        in res.stdout
     assert "ignored in bob/: 00_Second.ipynb" in res.stdout
     assert "late work (1):\n  alice/00_fixture: 12.0 h late, -1.5 points" in res.stdout
     rows = {(r["student"], r["assignment"]): r for r in read_csv(grades / "grades.csv")}

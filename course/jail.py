@@ -59,6 +59,23 @@ def set_limits(memory_mib: int, cpu_s: int, fsize_mib: int, nproc: int) -> None:
         resource.setrlimit(which, (value, value))
 
 
+def _private_numba_cache(scratch: str) -> None:
+    """Give the kernel a copy of the grader's Numba cache in its scratch folder.
+
+    Numba's cache files are pickles it loads: a cache shared between students would let one
+    submission plant code that runs in another's kernel, so the shared one stays read-only. A
+    read-only cache is not used at all, though, and each notebook would compile minitf's kernels
+    again; a private copy (tens of MB) keeps them compiled and can only harm its own student.
+    """
+    shared = os.environ.get("NUMBA_CACHE_DIR")
+    if not shared or not os.path.isdir(shared):
+        return
+    private = os.path.join(scratch, ".numba_cache")
+    if not os.path.isdir(private):
+        shutil.copytree(shared, private, symlinks=False, ignore_dangling_symlinks=True)
+    os.environ["NUMBA_CACHE_DIR"] = private
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course.jail", description=__doc__)
     parser.add_argument("--scratch", required=True, help="the only writable folder")
@@ -73,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command to run")
+    _private_numba_cache(args.scratch)
     exe = bwrap()
     if exe:
         hide = [h for h in args.hide if os.path.isdir(h)]

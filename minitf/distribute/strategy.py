@@ -107,7 +107,20 @@ class DistributedDataset:
                                                   self._size)), item)
 
 
-class MultiWorkerMirroredStrategy:
+class StrategyBase:
+    """What every strategy shares: ``scope()``."""
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[Any]:
+        """Optimizers (and models compiled) inside it all-reduce their gradients."""
+        previous, context.state.strategy = context.state.strategy, self
+        try:
+            yield self
+        finally:
+            context.state.strategy = previous
+
+
+class MultiWorkerMirroredStrategy(StrategyBase):
     """Synchronous training on every process of the MPI job (``mpiexec -n 2 python train.py``);
     a 1-worker strategy when the script was not started by an MPI launcher."""
 
@@ -125,15 +138,6 @@ class MultiWorkerMirroredStrategy:
     @property
     def _is_chief(self) -> bool:
         return self._world.rank == 0
-
-    @contextlib.contextmanager
-    def scope(self) -> Iterator[MultiWorkerMirroredStrategy]:
-        """Optimizers (and models compiled) inside it all-reduce their gradients."""
-        previous, context.state.strategy = context.state.strategy, self
-        try:
-            yield self
-        finally:
-            context.state.strategy = previous
 
     def experimental_distribute_dataset(self, dataset: Any, options: Any = None
                                         ) -> DistributedDataset:

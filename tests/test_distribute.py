@@ -79,6 +79,17 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
         np.testing.assert_array_equal(ranks[0]["losses"], ranks[1]["losses"])
 
 
+def test_evaluate_and_predict_aggregate_across_workers(tmp_path):
+    """Each rank evaluates and predicts its share of every batch; the metrics are summed and
+    the predictions gathered, so every rank gets one process's results."""
+    ranks, _ = _results("evaluate", tmp_path)
+    for d in ranks:
+        np.testing.assert_allclose(d["eval"], d["ref_eval"], rtol=1e-5)
+        np.testing.assert_allclose(d["pred"], d["ref_pred"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(d["pred_odd"], d["ref_pred_odd"], rtol=1e-5, atol=1e-6)
+        assert d["pred"].shape == (64, 3) and d["pred_odd"].shape == (37, 3)
+
+
 def test_gpipe_pipeline_equals_one_process(tmp_path):
     """Stages on two ranks, 4 micro-batches: each rank's weights and the losses are one
     process's training on the same batches."""

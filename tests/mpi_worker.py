@@ -194,6 +194,26 @@ def die(rank: int) -> dict:
     return {}
 
 
+def evaluate(rank: int) -> dict:
+    """evaluate/predict under the strategy (each rank its share) vs one process's."""
+    x, y = _data()
+    tf.random.set_seed(rank)
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _model()  # rank 0's weights, broadcast at creation
+        model.compile(optimizer="sgd", metrics=["accuracy"],
+                      loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ref = _model()
+    ref.set_weights(model.get_weights())
+    ref.compile(optimizer="sgd", metrics=["accuracy"],
+                loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return {"eval": np.array(model.evaluate(x, y, batch_size=16, verbose=0)),
+            "ref_eval": np.array(ref.evaluate(x, y, batch_size=16, verbose=0)),
+            "pred": model.predict(x, batch_size=16), "ref_pred": ref.predict(x, batch_size=16),
+            "pred_odd": model.predict(x[:37], batch_size=16),  # last batch of 5: 2 + 3 rows
+            "ref_pred_odd": ref.predict(x[:37], batch_size=16)}
+
+
 if __name__ == "__main__":
     mode, OUT = sys.argv[1], Path(sys.argv[2])
     r = hvd.rank()

@@ -79,6 +79,17 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
         np.testing.assert_array_equal(ranks[0]["losses"], ranks[1]["losses"])
 
 
+def test_evaluate_and_predict_aggregate_across_workers(tmp_path):
+    """Each rank evaluates and predicts its share of every batch; the metrics are summed and
+    the predictions gathered, so every rank gets one process's results."""
+    ranks, _ = _results("evaluate", tmp_path)
+    for d in ranks:
+        np.testing.assert_allclose(d["eval"], d["ref_eval"], rtol=1e-5)
+        np.testing.assert_allclose(d["pred"], d["ref_pred"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(d["pred_odd"], d["ref_pred_odd"], rtol=1e-5, atol=1e-6)
+        assert d["pred"].shape == (64, 3) and d["pred_odd"].shape == (37, 3)
+
+
 def test_gpipe_pipeline_equals_one_process(tmp_path):
     """Stages on two ranks, 4 micro-batches: each rank's weights and the losses are one
     process's training on the same batches."""
@@ -149,3 +160,72 @@ def test_allreduce_refuses_symbolic_tensors_on_several_workers():
         x = tf.compat.v1.placeholder(tf.float32, [2])
         with pytest.raises(TypeError, match="symbolic"):
             collective.to_numpy(x, "gradient")
+
+
+def _mirrored_case():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    m = tf.keras.Sequential([tf.keras.layers.Dense(5, activation="tanh"), tf.keras.layers.Dense(2)])
+    m.build((None, 4))
+    return x, y, m, [v.numpy() for v in m.trainable_variables]
+
+
+@pytest.mark.filterwarnings("ignore:tf.device:RuntimeWarning")  # no GPU here: soft placement
+def test_mirrored_strategy_run_sums_replica_gradients_into_one_update():
+    """Two replicas (/CPU:0, /GPU:0) in one process, each on half of every global batch, end
+    with the weights of plain SGD on the global batches; one optimizer step per global batch."""
+    x, y, m, init = _mirrored_case()
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, reduction="none")
+    strategy = tf.distribute.MirroredStrategy(devices=["/CPU:0", "/GPU:0"])
+    assert strategy.num_replicas_in_sync == 2
+    with strategy.scope():
+        opt = tf.keras.optimizers.SGD(0.3)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = tf.nn.compute_average_loss(loss_fn(yb, m(xb)), global_batch_size=16)
+        opt.apply_gradients(zip(tape.gradient(loss, m.trainable_variables),
+                                m.trainable_variables))
+        return loss
+
+    losses = []
+    for xb, yb in strategy.experimental_distribute_dataset(ds):
+        per_replica = strategy.run(step, args=(xb, yb))
+        assert [int(v.shape[0]) for v in xb.values] == [8, 8]
+        losses.append(float(strategy.reduce("SUM", per_replica).numpy()))
+    assert int(opt.iterations.numpy()) == 2
+    got = [v.numpy() for v in m.trainable_variables]
+
+    for v, w in zip(m.trainable_variables, init):  # the same on one replica, global batches
+        v.assign(w)
+    ref_opt = tf.keras.optimizers.SGD(0.3)
+    ref_losses = []
+    for xb, yb in ds:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(loss_fn(yb, m(xb)))
+        ref_opt.apply_gradients(zip(tape.gradient(loss, m.trainable_variables),
+                                    m.trainable_variables))
+        ref_losses.append(float(loss.numpy()))
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
+    for a, b in zip(got, [v.numpy() for v in m.trainable_variables]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_mirrored_strategy_reduce_and_bad_devices():
+    s = tf.distribute.MirroredStrategy()
+    assert s.num_replicas_in_sync == 1
+    from minitf.distribute import PerReplica
+
+    s2 = tf.distribute.MirroredStrategy(["/cpu:0", "/device:GPU:0"])
+    v = PerReplica((tf.constant([1.0, 3.0]), tf.constant([5.0])))
+    assert float(s2.reduce(tf.distribute.ReduceOp.MEAN, v, axis=0).numpy()) == pytest.approx(3.0)
+    np.testing.assert_allclose(s2.reduce("SUM", tf.constant([2.0])).numpy(), [4.0])
+    with pytest.raises(ValueError, match="twice"):
+        tf.distribute.MirroredStrategy(["/CPU:0", "/cpu:0"])
+    with pytest.raises(ValueError, match="cannot parse device name"):
+        tf.distribute.MirroredStrategy(["/TPU:0"])
+    with pytest.raises(ValueError, match="empty"):
+        tf.distribute.MirroredStrategy([])

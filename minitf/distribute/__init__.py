@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..framework import context
+from .mirrored import MirroredStrategy, PerReplica
 from .strategy import ClusterResolver, MultiWorkerMirroredStrategy, ReduceOp
 
 
@@ -23,5 +24,5 @@ def has_strategy() -> bool:
     return context.state.strategy is not None
 
 
-__all__ = ["ClusterResolver", "MultiWorkerMirroredStrategy", "ReduceOp", "get_strategy",
-           "has_strategy"]
+__all__ = ["ClusterResolver", "MirroredStrategy", "MultiWorkerMirroredStrategy", "PerReplica",
+           "ReduceOp", "get_strategy", "has_strategy"]

@@ -60,8 +60,10 @@ class _ShardedFitData:
     """``fit``'s batches, each cut to this worker's share (the steps stay the same); after the
     last batch of an epoch the metrics hold the global batches' values."""
 
-    def __init__(self, data: Any, strategy: MultiWorkerMirroredStrategy, model: Any) -> None:
-        self._data, self._strategy, self._model, self._owner = data, strategy, model, model
+    def __init__(self, data: Any, strategy: MultiWorkerMirroredStrategy, model: Any,
+                 prepare: bool = True) -> None:
+        self._data, self._strategy, self._owner = data, strategy, model
+        self._model = model if prepare else None
         self._rank, self._size = strategy._world.rank, strategy._world.size
         self.steps = data.steps
 
@@ -107,7 +109,20 @@ class DistributedDataset:
                                                   self._size)), item)
 
 
-class MultiWorkerMirroredStrategy:
+class StrategyBase:
+    """What every strategy shares: ``scope()``."""
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[Any]:
+        """Optimizers (and models compiled) inside it all-reduce their gradients."""
+        previous, context.state.strategy = context.state.strategy, self
+        try:
+            yield self
+        finally:
+            context.state.strategy = previous
+
+
+class MultiWorkerMirroredStrategy(StrategyBase):
     """Synchronous training on every process of the MPI job (``mpiexec -n 2 python train.py``);
     a 1-worker strategy when the script was not started by an MPI launcher."""
 
@@ -125,15 +140,6 @@ class MultiWorkerMirroredStrategy:
     @property
     def _is_chief(self) -> bool:
         return self._world.rank == 0
-
-    @contextlib.contextmanager
-    def scope(self) -> Iterator[MultiWorkerMirroredStrategy]:
-        """Optimizers (and models compiled) inside it all-reduce their gradients."""
-        previous, context.state.strategy = context.state.strategy, self
-        try:
-            yield self
-        finally:
-            context.state.strategy = previous
 
     def experimental_distribute_dataset(self, dataset: Any, options: Any = None
                                         ) -> DistributedDataset:
@@ -181,6 +187,22 @@ class MultiWorkerMirroredStrategy:
         if self._world.size == 1:
             return data
         return _ShardedFitData(data, self, model)
+
+    def _distribute_eval_data(self, model: Any, data: Any) -> Any:
+        """``evaluate``'s batches cut to this worker's share, the metric states summed over the
+        workers at the end. A batch smaller than the number of workers is evaluated whole by
+        every worker (minitf differs: it then counts once per worker in the metrics)."""
+        if self._world.size == 1:
+            return data
+        return _ShardedFitData(data, self, model, prepare=False)
+
+    def _predict_batch(self, fn: Callable, xb: Any) -> np.ndarray:
+        """``predict`` on one global batch: this worker's share, then every share, in order."""
+        n = len(xb)
+        if self._world.size == 1 or n < self._world.size:
+            return np.asarray(fn(xb))
+        return self._world.allgather(np.asarray(fn(shard(xb, self._world.rank,
+                                                         self._world.size))))
 
     def _worker_callbacks(self, callbacks: Any) -> Any:
         """Only rank 0 writes checkpoints (ModelCheckpoint) and draws plots (LivePlot); the

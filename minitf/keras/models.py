@@ -298,6 +298,10 @@ class Model(Layer):
         """Loss (and metrics) over the data: a scalar, a list ``[loss, *metrics]`` or a dict."""
         self._require_compiled()
         data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"), "steps")
+        dist = _distributor(self)
+        if hasattr(dist, "_distribute_eval_data"):  # this worker's share; metrics summed
+            data = dist._distribute_eval_data(self, data)
+            verbose = verbose if dist._is_chief else 0
         bar = _progbar(verbose, data.steps)
         if bar is not None:
             bar.on_test_begin()
@@ -316,6 +320,11 @@ class Model(Layer):
         minitf differs: ``verbose`` defaults to 0 (Keras: "auto", a progress bar).
         """
         data = _DataAdapter(x, None, batch_size, False, steps, "steps", predicting=True)
+        dist = _distributor(self)
+        if not hasattr(dist, "_predict_batch"):
+            dist = None
+        elif not dist._is_chief:
+            verbose = 0
         fn = self._fn("predict")
         bar = _progbar(verbose, data.steps)
         if bar is not None:
@@ -324,7 +333,8 @@ class Model(Layer):
         for i, (xb, _) in enumerate(data.batches()):
             if not self.built:
                 self.build((None, *xb.shape[1:]))
-            outs.append(np.asarray(fn(xb)))
+            # under a strategy each worker predicts its share and the shares are gathered
+            outs.append(np.asarray(fn(xb)) if dist is None else dist._predict_batch(fn, xb))
             if bar is not None:
                 bar.on_predict_batch_end(i)
         if not outs:

@@ -195,6 +195,8 @@ class Optimizer(SlotMachinery):
                           "`loss` argument?", stacklevel=2)
         if self._distribute_strategy is not None:
             kept = self._distribute_strategy._reduce_gradients(kept)
+            if not kept:  # a MirroredStrategy replica: the update waits for the last replica's
+                return self._iterations
         grads = [g if isinstance(g, Tensor) else convert_to_tensor(g) for g, _ in kept]
         graph = active_graph() or next((g.graph for g in grads if is_symbolic(g)), None)
         with graph.as_default() if graph is not None else contextlib.nullcontext():

@@ -492,13 +492,17 @@ def _custom_objects_of_every_kind():
     class MyMSE(K.losses.MeanSquaredError):
         pass
 
+    class MyMean(K.metrics.Mean):
+        pass
+
     return {"layers": (Triple, Triple()), "activations": (doubled, doubled),
+            "metrics": (MyMean, MyMean()),
             "optimizers": (MySGD, MySGD(0.1)), "initializers": (MyZeros, MyZeros()),
             "regularizers": (MyL2, MyL2(0.01)), "losses": (MyMSE, MyMSE())}
 
 
 @pytest.mark.parametrize("kind", ["layers", "activations", "optimizers", "initializers",
-                                  "regularizers", "losses"])
+                                  "regularizers", "losses", "metrics"])
 def test_every_deserialize_takes_custom_objects_the_scope_and_the_registry(kind, monkeypatch):
     from minitf.keras import object_registration
 

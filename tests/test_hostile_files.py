@@ -347,3 +347,32 @@ def test_fuzzed_configs_raise_value_errors_naming_the_file(tmp_path):
             tf.keras.models.load_model(path)
         except ValueError as e:
             assert path.name in str(e), (i, key, target[key], e)
+
+
+def test_hostile_wrapper_configs_are_refused_by_name(tmp_path):
+    m = tf.keras.Sequential([L.InputLayer(shape=(5, 3)),
+                             L.Bidirectional(L.LSTM(2, return_sequences=True)),
+                             L.TimeDistributed(L.Dense(2))])
+    m.save(tmp_path / "w.keras")
+    saved = _members(tmp_path / "w.keras")
+
+    def huge_inner(cfg):  # the wrapped layer's size: checked before allocating, too
+        cfg["config"]["layers"][1]["config"]["layer"]["config"]["units"] = 10**9
+
+    def nested_deep(cfg):
+        td = cfg["config"]["layers"][2]
+        for _ in range(6):
+            td = {"class_name": "TimeDistributed", "config": {"name": "t", "layer": td}}
+        cfg["config"]["layers"][2] = td
+
+    def not_recurrent(cfg):
+        cfg["config"]["layers"][1]["config"]["layer"] = cfg["config"]["layers"][2]["config"][
+            "layer"]
+
+    for edit, match in ((huge_inner, r"shape \(3, 4000000000\)"),
+                        (nested_deep, "nested more than 4 deep"),
+                        (not_recurrent, "Bidirectional wraps a recurrent layer")):
+        path = tmp_path / f"{edit.__name__}.keras"
+        _zip(path, _edit_config(saved, edit))
+        with pytest.raises(ValueError, match=match):
+            tf.keras.models.load_model(path)

@@ -42,6 +42,19 @@ CASES = {
              (5, 3)),
     "GRU": (lambda: [L.GRU(4, return_sequences=True)],
             lambda K: [K.GRU(4, return_sequences=True)], (5, 3)),
+    "Bidirectional": (
+        lambda: [L.Bidirectional(L.LSTM(3, return_sequences=True)),
+                 L.Bidirectional(L.GRU(2), merge_mode="sum")],
+        lambda K: [K.Bidirectional(K.LSTM(3, return_sequences=True)),
+                   K.Bidirectional(K.GRU(2), merge_mode="sum")], (5, 3)),
+    "TimeDistributed": (lambda: [L.TimeDistributed(L.Dense(3, activation="relu"))],
+                        lambda K: [K.TimeDistributed(K.Dense(3, activation="relu"))], (4, 2)),
+    "RNN": (lambda: [L.RNN(L.SimpleRNNCell(3), return_sequences=True), L.RNN(L.LSTMCell(2)),
+                     ],
+            lambda K: [K.RNN(K.SimpleRNNCell(3), return_sequences=True), K.RNN(K.LSTMCell(2))],
+            (5, 2)),
+    "RNN_GRUCell": (lambda: [L.RNN(L.GRUCell(3), go_backwards=True)],
+                    lambda K: [K.RNN(K.GRUCell(3), go_backwards=True)], (5, 2)),
 }
 
 
@@ -105,8 +118,30 @@ def test_embedding_with_a_recurrent_layer_both_ways(tmp_path, fmt):
                                rtol=1e-5, atol=1e-6)
 
 
-def test_weights_files_both_ways(tmp_path):
-    make_m, make_k, shape = CASES["Conv2D"]
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_masked_bidirectional_with_its_own_backward_layer_both_ways(tmp_path, fmt):
+    ids = np.array([[3, 1, 0, 0], [5, 2, 7, 1]], dtype="int32")
+    m = tf.keras.Sequential([
+        L.InputLayer(shape=(4,), dtype="int32"), L.Embedding(8, 3, mask_zero=True),
+        L.Bidirectional(L.LSTM(2, return_sequences=True),
+                        backward_layer=L.GRU(3, return_sequences=True, go_backwards=True)),
+        L.TimeDistributed(L.Dense(2))])
+    _randomize_minitf(m)
+    m.save(tmp_path / f"m.{fmt}")
+    k = keras.models.load_model(tmp_path / f"m.{fmt}")
+    assert type(k.layers[1].backward_layer).__name__ == "GRU"
+    np.testing.assert_allclose(np.asarray(k.predict(ids, verbose=0)), m.predict(ids, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    _randomize_keras(k)
+    k.save(tmp_path / f"k.{fmt}")
+    back = tf.keras.models.load_model(tmp_path / f"k.{fmt}")
+    np.testing.assert_allclose(back.predict(ids, verbose=0), np.asarray(k.predict(ids, verbose=0)),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("layer", ["Conv2D", "Bidirectional", "RNN"])
+def test_weights_files_both_ways(tmp_path, layer):
+    make_m, make_k, shape = CASES[layer]
     m = tf.keras.Sequential([L.InputLayer(shape=shape), *make_m(), L.Flatten(), L.Dense(2)])
     k = keras.Sequential([keras.Input(shape), *make_k(keras.layers), keras.layers.Flatten(),
                           keras.layers.Dense(2)])

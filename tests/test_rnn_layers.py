@@ -265,8 +265,6 @@ def test_config_round_trip_gives_the_same_layer(make):
     assert y2.shape == y.shape
 
 
-@pytest.mark.xfail(strict=True, reason="Bidirectional has no Keras 3 file mapping yet "
-                   "(minitf/keras/saving/registry.py)")
 def test_model_with_recurrent_layers_saves_and_loads(tmp_path):
     ids = np.random.default_rng(9).integers(0, 6, (3, 5))
     model = tf.keras.Sequential([

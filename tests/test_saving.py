@@ -456,3 +456,83 @@ def test_a_keras2_era_h5_file_loads(tmp_path):
     x = rng.normal(size=(5, 3)).astype("float32")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), ref.predict(x, verbose=0))
     assert isinstance(loaded.optimizer, tf.keras.optimizers.Adam)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_layer_without_a_keras_mapping_fails_at_save_time(tmp_path, monkeypatch, suffix):
+    from minitf.keras.saving import registry
+
+    monkeypatch.delitem(registry._SPECS, "TimeDistributed")
+    model = tf.keras.Sequential([tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2))])
+    model.build((None, 3, 4))
+    with pytest.raises(ValueError, match="TimeDistributed has no Keras 3 file mapping"):
+        model.save(tmp_path / f"m{suffix}")
+    assert not (tmp_path / f"m{suffix}").exists()
+
+
+def _custom_objects_of_every_kind():
+    K = tf.keras
+
+    class Triple(K.layers.Layer):
+        def call(self, inputs):
+            return inputs * 3.0
+
+    def doubled(x):
+        return x * 2.0
+
+    class MySGD(K.optimizers.SGD):
+        pass
+
+    class MyZeros(K.initializers.Zeros):
+        pass
+
+    class MyL2(K.regularizers.L2):
+        pass
+
+    class MyMSE(K.losses.MeanSquaredError):
+        pass
+
+    class MyMean(K.metrics.Mean):
+        pass
+
+    return {"layers": (Triple, Triple()), "activations": (doubled, doubled),
+            "metrics": (MyMean, MyMean()),
+            "optimizers": (MySGD, MySGD(0.1)), "initializers": (MyZeros, MyZeros()),
+            "regularizers": (MyL2, MyL2(0.01)), "losses": (MyMSE, MyMSE())}
+
+
+@pytest.mark.parametrize("kind", ["layers", "activations", "optimizers", "initializers",
+                                  "regularizers", "losses", "metrics"])
+def test_every_deserialize_takes_custom_objects_the_scope_and_the_registry(kind, monkeypatch):
+    from minitf.keras import object_registration
+
+    monkeypatch.setattr(object_registration, "_REGISTERED", {})  # registers for this test only
+    cls, obj = _custom_objects_of_every_kind()[kind]
+    module = getattr(tf.keras, kind)
+    config = module.serialize(obj)
+    with pytest.raises(ValueError, match=cls.__name__):
+        module.deserialize(config)
+    by_arg = module.deserialize(config, custom_objects={cls.__name__: cls})
+    with tf.keras.saving.custom_object_scope({cls.__name__: cls}):
+        by_scope = module.deserialize(config)
+    tf.keras.saving.register_keras_serializable(package=f"test_{kind}")(cls)
+    by_registry = module.deserialize(module.serialize(obj))
+    for got in (by_arg, by_scope, by_registry):
+        assert got is cls if kind == "activations" else isinstance(got, cls)
+
+
+def test_custom_layers_inside_wrappers_deserialize_and_load(tmp_path):
+    Triple = _custom_objects_of_every_kind()["layers"][0]
+    L = tf.keras.layers
+    wrapped = L.TimeDistributed(Triple())
+    back = L.deserialize(L.serialize(wrapped), custom_objects={"Triple": Triple})
+    assert isinstance(back.layer, Triple)
+    model = tf.keras.Sequential([L.TimeDistributed(L.Dense(2)), L.TimeDistributed(Triple())])
+    model.build((None, 3, 4))
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(ValueError, match="Triple"):
+        tf.keras.models.load_model(tmp_path / "m.keras")
+    loaded = tf.keras.models.load_model(tmp_path / "m.keras", custom_objects={"Triple": Triple})
+    x = np.random.default_rng(0).normal(size=(2, 3, 4)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import nn
 from ..ops import math_ops
+from .object_registration import resolve
 
 
 def linear(x: Any) -> Any:
@@ -54,7 +55,23 @@ def get(identifier: str | Callable | None) -> Callable:
 
 
 def serialize(fn: Callable) -> str:
+    """A built-in activation's name, else the function's registered or own name."""
     for name, f in _BY_NAME.items():
         if f is fn:
             return name
-    return getattr(fn, "__name__", "custom")
+    return getattr(fn, "_registered_name", getattr(fn, "__name__", "custom"))
+
+
+def deserialize(name: Any, custom_objects: dict | None = None) -> Callable:
+    """The activation ``serialize`` named: from ``custom_objects``, the registered functions
+    (``register_keras_serializable``, ``custom_object_scope``) or the built-in ones. Keras 3's
+    ``{"class_name": "function", "config": name}`` form is read too."""
+    if isinstance(name, dict):
+        name = name.get("config") if isinstance(name.get("config"), str) else \
+            name.get("class_name")
+    custom = resolve(custom_objects)
+    if isinstance(name, str) and name in custom:
+        return custom[name]
+    if not isinstance(name, str):
+        raise ValueError(f"an activation is named by a string, got {name!r}")
+    return get(name)

@@ -24,5 +24,6 @@ from .recurrent import (  # noqa: F401
     SimpleRNNCell,
     TimeDistributed,
 )
+from .serialization import deserialize, serialize  # noqa: F401
 
 Convolution2D = Conv2D

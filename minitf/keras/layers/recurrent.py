@@ -22,8 +22,9 @@ from ...framework.variables import Variable
 from ...ops import array_ops, math_ops, rnn_ops
 from ...ops.nn_ops import dropout as _dropout
 from .. import activations, initializers, regularizers
-from .base import Layer, builtin_layer_class, layer_input
+from .base import Layer, layer_input
 from .core import _serialize
+from .serialization import deserialize
 
 # -- Embedding ----------------------------------------------------------------------------------------
 
@@ -542,11 +543,9 @@ class GRU(_FusedRNN):
 
 
 def deserialize_layer(spec: dict) -> Layer:
-    """A layer (or cell) of minitf's from ``{"class_name", "config"}``."""
-    cls = builtin_layer_class(spec.get("class_name", ""))
-    if cls is None:
-        raise ValueError(f"unknown layer class {spec.get('class_name')!r}")
-    return cls.from_config(dict(spec.get("config", {})))
+    """A layer (or cell) from ``{"class_name", "config"}``: minitf's or a custom one in
+    reach (``custom_object_scope``, registered)."""
+    return deserialize(spec)
 
 
 _MERGE = {
@@ -573,10 +572,11 @@ class Bidirectional(Layer):
         super().__init__(**kwargs)
         self.merge_mode = merge_mode
         cfg = layer.get_config()
-        self.forward_layer = type(layer).from_config({**cfg, "name": f"forward_{layer.name}"})
+        base = layer.name.removeprefix("forward_")  # Keras' config names it forward_<name>
+        self.forward_layer = type(layer).from_config({**cfg, "name": f"forward_{base}"})
         if backward_layer is None:
             backward_layer = type(layer).from_config(
-                {**cfg, "name": f"backward_{layer.name}", "go_backwards": not layer.go_backwards})
+                {**cfg, "name": f"backward_{base}", "go_backwards": not layer.go_backwards})
         self.backward_layer = backward_layer
         for sub in (self.forward_layer, self.backward_layer):
             sub.zero_output_for_mask = sub.return_sequences

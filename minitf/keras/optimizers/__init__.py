@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..object_registration import resolve
 from . import schedules
 from .adagrad import Adagrad
 from .adam import Adam
@@ -24,12 +25,13 @@ def serialize(optimizer: Optimizer) -> dict:
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """A new optimizer from ``serialize``'s output."""
-    classes = {**{c.__name__: c for c in _CLASSES.values()}, **(custom_objects or {})}
+    custom = resolve(custom_objects)
+    classes = {**{c.__name__: c for c in _CLASSES.values()}, **custom}
     name = config["class_name"]
     cls = classes.get(name) or _CLASSES.get(name.lower())
     if cls is None:
         raise ValueError(f"Unknown optimizer: {name!r}")
-    return cls.from_config(config.get("config", {}), custom_objects)
+    return cls.from_config(config.get("config", {}), custom)
 
 
 def get(identifier: Any) -> Optimizer:

@@ -13,6 +13,7 @@ from ... import dtypes
 from ...framework.execute import convert_to_tensor
 from ...framework.tensor import Tensor
 from ...ops import array_ops, math_ops
+from ..object_registration import resolve
 
 
 class LearningRateSchedule:
@@ -143,7 +144,7 @@ def serialize(schedule: LearningRateSchedule) -> dict:
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:
     """The schedule described by ``serialize``'s output."""
-    classes = {**_SCHEDULES, **(custom_objects or {})}
+    classes = {**_SCHEDULES, **resolve(custom_objects)}
     name = config["class_name"]
     if name not in classes:
         raise ValueError(f"Unknown learning rate schedule: {name!r}")

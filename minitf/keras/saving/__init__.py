@@ -26,6 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from ..object_registration import (  # noqa: F401  (tf.keras.saving's names)
+    custom_object_scope,
+    get_custom_objects,
+    register_keras_serializable,
+)
+from ..object_registration import resolve as _custom
 from . import keras_config, limits, registry, weights
 from .limits import read_npz_dict  # noqa: F401  (checkpoints use it)
 from .registry import LayerSpec, register, register_model  # noqa: F401
@@ -33,48 +39,6 @@ from .registry import LayerSpec, register, register_model  # noqa: F401
 KERAS_VERSION = "3.10.0"  # the format version written; Keras 3.x reads it
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5", "minitf_rng.json"}
-
-
-_REGISTERED: dict[str, Any] = {}  # register_keras_serializable's table
-_SCOPES: list[dict] = []          # custom_object_scope's stack
-
-
-def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
-    """Decorator: make a class loadable by name (Keras' ``'package>Name'``) without passing
-    ``custom_objects`` each time."""
-    def decorate(cls: Any) -> Any:
-        key = f"{package}>{name or cls.__name__}"
-        _REGISTERED[key] = cls
-        cls._registered_name = key
-        return cls
-    return decorate
-
-
-def get_custom_objects() -> dict:
-    """The registered classes, ``{'package>Name': class}`` (Keras' name for this table)."""
-    return _REGISTERED
-
-
-@contextlib.contextmanager
-def custom_object_scope(*scopes: dict) -> Iterator[None]:
-    """``with custom_object_scope({'Scale': Scale}): load_model(...)``."""
-    merged = {k: v for d in scopes for k, v in (d or {}).items()}
-    _SCOPES.append(merged)
-    try:
-        yield
-    finally:
-        _SCOPES.pop()
-
-
-def _custom(custom_objects: dict | None) -> dict:
-    """Every class a file may name: registered, in scope, then passed (the last wins); a
-    registered class is also found by its bare class name."""
-    out = {key.split(">", 1)[-1]: cls for key, cls in _REGISTERED.items()}
-    out.update(_REGISTERED)
-    for scope in _SCOPES:
-        out.update(scope)
-    out.update(custom_objects or {})
-    return out
 
 
 def serialize_keras_object(obj: Any) -> dict:
@@ -207,8 +171,13 @@ def _write_legacy_weights(g: Any, model: Any) -> None:
     g.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
     for layer in model.layers:
         spec = registry.by_minitf_class(type(layer))
-        leaves = list(spec.h5_names) if spec and spec.h5_names else \
-            [_leaf(v) for v in layer.weights]
+        if spec and spec.nested:  # a wrapper: 'forward_layer/cell/kernel', ... stay distinct
+            leaves = [f"{sub}/{_leaf(v)}" for sub, owner in weights.weight_groups(layer)
+                      for v in owner.weights]
+        elif spec and spec.h5_names:
+            leaves = list(spec.h5_names)
+        else:
+            leaves = [_leaf(v) for v in layer.weights]
         names = [f"{model.name}/{layer.name}/{leaf}" for leaf in leaves]
         lg = g.create_group(layer.name)
         lg.attrs["weight_names"] = [n.encode() for n in names]
@@ -305,7 +274,8 @@ def load_model(filepath: str | Path, custom_objects: dict | None = None,
     what = f"{path}: model.weights.h5"
     with _h5_errors(what), _h5_file(io.BytesIO(data), what) as f:
         return _finish(cfg, custom, compile, what,
-                       lambda classes: weights.read_keras_layout(f, classes, what),
+                       lambda classes, layers: weights.read_keras_layout(f, classes, layers,
+                                                                         what),
                        lambda: weights.optimizer_datasets(f, what), rng, str(path))
 
 
@@ -316,7 +286,10 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, stored_of: Any,  #
     try:
         name, entries, path_entries, shape, dtype = keras_config.model_layers(cfg, custom, path)
         layers = [keras_config.layer_from_config(e, custom, path) for e in entries]
-        stored_all = stored_of([e.get("class_name") for e in path_entries])
+        built = iter(layers)
+        path_layers = [None if e.get("class_name") == "InputLayer" else next(built)
+                       for e in path_entries]
+        stored_all = stored_of([e.get("class_name") for e in path_entries], path_layers)
         stored = [s for e, s in zip(path_entries, stored_all) if e.get("class_name") != "InputLayer"]
         if not isinstance(shape, list) or not all(d is None or isinstance(d, int) and 0 < d < 2**31
                                                   for d in shape):
@@ -386,7 +359,7 @@ def _load_h5(path: Path, custom: dict, compile: bool) -> Any:  # noqa: A002
         if group is None:
             raise ValueError(f"{path} has no model_weights group")
 
-        def stored_of(classes: list) -> list:
+        def stored_of(classes: list, layers: list) -> list:
             entries = keras_config.model_layers(cfg, custom, what)[2]  # weight-path entries
             return [_legacy_datasets(group, e.get("config", {}).get("name"), what)
                     for e in entries]
@@ -452,7 +425,7 @@ def load_weights(model: Any, filepath: str | Path, skip_mismatch: bool = False) 
                 layer.weights, _legacy_datasets(group, n, what), what, f"layer '{layer.name}'"))
                 for layer, n in zip(with_weights, names)]
         else:
-            stored = weights.read_keras_layout(f, _class_names(model), what)
+            stored = weights.read_keras_layout(f, _class_names(model), model.layers, what)
             pairs = []
             for layer, s in zip(model.layers, stored):
                 try:

@@ -40,6 +40,10 @@ def layer_config(layer: Any, legacy: bool = False) -> dict:
     cfg = layer.get_config()
     out: dict[str, Any] = {"name": layer.name, "trainable": bool(layer.trainable),
                            "dtype": "float32"}
+    if spec is None and type(layer).__module__.startswith("minitf."):
+        raise ValueError(f"Layer '{layer.name}': minitf's {type(layer).__name__} has no Keras 3 "
+                         "file mapping (minitf/keras/saving/registry.py), so a model file with "
+                         "it could not be loaded again; use model.save_weights(...) instead")
     if spec is None:  # a custom layer: its own config, found again through custom_objects
         out.update({k: v for k, v in cfg.items() if k != "input_shape"})
     else:
@@ -47,6 +51,8 @@ def layer_config(layer: Any, legacy: bool = False) -> dict:
             if key in cfg:
                 out[key] = _keras_value(key, cfg[key])
         out.update(spec.fixed)
+        for key, attr in spec.nested.items():  # Keras writes these with modules, even in .h5
+            out[key] = layer_config(getattr(layer, attr))
     for key, value in out.items():
         if not _is_plain(value):
             raise ValueError(f"Layer '{layer.name}' setting {key}={value!r} cannot be saved "
@@ -203,9 +209,9 @@ def _object(value: Any, key: str, custom_objects: dict, what: str) -> Any:
     return cls(**_keyword_args(cls, cfg, f"{what}: {key}", {}))
 
 
-def layer_from_config(entry: Any, custom_objects: dict, what: str) -> Any:
+def layer_from_config(entry: Any, custom_objects: dict, what: str, depth: int = 0) -> Any:
     """A minitf layer from one Keras layer entry; classes come from the registry or
-    ``custom_objects`` only."""
+    ``custom_objects`` only (``depth``: how deep inside wrappers, at most 4)."""
     from .. import layers
 
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
@@ -226,7 +232,12 @@ def layer_from_config(entry: Any, custom_objects: dict, what: str) -> Any:
         _lookup(name, custom_objects, what, "layer")
     kwargs: dict[str, Any] = {}
     for key, value in cfg.items():
-        if key in ("name", "trainable"):
+        if key in spec.nested:  # a layer inside the layer (Bidirectional's, RNN's cell)
+            if depth >= 4:
+                raise ValueError(f"{where}: layers nested more than 4 deep")
+            kwargs[key] = None if value is None else layer_from_config(
+                value, custom_objects, f"{where}: {key}", depth + 1)
+        elif key in ("name", "trainable"):
             kwargs[key] = value
         elif key in _INPUT_KEYS:
             continue  # model_layers took the input shape from it

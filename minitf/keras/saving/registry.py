@@ -4,7 +4,8 @@ Saving and loading need, per layer class, only its Keras class name, the setting
 take under the same name, the Keras settings minitf supports at one value only, and where the
 weights sit. Weights are stored in the order of ``layer.weights``, which must be Keras' order.
 Adding a layer is one ``register`` call (the recurrent layers below show one whose weights
-Keras keeps in a sub-object, its cell). List in ``keys`` only what the minitf class takes; a
+Keras keeps in a sub-object, its cell; the wrappers at the end show layers inside a layer).
+List in ``keys`` only what the minitf class takes; a
 Keras setting outside ``keys`` and ``fixed`` loads only when it is None, False or 0, otherwise
 the load is refused by name.
 Then add the layer to ``CASES`` in ``tests/test_keras_files.py``.
@@ -26,7 +27,10 @@ class LayerSpec:
     keys: settings with the same name and meaning in both (besides name and trainable);
     fixed: Keras settings minitf supports at this value only (any other is refused on load);
     weights_path: the sub-path of the weights below the layer in a ``.keras`` file;
-    h5_names: the weights' names in a legacy ``.h5`` file, when not the variables' own names.
+    h5_names: the weights' names in a legacy ``.h5`` file, when not the variables' own names;
+    nested: settings that hold a whole layer config, each with the attribute (the same in
+    Keras and minitf) that holds the built layer; its weights sit below ``<attribute>/`` in a
+    ``.keras`` file, in this order (``Bidirectional``: ``forward_layer/``, ``backward_layer/``).
     """
 
     keras_class: str
@@ -35,6 +39,7 @@ class LayerSpec:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     weights_path: str = ""
     h5_names: tuple[str, ...] = ()
+    nested: Mapping[str, str] = field(default_factory=dict)
 
 
 _SPECS: dict[str, LayerSpec] = {}
@@ -88,13 +93,25 @@ register(LayerSpec("BatchNormalization", "BatchNormalization", (
     "gamma_regularizer"), fixed={"renorm_momentum": 0.99}))
 
 # Keras keeps the recurrent layers' weights in their cell (layers/lstm/cell/vars/0..2)
-_RNN = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-        "bias_initializer", "return_sequences", "return_state", "go_backwards")
-register(LayerSpec("SimpleRNN", "SimpleRNN", _RNN, fixed={"unroll": False}, weights_path="cell"))
-register(LayerSpec("LSTM", "LSTM", (*_RNN, "recurrent_activation", "unit_forget_bias"),
-                   fixed={"unroll": False}, weights_path="cell"))
-register(LayerSpec("GRU", "GRU", (*_RNN, "recurrent_activation"),
+_CELL = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+         "bias_initializer")
+_FLAGS = ("return_sequences", "return_state", "go_backwards", "zero_output_for_mask")
+_LSTM, _GRU = ("recurrent_activation", "unit_forget_bias"), ("recurrent_activation",)
+register(LayerSpec("SimpleRNN", "SimpleRNN", (*_CELL, *_FLAGS), fixed={"unroll": False},
+                   weights_path="cell"))
+register(LayerSpec("LSTM", "LSTM", (*_CELL, *_FLAGS, *_LSTM), fixed={"unroll": False},
+                   weights_path="cell"))
+register(LayerSpec("GRU", "GRU", (*_CELL, *_FLAGS, *_GRU),
                    fixed={"unroll": False, "reset_after": True}, weights_path="cell"))
+register(LayerSpec("SimpleRNNCell", "SimpleRNNCell", _CELL))
+register(LayerSpec("LSTMCell", "LSTMCell", (*_CELL, *_LSTM)))
+register(LayerSpec("GRUCell", "GRUCell", (*_CELL, *_GRU, "reset_after")))
+
+# wrappers: a layer config inside the config, its weights below the attribute holding it
+register(LayerSpec("RNN", "RNN", _FLAGS, fixed={"unroll": False}, nested={"cell": "cell"}))
+register(LayerSpec("TimeDistributed", "TimeDistributed", nested={"layer": "layer"}))
+register(LayerSpec("Bidirectional", "Bidirectional", ("merge_mode",), nested={
+    "layer": "forward_layer", "backward_layer": "backward_layer"}))
 register(LayerSpec("Embedding", "Embedding", ("input_dim", "output_dim", "embeddings_initializer",
                                               "embeddings_regularizer", "mask_zero")))
 

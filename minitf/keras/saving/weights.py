@@ -31,10 +31,22 @@ def keras_paths(class_names: list[str]) -> list[str]:
     return out
 
 
-def _vars_path(path: str, class_name: str) -> str:
-    spec = registry.by_keras_class(class_name)
-    sub = f"/{spec.weights_path}" if spec is not None and spec.weights_path else ""
-    return f"{path}{sub}/vars"
+def weight_groups(layer: Any, depth: int = 0) -> list[tuple[str, Any]]:
+    """``(sub-path, owner)`` of each group of ``layer``'s weights below its own group, in the
+    order of ``layer.weights``: ``[("", layer)]`` for most, ``[("cell", layer)]`` for LSTM,
+    ``[("forward_layer/cell", fw), ("backward_layer/cell", bw)]`` for a Bidirectional LSTM."""
+    spec = registry.by_minitf_class(type(layer)) if layer is not None else None
+    if spec is None or not spec.nested:
+        return [(spec.weights_path if spec else "", layer)]
+    if depth > 4:
+        raise ValueError(f"layer '{layer.name}' nests wrappers more than 4 deep")
+    return [("/".join(p for p in (attr, sub) if p), owner)
+            for attr in spec.nested.values()
+            for sub, owner in weight_groups(getattr(layer, attr), depth + 1)]
+
+
+def _groups(path: str, layer: Any) -> list[tuple[str, Any]]:
+    return [(f"{path}/{sub}" if sub else path, owner) for sub, owner in weight_groups(layer)]
 
 
 def h5_datasets(group: Any, what: str) -> list:
@@ -58,12 +70,15 @@ def h5_datasets(group: Any, what: str) -> list:
 def write_keras_weights(f: Any, layer_classes: list[str], layers: list, optimizer: Any,
                         model_name: str) -> None:
     """Keras 3's weights layout into the open h5py file ``f``."""
-    for path, cls, layer in zip(keras_paths(layer_classes), layer_classes, layers):
-        f.require_group(f"{path}/vars")  # Keras has it even when the weights sit deeper
-        g = f.require_group(_vars_path(path, cls))
-        g.attrs["name"] = getattr(layer, "name", path)
-        for i, w in enumerate(layer.weights if layer is not None else []):
-            g.create_dataset(str(i), data=np.asarray(w.numpy()))
+    for path, layer in zip(keras_paths(layer_classes), layers):
+        for group, owner in _groups(path, layer):
+            parts = group.split("/")
+            for i in range(2, len(parts)):  # Keras has a vars group at every level
+                f.require_group("/".join(parts[:i]) + "/vars")
+            g = f.require_group(f"{group}/vars")
+            g.attrs["name"] = getattr(owner, "name", path)
+            for i, w in enumerate(owner.weights if owner is not None else []):
+                g.create_dataset(str(i), data=np.asarray(w.numpy()))
     f.require_group("vars").attrs["name"] = model_name
     if optimizer is not None:
         g = f.require_group("optimizer/vars")
@@ -72,13 +87,11 @@ def write_keras_weights(f: Any, layer_classes: list[str], layers: list, optimize
             g.create_dataset(str(i), data=np.asarray(v.numpy()))
 
 
-def read_keras_layout(f: Any, layer_classes: list[str], what: str) -> list[list]:
-    """For each layer, its stored datasets (checked, not read)."""
-    out = []
-    for path, cls in zip(keras_paths(layer_classes), layer_classes):
-        group = f.get(_vars_path(path, cls))
-        out.append(h5_datasets(group, what))
-    return out
+def read_keras_layout(f: Any, layer_classes: list[str], layers: list, what: str) -> list[list]:
+    """For each layer (None: an InputLayer), its stored datasets (checked, not read)."""
+    return [[ds for group, _ in _groups(path, layer)
+             for ds in h5_datasets(f.get(f"{group}/vars"), what)]
+            for path, layer in zip(keras_paths(layer_classes), layers)]
 
 
 def optimizer_datasets(f: Any, what: str) -> list:
@@ -93,7 +106,7 @@ def shapes_checked(layers: list, stored: list[list], what: str) -> Iterator[None
     try:
         for layer, datasets in zip(layers, stored):
             queue = [tuple(ds.shape) for ds in datasets]
-            for obj in [layer, *[v for v in vars(layer).values() if _is_layer(v)]]:
+            for obj in _with_sublayers(layer):
                 obj.add_weight = _guard(obj, queue, len(queue), what)
                 guarded.append(obj)
         yield
@@ -102,10 +115,17 @@ def shapes_checked(layers: list, stored: list[list], what: str) -> Iterator[None
             obj.__dict__.pop("add_weight", None)
 
 
-def _is_layer(v: Any) -> bool:
+def _with_sublayers(layer: Any) -> list:
+    """``layer`` and the layers inside it (a recurrent layer's cell, a wrapper's layers)."""
     from ..layers.base import Layer
 
-    return isinstance(v, Layer)
+    out, todo = [], [layer]
+    while todo:
+        obj = todo.pop(0)
+        if all(obj is not o for o in out):
+            out.append(obj)
+            todo += [v for v in vars(obj).values() if isinstance(v, Layer)]
+    return out
 
 
 def _guard(layer: Any, queue: list, n: int, what: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import nn
 from ..ops import math_ops
-from .object_registration import resolve
+from .object_registration import resolve as _custom_objects
 
 
 def linear(x: Any) -> Any:
@@ -69,7 +69,7 @@ def deserialize(name: Any, custom_objects: dict | None = None) -> Callable:
     if isinstance(name, dict):
         name = name.get("config") if isinstance(name.get("config"), str) else \
             name.get("class_name")
-    custom = resolve(custom_objects)
+    custom = _custom_objects(custom_objects)
     if isinstance(name, str) and name in custom:
         return custom[name]
     if not isinstance(name, str):

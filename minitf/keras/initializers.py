@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes
 from ..framework.tensor import EagerTensor
 from ..ops import init_ops_v1, random_ops
-from .object_registration import resolve
+from .object_registration import resolve as _custom_objects
 
 _TRUNC_STDDEV = 0.87962566103423978  # stddev of a unit normal truncated to [-2, 2]
 
@@ -284,7 +284,7 @@ def serialize(initializer: Initializer) -> dict:
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Initializer:
-    classes = {**_BY_NAME, **resolve(custom_objects)}
+    classes = {**_BY_NAME, **_custom_objects(custom_objects)}
     name = config["class_name"]
     if name not in classes:
         raise ValueError(f"Unknown initializer: {name!r}")

@@ -18,7 +18,7 @@ from ..framework.execute import convert_to_tensor
 from ..framework.tensor import Tensor
 from ..ops import array_ops, math_ops, nn_ops, reduction_ops
 from .backend import epsilon, snake_case
-from .object_registration import resolve
+from .object_registration import resolve as _custom_objects
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight", "auto")
 
@@ -269,7 +269,7 @@ def serialize(loss: Loss) -> dict:
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
-    classes = {**_CLASSES, **resolve(custom_objects)}
+    classes = {**_CLASSES, **_custom_objects(custom_objects)}
     name = config["class_name"]
     if name not in classes:
         raise ValueError(f"Unknown loss: {name!r}")

@@ -23,7 +23,7 @@ from ..ops.control_ops import group
 from . import losses as losses_module
 from .backend import snake_case
 from .losses import squeeze_or_expand_to_same_rank
-from .object_registration import resolve
+from .object_registration import resolve as _custom_objects
 
 # -- per-sample metric functions -------------------------------------------------------------------
 
@@ -262,7 +262,7 @@ def serialize(metric: Metric) -> dict:
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
-    classes = {**_CLASSES, **resolve(custom_objects)}
+    classes = {**_CLASSES, **_custom_objects(custom_objects)}
     name = config["class_name"]
     if name not in classes:
         raise ValueError(f"Unknown metric: {name!r}")

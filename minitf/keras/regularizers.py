@@ -11,7 +11,7 @@ from typing import Any
 from ..framework.execute import convert_to_tensor
 from ..framework.tensor import Tensor
 from ..ops import math_ops, reduction_ops
-from .object_registration import resolve
+from .object_registration import resolve as _custom_objects
 
 
 class Regularizer:
@@ -91,7 +91,7 @@ def serialize(regularizer: Regularizer) -> dict:
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Regularizer:
-    classes = {"L1": L1, "L2": L2, "L1L2": L1L2, **resolve(custom_objects)}
+    classes = {"L1": L1, "L2": L2, "L1L2": L1L2, **_custom_objects(custom_objects)}
     name = config["class_name"]
     if name not in classes:
         raise ValueError(f"Unknown regularizer: {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..object_registration import resolve
+from ..object_registration import resolve as _custom_objects
 from . import schedules
 from .adagrad import Adagrad
 from .adam import Adam
@@ -25,7 +25,7 @@ def serialize(optimizer: Optimizer) -> dict:
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """A new optimizer from ``serialize``'s output."""
-    custom = resolve(custom_objects)
+    custom = _custom_objects(custom_objects)
     classes = {**{c.__name__: c for c in _CLASSES.values()}, **custom}
     name = config["class_name"]
     cls = classes.get(name) or _CLASSES.get(name.lower())

@@ -58,3 +58,14 @@ def test_chapter_figures_use_the_course_style(name):
                 widths.append(struct.unpack(">I", base64.b64decode(png)[16:20])[0])
     assert widths, f"{name}: committed without figures"
     assert max(widths) <= MAX_PNG_PX, f"{name}: PNG widths {widths}"
+
+
+def test_committed_outputs_name_no_machine_paths():
+    """Outputs (tracebacks included) must not show a developer's absolute paths."""
+    bad = re.compile(r"/work/|/root/|/home/|" + re.escape(str(ROOT)))
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for out in cell.get("outputs", []):
+                text = json.dumps(out.get("text", "")) + json.dumps(out.get("traceback", []))
+                text += json.dumps(out.get("data", {}).get("text/plain", ""))
+                assert not bad.search(text), f"{path.name}: {bad.search(text).group()} in an output"

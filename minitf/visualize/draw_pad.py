@@ -115,6 +115,7 @@ class DrawPad:
             ax2.set_title(f"prediction {p.argmax()} ({p.max():.2f})")
             fig.tight_layout()
             plt.show()
+            print(f"prediction {p.argmax()} ({p.max():.2f})")  # also for screen readers and tests
         return p
 
     def clear(self) -> None:

@@ -74,6 +74,14 @@ def lab(tmp_path):
     served = tmp_path / "served"
     served.mkdir()
     shutil.copyfile(chapter, served / chapter.name)
+    with served_lab(served, tmp_path) as url:
+        yield url, chapter
+
+
+@contextlib.contextmanager
+def served_lab(served: Path, tmp_path: Path, inline_figures: bool = False):
+    """A plain JupyterLab over the folder ``served`` (no autosave, no news), yielding its URL;
+    figures go to Agg (not drawn) unless ``inline_figures``."""
     settings = tmp_path / "settings"
     for rel, text in _SETTINGS.items():
         (settings / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -87,9 +95,11 @@ def lab(tmp_path):
     if os.getuid() == 0:
         cmd.append("--allow-root")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), MPLBACKEND="Agg")
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    if not inline_figures:
+        env["MPLBACKEND"] = "Agg"
     with jupyter_server(cmd, env, port, tmp_path / "lab.log") as url:
-        yield url, chapter
+        yield url
 
 
 @contextlib.contextmanager
@@ -119,6 +129,25 @@ def jupyter_server(cmd: list[str], env: dict, port: int, log_path: Path):
             proc.wait()
 
 
+def run_all_cells(page, notebook_url: str, shot: Path) -> None:
+    """Open a notebook in the lab, run all its cells (bounded waits), screenshot to ``shot``
+    and fail on the first error output."""
+    page.goto(notebook_url, timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+        timeout=120_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    try:
+        page.wait_for_function(f"() => ({_STATE_JS})().ready", timeout=240_000, polling=1000)
+    finally:
+        state = page.evaluate(f"({_STATE_JS})()")
+        page.screenshot(path=str(shot))
+    assert state["errors"] == [], state["errors"]
+
+
 def test_chapter_runs_in_a_real_browser(lab):
     url, chapter = lab
     if not CHROMIUM.exists():
@@ -131,21 +160,7 @@ def test_chapter_runs_in_a_real_browser(lab):
                                      args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{url}/lab/tree/{chapter.name}", timeout=120_000)
-            page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
-                timeout=120_000)
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            try:
-                page.wait_for_function(f"() => ({_STATE_JS})().ready", timeout=240_000,
-                                       polling=1000)
-            finally:
-                state = page.evaluate(f"({_STATE_JS})()")
-                page.screenshot(path=str(shot))
-            assert state["errors"] == [], state["errors"]
+            run_all_cells(page, f"{url}/lab/tree/{chapter.name}", shot)
             widget = page.locator(".jp-OutputArea-output .jupyter-widgets").first
             widget.wait_for(state="attached", timeout=60_000)
             widget.scroll_into_view_if_needed()

@@ -42,6 +42,8 @@ class CompiledFunction:
     """A ConcreteFunction's graph compiled to one generated Python/Numba function."""
 
     def __init__(self, concrete: Any, pass_names: Sequence[str] = DEFAULT_PASSES) -> None:
+        """Compile ``concrete`` running ``pass_names`` (a subset of ``DEFAULT_PASSES``, in
+        order); without ``fuse_elementwise`` every element-wise op gets its own loop."""
         outputs = concrete.outputs
         for o in outputs:
             if not isinstance(o, Tensor):
@@ -57,6 +59,8 @@ class CompiledFunction:
         for name in pass_names:
             prog = passes.PASSES[name](prog)
             self.stages[name] = str(prog)
+        if "fuse_elementwise" not in pass_names:
+            prog = passes.one_kernel_per_op(prog)
         self.program = prog
         self.source = codegen.generate(prog)
         self.fusions = sum(1 for n in prog.nodes if n.op == "Fused" and len(n.attrs["ops"]) > 1)

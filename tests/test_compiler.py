@@ -197,3 +197,16 @@ def test_jit_verbose_prints_the_generated_source(capsys):
     out = capsys.readouterr().out
     assert out.startswith("# minitf.compiler: inputs ") and "def run(be, " in out
     assert "Mul -> AddV2 -> Relu" in out
+
+
+def test_without_fusion_each_elementwise_op_is_its_own_kernel():
+    from minitf import compiler
+
+    loss, args, _ = _mlp()
+    cf = tf.function(loss).get_concrete_function(*args)
+    fused = compiler.CompiledFunction(cf)
+    unfused = compiler.CompiledFunction(cf, ("dead_code", "fold_constants"))
+    assert unfused.fusions == 0 and "fuse_elementwise" not in unfused.stages
+    assert unfused.source.count("@numba.vectorize") > fused.source.count("@numba.vectorize")
+    for a, b in zip(unfused(list(args)), fused(list(args))):
+        np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-6)

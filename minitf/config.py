@@ -84,6 +84,22 @@ def get_experimental_options() -> dict:
     return dict(_OPTIMIZER_OPTIONS)
 
 
+_JIT_VERBOSE = [False]
+
+
+def set_jit_verbose(enabled: bool) -> None:
+    """minitf only (TensorFlow has no such switch; XLA dumps with ``XLA_FLAGS``): print the
+    source ``minitf.compiler`` generates each time it compiles a function
+    (``tf.function(jit_compile=True)``, ``model.compile(jit_compile=True)``)."""
+    _JIT_VERBOSE[0] = bool(enabled)
+
+
+def get_jit_verbose() -> bool:
+    """Whether :func:`set_jit_verbose` is on."""
+    return _JIT_VERBOSE[0]
+
+
 optimizer = SimpleNamespace(set_experimental_options=set_experimental_options,
-                            get_experimental_options=get_experimental_options)
+                            get_experimental_options=get_experimental_options,
+                            set_jit_verbose=set_jit_verbose, get_jit_verbose=get_jit_verbose)
 """``tf.config.optimizer``: the graph-optimizer switches."""

@@ -143,3 +143,70 @@ def test_compiled_with_an_input_signature_and_unknown_batch():
         x = np.linspace(-1, 1, 3 * n, dtype=np.float32).reshape(n, 3)
         np.testing.assert_allclose(f(x).numpy(), np.sum(np.tanh(x) * 2), rtol=1e-5)
     assert f.experimental_get_tracing_count() == 1
+
+
+def _keras_mlp(jit_compile):
+    tf.random.set_seed(0)
+    model = tf.keras.Sequential([tf.keras.layers.Dense(16, activation="relu", input_shape=(20,)),
+                                 tf.keras.layers.Dense(3)])
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], jit_compile=jit_compile)
+    return model
+
+
+def test_model_compile_jit_trains_like_op_by_op_and_compiles_predict(capsys):
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 20)).astype("f4")
+    y = rng.integers(0, 3, 96).astype("i4")
+    plain, jit = _keras_mlp(False), _keras_mlp(True)
+    h_plain = plain.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+    h_jit = jit.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+    # the train step updates variables: the compiler refuses it, the step runs op by op
+    assert "jit_compile: train_step runs op by op: " in capsys.readouterr().out
+    np.testing.assert_allclose(h_jit.history["loss"], h_plain.history["loss"], rtol=1e-6)
+    for a, b in zip(jit.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(jit.predict(x, verbose=0), plain.predict(x, verbose=0),
+                               rtol=2e-6, atol=1e-6)
+    step = jit._fns["predict"]
+    assert step._plain is None  # the forward pass was compiled, no fallback
+    assert all(cf._compiled is not None for cf in step._jit._concrete.values())
+    np.testing.assert_allclose(jit.evaluate(x, y, verbose=0), plain.evaluate(x, y, verbose=0),
+                               rtol=1e-6)
+
+
+def test_model_compile_jit_argument_is_checked_and_auto_is_off():
+    model = _keras_mlp("auto")
+    model.predict(np.zeros((2, 20), "f4"), verbose=0)
+    assert type(model._fns["predict"]).__name__ == "Function"
+    with pytest.raises(ValueError, match="jit_compile must be True, False or 'auto'"):
+        _keras_mlp("xla")
+
+
+def test_jit_verbose_prints_the_generated_source(capsys):
+    f = tf.function(lambda x: tf.nn.relu(x * 2.0 + 1.0), jit_compile=True)
+    x = np.ones(3, "f4")
+    assert not tf.config.optimizer.get_jit_verbose()
+    f(x)
+    assert capsys.readouterr().out == ""
+    tf.config.optimizer.set_jit_verbose(True)
+    try:
+        f(np.ones(4, "f4"))  # a new shape: a new compilation
+    finally:
+        tf.config.optimizer.set_jit_verbose(False)
+    out = capsys.readouterr().out
+    assert out.startswith("# minitf.compiler: inputs ") and "def run(be, " in out
+    assert "Mul -> AddV2 -> Relu" in out
+
+
+def test_without_fusion_each_elementwise_op_is_its_own_kernel():
+    from minitf import compiler
+
+    loss, args, _ = _mlp()
+    cf = tf.function(loss).get_concrete_function(*args)
+    fused = compiler.CompiledFunction(cf)
+    unfused = compiler.CompiledFunction(cf, ("dead_code", "fold_constants"))
+    assert unfused.fusions == 0 and "fuse_elementwise" not in unfused.stages
+    assert unfused.source.count("@numba.vectorize") > fused.source.count("@numba.vectorize")
+    for a, b in zip(unfused(list(args)), fused(list(args))):
+        np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-6)

@@ -13,9 +13,12 @@ Done: the forward of functions built from the ops in ``rules.SUPPORTED`` (an MLP
 its loss); an op without a lowering rule raises UnimplementedError naming it, as TF's
 jit_compile=True does; so does a function with side effects (variable assignments, random
 ops). A tape outside the call still differentiates it, with the uncompiled backward graph.
-Not done (issue 17): compiling gradients and optimizer updates, GEMM epilogue fusion, buffer
-reuse from liveness, on-disk caching, fallback to op-by-op for unsupported parts,
-``model.compile(jit_compile=True)``.
+``model.compile(jit_compile=True)`` compiles the steps the compiler can lower (``predict``)
+and runs the others op by op, saying why in one printed line;
+``tf.config.optimizer.set_jit_verbose(True)`` prints each generated source.
+Not done (issue 17): compiling gradients and optimizer updates (so training steps fall back),
+GEMM epilogue fusion, buffer reuse from liveness, on-disk caching, fallback to op-by-op for
+part of a ``tf.function``.
 
 Nothing in the core imports this package: ``minitf/__init__.py`` hands the framework a
 function that imports it on the first ``jit_compile=True`` trace.
@@ -29,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import get_backend
+from ..config import get_jit_verbose
 from ..framework.errors import UnimplementedError
 from ..framework.tensor import Tensor
 from . import codegen, ir, passes, rules
@@ -42,6 +46,8 @@ class CompiledFunction:
     """A ConcreteFunction's graph compiled to one generated Python/Numba function."""
 
     def __init__(self, concrete: Any, pass_names: Sequence[str] = DEFAULT_PASSES) -> None:
+        """Compile ``concrete`` running ``pass_names`` (a subset of ``DEFAULT_PASSES``, in
+        order); without ``fuse_elementwise`` every element-wise op gets its own loop."""
         outputs = concrete.outputs
         for o in outputs:
             if not isinstance(o, Tensor):
@@ -57,6 +63,8 @@ class CompiledFunction:
         for name in pass_names:
             prog = passes.PASSES[name](prog)
             self.stages[name] = str(prog)
+        if "fuse_elementwise" not in pass_names:
+            prog = passes.one_kernel_per_op(prog)
         self.program = prog
         self.source = codegen.generate(prog)
         self.fusions = sum(1 for n in prog.nodes if n.op == "Fused" and len(n.attrs["ops"]) > 1)
@@ -77,5 +85,10 @@ class CompiledFunction:
 
 
 def compile_function(concrete: Any) -> CompiledFunction:
-    """Compile a ConcreteFunction (raises UnimplementedError naming an op it cannot lower)."""
-    return CompiledFunction(concrete)
+    """Compile a ConcreteFunction (raises UnimplementedError naming an op it cannot lower);
+    prints the generated source under ``tf.config.optimizer.set_jit_verbose(True)``."""
+    compiled = CompiledFunction(concrete)
+    if get_jit_verbose():
+        args = ", ".join(p.name for p in concrete.inputs)
+        print(f"# minitf.compiler: inputs {args}; {compiled.fusions} fusions\n{compiled.source}")
+    return compiled

@@ -78,6 +78,21 @@ def fuse_elementwise(prog: Program) -> Program:
     return prog
 
 
+def one_kernel_per_op(prog: Program) -> Program:
+    """Each element-wise node as a one-op ``Fused`` node: what codegen emits when
+    :func:`fuse_elementwise` is off (one loop and one intermediate array per op)."""
+    kept = []
+    for n in prog.nodes:
+        if n.op in ELEMENTWISE:
+            inputs = list(dict.fromkeys(n.inputs))  # x * x: one kernel parameter
+            n = Node("Fused", inputs, n.outputs,
+                     {"expr": ELEMENTWISE[n.op].format(*n.inputs), "ops": [n.op]},
+                     n.shapes, n.dtypes, n.name)
+        kept.append(n)
+    prog.nodes = kept
+    return prog
+
+
 def _rename(p: Node, into: list[str]) -> str:
     """The producer's expression, its inputs added to the consumer's."""
     for i in p.inputs:

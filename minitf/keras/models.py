@@ -129,8 +129,17 @@ class Model(Layer):
 
     # -- compile ------------------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
-                loss_weights: Any = None, run_eagerly: bool = False, **kwargs: Any) -> None:
-        """Choose the optimizer, the loss and the metrics (objects or their string names)."""
+                loss_weights: Any = None, run_eagerly: bool = False, jit_compile: Any = "auto",
+                **kwargs: Any) -> None:
+        """Choose the optimizer, the loss and the metrics (objects or their string names).
+
+        ``jit_compile=True`` runs each step through ``minitf.compiler`` where it can lower the
+        whole step; where it cannot (today: any step that updates variables, i.e. training
+        and evaluation) that step runs op by op as without it, and one printed line says why.
+        ``"auto"`` (Keras 3's default) means off in minitf."""
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
+        self._jit_compile = jit_compile is True
         self.optimizer = optimizers_module.get(optimizer)
         self.compiled_loss = losses_module.get(loss) if loss is not None else None
         self._metric_specs = list(metrics or [])
@@ -194,7 +203,8 @@ class Model(Layer):
         fn = self._fns.get(kind)
         if fn is None:
             step = getattr(self, f"{kind}_step")
-            fn = self._fns[kind] = step if self._run_eagerly else function(step)
+            fn = self._fns[kind] = (step if self._run_eagerly else _JitOrOpByOp(step, kind)
+                                    if getattr(self, "_jit_compile", False) else function(step))
         return fn
 
     def _require_compiled(self) -> None:
@@ -673,3 +683,22 @@ def _fmt_bytes(n: float) -> str:
 
 load_model = saving.load_model
 save_model = saving.save_model
+
+
+class _JitOrOpByOp:
+    """A step for ``compile(jit_compile=True)``: compiled by minitf.compiler, or, from the
+    first call the compiler refuses, the traced op-by-op step (one printed line says why)."""
+
+    def __init__(self, step: Any, kind: str) -> None:
+        self._kind, self._jit, self._plain = kind, function(step, jit_compile=True), None
+
+    def __call__(self, *args: Any) -> Any:
+        if self._plain is None:
+            from ..framework.errors import UnimplementedError
+
+            try:
+                return self._jit(*args)
+            except UnimplementedError as e:
+                print(f"jit_compile: {self._kind}_step runs op by op: {str(e).splitlines()[0]}")
+                self._plain = function(self._jit.python_function)
+        return self._plain(*args)

@@ -76,6 +76,14 @@ def _private_numba_cache(scratch: str) -> None:
     os.environ["NUMBA_CACHE_DIR"] = private
 
 
+def _keep_dataset_cache() -> None:
+    """Point the kernel at the grader's dataset cache (read-only in the sandbox): the kernel's
+    HOME becomes its scratch folder, where ``~/.minitf/datasets`` (minitf/datasets/_cache.py's
+    default) would be empty, and the sandbox has no network to fetch MNIST again."""
+    os.environ.setdefault("MINITF_DATA_DIR",
+                          os.path.join(os.path.expanduser("~"), ".minitf", "datasets"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course.jail", description=__doc__)
     parser.add_argument("--scratch", required=True, help="the only writable folder")
@@ -91,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("no command to run")
     _private_numba_cache(args.scratch)
+    _keep_dataset_cache()
     exe = bwrap()
     if exe:
         hide = [h for h in args.hide if os.path.isdir(h)]

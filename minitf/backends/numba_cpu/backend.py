@@ -140,7 +140,10 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
             row_kernel(x2, res)
         if fn == "mean":
             res = res / k  # float64; integer means truncate toward zero in the cast below
-        with np.errstate(over="ignore"):  # a float32 sum past float32's range is inf, as TF
+        if res.dtype.kind == "f" and res.dtype.itemsize > x.dtype.itemsize:
+            with np.errstate(over="ignore"):  # a float32 sum past float32's range is inf, as TF
+                res = res.astype(x.dtype)
+        else:
             res = res.astype(x.dtype, copy=False)
         if keepdims:
             return res.reshape(tuple(1 if a in axes else x.shape[a] for a in range(x.ndim)))

@@ -25,6 +25,23 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
+@contextlib.contextmanager
+def chromium_page(width: int = 1400, height: int = 1000):
+    """A page of Debian's Chromium driven headless by Playwright, closed afterwards; skips,
+    saying why, where either is missing (every browser test starts its browser here)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent (Debian: apt-get install chromium; ./run.sh test does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
 # Every code cell has run, the kernel is idle; or the first error output, if any.
 _STATE_JS = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -150,22 +167,12 @@ def run_all_cells(page, notebook_url: str, shot: Path) -> None:
 
 def test_chapter_runs_in_a_real_browser(lab):
     url, chapter = lab
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (Debian: apt-get install chromium; ./run.sh test does)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"browser_smoke_{chapter.stem}.png"
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            run_all_cells(page, f"{url}/lab/tree/{chapter.name}", shot)
-            widget = page.locator(".jp-OutputArea-output .jupyter-widgets").first
-            widget.wait_for(state="attached", timeout=60_000)
-            widget.scroll_into_view_if_needed()
-            assert widget.is_visible(), "no rendered ipywidget in the outputs"
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        run_all_cells(page, f"{url}/lab/tree/{chapter.name}", shot)
+        widget = page.locator(".jp-OutputArea-output .jupyter-widgets").first
+        widget.wait_for(state="attached", timeout=60_000)
+        widget.scroll_into_view_if_needed()
+        assert widget.is_visible(), "no rendered ipywidget in the outputs"
+        page.screenshot(path=str(shot))
     assert shot.stat().st_size > 0

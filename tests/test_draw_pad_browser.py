@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_browser_smoke import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, run_all_cells, served_lab
+from test_browser_smoke import ARTIFACTS, chromium_page, run_all_cells, served_lab
 from test_draw_pad import _seven
 
 from minitf.visualize.draw_pad import PAD
@@ -57,35 +57,25 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 def test_seven_drawn_on_the_pad_reads_as_seven(pad_lab):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "draw_pad_09.png"
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            run_all_cells(page, f"{pad_lab}/lab/tree/pad.ipynb", shot)
-            cells = page.locator(".widget-gridbox .widget-button")
-            cells.first.wait_for(state="visible", timeout=60_000)
-            assert cells.count() == PAD * PAD
-            pad_box = page.locator(".widget-gridbox").bounding_box()
-            for i in map(int, _seven().ravel().nonzero()[0]):
-                cells.nth(i).click(timeout=10_000)
-            predict = page.get_by_role("button", name="predict")
-            clear = page.get_by_role("button", name="clear")
-            predict.click(timeout=10_000)
-            said = page.locator(".widget-output", has_text="prediction").first
-            said.wait_for(timeout=60_000)
-            page.screenshot(path=str(shot))
-            text = said.inner_text(timeout=10_000)
-            assert "prediction 7" in text, text
-            # fixed layout: after a prediction the pad has not moved and no button covers it
-            after = page.locator(".widget-gridbox").bounding_box()
-            assert after == pad_box, (pad_box, after)
-            for button in (predict, clear):
-                assert not _overlap(button.bounding_box(), after)
-        finally:
-            browser.close()
+    with chromium_page(1400, 1000) as page:
+        run_all_cells(page, f"{pad_lab}/lab/tree/pad.ipynb", shot)
+        cells = page.locator(".widget-gridbox .widget-button")
+        cells.first.wait_for(state="visible", timeout=60_000)
+        assert cells.count() == PAD * PAD
+        pad_box = page.locator(".widget-gridbox").bounding_box()
+        for i in map(int, _seven().ravel().nonzero()[0]):
+            cells.nth(i).click(timeout=10_000)
+        predict = page.get_by_role("button", name="predict")
+        clear = page.get_by_role("button", name="clear")
+        predict.click(timeout=10_000)
+        said = page.locator(".widget-output", has_text="prediction").first
+        said.wait_for(timeout=60_000)
+        page.screenshot(path=str(shot))
+        text = said.inner_text(timeout=10_000)
+        assert "prediction 7" in text, text
+        # fixed layout: after a prediction the pad has not moved and no button covers it
+        after = page.locator(".widget-gridbox").bounding_box()
+        assert after == pad_box, (pad_box, after)
+        for button in (predict, clear):
+            assert not _overlap(button.bounding_box(), after)

@@ -28,6 +28,8 @@ pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
 requests = pytest.importorskip("requests")
 
+from test_browser_smoke import ARTIFACTS, chromium_page  # noqa: E402
+
 from minitf.serving import config as cfg  # noqa: E402
 from minitf.serving.background import BackgroundServer, free_port  # noqa: E402
 from minitf.serving.manager import Manager  # noqa: E402
@@ -553,46 +555,34 @@ def test_page_lists_models(mnist_model_server):
 
 
 def test_page_draws_a_digit_and_shows_a_prediction(mnist_model_server):
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("/usr/bin/chromium is absent (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     from minitf.datasets.draw import to_mnist
 
-    artifacts = ROOT / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.goto(mnist_model_server.url + "/", timeout=60_000)
-            canvas = page.locator('[data-model="mnist_mlp"] canvas.draw')
-            canvas.wait_for(timeout=30_000)
-            box = canvas.bounding_box()
-            page.mouse.move(box["x"] + 140, box["y"] + 40)
-            page.mouse.down()
-            for i in range(1, 21):  # a vertical stroke: a "1"
-                page.mouse.move(box["x"] + 140 + i, box["y"] + 40 + 10 * i)
-            page.mouse.up()
-            digit = page.locator('[data-model="mnist_mlp"] .digit')
-            page.wait_for_function(
-                "() => /^[0-9]$/.test(document.querySelector('[data-model=\"mnist_mlp\"] "
-                ".digit').textContent)", timeout=30_000)
-            assert digit.text_content() in list("0123456789")
-            shares = page.eval_on_selector_all(
-                '[data-model="mnist_mlp"] .bar .p', "els => els.map(e => parseFloat(e.textContent))")
-            assert len(shares) == 10 and abs(sum(shares) - 100) < 1.0
-            page.screenshot(path=str(artifacts / "serving_page.png"))
-            # the page's preprocessing is minitf.datasets.draw's, number for number
-            rng = np.random.default_rng(1)
-            img = np.zeros((60, 90))
-            img[10:50, 30:45] = rng.random((40, 15))
-            js = page.evaluate("([g, h, w]) => toMnist(g, h, w)",
-                               [img.ravel().tolist(), 60, 90])
-            np.testing.assert_allclose(np.array(js), to_mnist(img), atol=1e-6)
-        finally:
-            browser.close()
+    with chromium_page(1200, 900) as page:
+        page.goto(mnist_model_server.url + "/", timeout=60_000)
+        canvas = page.locator('[data-model="mnist_mlp"] canvas.draw')
+        canvas.wait_for(timeout=30_000)
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + 140, box["y"] + 40)
+        page.mouse.down()
+        for i in range(1, 21):  # a vertical stroke: a "1"
+            page.mouse.move(box["x"] + 140 + i, box["y"] + 40 + 10 * i)
+        page.mouse.up()
+        digit = page.locator('[data-model="mnist_mlp"] .digit')
+        page.wait_for_function(
+            "() => /^[0-9]$/.test(document.querySelector('[data-model=\"mnist_mlp\"] "
+            ".digit').textContent)", timeout=30_000)
+        assert digit.text_content() in list("0123456789")
+        shares = page.eval_on_selector_all(
+            '[data-model="mnist_mlp"] .bar .p', "els => els.map(e => parseFloat(e.textContent))")
+        assert len(shares) == 10 and abs(sum(shares) - 100) < 1.0
+        page.screenshot(path=str(ARTIFACTS / "serving_page.png"))
+        # the page's preprocessing is minitf.datasets.draw's, number for number
+        rng = np.random.default_rng(1)
+        img = np.zeros((60, 90))
+        img[10:50, 30:45] = rng.random((40, 15))
+        js = page.evaluate("([g, h, w]) => toMnist(g, h, w)",
+                           [img.ravel().tolist(), 60, 90])
+        np.testing.assert_allclose(np.array(js), to_mnist(img), atol=1e-6)
 
 
 def test_command_line_flags(tmp_path, capsys):

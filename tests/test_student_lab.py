@@ -13,10 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_browser_smoke import CHROMIUM, CHROMIUM_ARGS, _free_port, jupyter_server
+from test_browser_smoke import ARTIFACTS, _free_port, chromium_page, jupyter_server
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -67,16 +66,9 @@ def test_student_lab_serves_chapters_and_assignments_only(student_lab):
 
 def test_student_lab_in_a_browser(student_lab):
     url, _ = student_lab
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (Debian: apt-get install chromium; ./run.sh test does)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "student_lab.png"
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
+    with chromium_page(1400, 1000) as page:
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(30_000)
             page.goto(url + "/", timeout=120_000)  # the default URL: START_HERE.md, rendered
             page.locator(".jp-RenderedMarkdown h1", has_text="Start here").wait_for()
@@ -102,5 +94,4 @@ def test_student_lab_in_a_browser(student_lab):
             assert page.locator(".jp-Notification-Toast").count() == 0
         finally:
             page.screenshot(path=str(shot))
-            browser.close()
     assert shot.stat().st_size > 0

@@ -6,8 +6,14 @@
 For each worker count N, ``mpiexec -n N`` runs this file with ``--worker``: every rank one
 thread (NUMBA_NUM_THREADS=1: no oversubscription), the CNN of ``minitf/examples/mnist_cnn.py``
 under ``tf.distribute.MultiWorkerMirroredStrategy``, ``model.fit`` on synthetic 28x28 images
-(the speed does not depend on the pixel values) with a global batch of 64 per step, so each
-worker computes 64 / N samples per step. Reported: samples/s (median of 3 timed fits of
+(the speed does not depend on the pixel values), in two settings:
+
+- weak scaling (Horovod's and tf_cnn_benchmarks' figure): 64 samples per worker per step, so
+  the global batch grows with N (128 on 2 workers, the learning rate would be scaled with it);
+- strong scaling: a global batch of 64 per step, so each worker computes 64 / N samples and the
+  per-step overhead that does not shrink with the batch weighs N times more.
+
+Reported: samples/s (median of 3 timed fits of
 ``--steps`` steps after a warm-up fit), the speed-up and scaling efficiency over one worker,
 the time of one fused all-reduce of the gradients (median of 20) and its share of a step, and
 the ring all-reduce's bound on the bytes each rank sends per step, 2 (N - 1) / N x size
@@ -32,10 +38,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-GLOBAL_BATCH = 64
+BATCH = 64
 
 
-def worker(steps: int) -> None:
+def worker(steps: int, global_batch: int) -> None:
     import minitf as tf
     from minitf.distribute import collective
     from minitf.distribute._mpi import world
@@ -48,16 +54,16 @@ def worker(steps: int) -> None:
         model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
                       loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     rng = np.random.default_rng(0)
-    n = GLOBAL_BATCH * steps
+    n = global_batch * steps
     x = rng.random((n, 28, 28, 1), np.float32)
     y = rng.integers(0, 10, n).astype(np.int32)
-    model.fit(x[:GLOBAL_BATCH * 3], y[:GLOBAL_BATCH * 3], batch_size=GLOBAL_BATCH, verbose=0,
+    model.fit(x[:global_batch * 3], y[:global_batch * 3], batch_size=global_batch, verbose=0,
               shuffle=False)  # warm-up: compilation and tracing
     rates = []
     for _ in range(3):
         w.barrier()
         t = time.perf_counter()
-        model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0, shuffle=False)
+        model.fit(x, y, batch_size=global_batch, epochs=1, verbose=0, shuffle=False)
         w.barrier()
         rates.append(n / (time.perf_counter() - t))
     grads = [np.zeros(v.shape, np.float32) for v in model.trainable_variables]
@@ -73,43 +79,55 @@ def worker(steps: int) -> None:
                           "allreduce_s": statistics.median(times), "gradient_bytes": size}))
 
 
-def run(workers: int, steps: int) -> dict:
+def run(workers: int, steps: int, global_batch: int) -> dict:
     mpiexec = Path(sys.executable).parent / "mpiexec"
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
                PYTHONPATH=str(ROOT))
     proc = subprocess.run([str(mpiexec), "-n", str(workers), sys.executable, __file__,
-                           "--worker", "--steps", str(steps)],
+                           "--worker", "--steps", str(steps),
+                           "--global-batch", str(global_batch)],
                           capture_output=True, text=True, timeout=900, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"{workers} workers failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def table(results: list[dict], global_batches: list[int]) -> list[str]:
+    base = results[0]["samples_per_s"] / results[0]["workers"]
+    lines = ["| workers | global batch | samples/s | speed-up | efficiency | all-reduce ms "
+             "| share of a step | gradient bytes | ring bound: bytes each rank sends per step |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r, batch in zip(results, global_batches):
+        n, rate = r["workers"], r["samples_per_s"]
+        step_s = batch / rate
+        ring = 2 * (n - 1) / n * r["gradient_bytes"]
+        lines.append(f"| {n} | {batch} | {rate:.0f} | {rate / base:.2f} | {rate / base / n:.0%} | "
+                     f"{r['allreduce_s'] * 1e3:.2f} | {r['allreduce_s'] / step_s:.0%} | "
+                     f"{r['gradient_bytes']} | {ring:.0f} |")
+    return lines
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--global-batch", type=int, default=BATCH, help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--note", default="")
     args = p.parse_args()
     if args.worker:
-        worker(args.steps)
+        worker(args.steps, args.global_batch)
         return
-    results = [run(n, args.steps) for n in args.workers]
-    base = results[0]["samples_per_s"] / results[0]["workers"]
+    load = os.getloadavg()[0]
     lines = [f"# MNIST CNN, data-parallel on MPI ({platform.node()}, {os.cpu_count()} cores, "
-             f"load average {os.getloadavg()[0]:.1f} at the end)", "",
-             args.note, "",
-             "| workers | samples/s | speed-up | efficiency | all-reduce ms | share of a step "
-             "| gradient bytes | ring bound: bytes each rank sends per step |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        n, rate = r["workers"], r["samples_per_s"]
-        step_s = GLOBAL_BATCH / rate
-        ring = 2 * (n - 1) / n * r["gradient_bytes"]
-        lines.append(f"| {n} | {rate:.0f} | {rate / base:.2f} | {rate / base / n:.0%} | "
-                     f"{r['allreduce_s'] * 1e3:.2f} | {r['allreduce_s'] / step_s:.0%} | "
-                     f"{r['gradient_bytes']} | {ring:.0f} |")
+             f"load average {load:.1f} at the start)", "", args.note, ""]
+    for title, batches in (("Weak scaling: 64 samples per worker per step",
+                            [BATCH * n for n in args.workers]),
+                           ("Strong scaling: a global batch of 64 per step",
+                            [BATCH] * len(args.workers))):
+        results = [run(n, args.steps, b) for n, b in zip(args.workers, batches)]
+        lines += [f"## {title}", ""] + table(results, batches) + [""]
+    lines.append(f"Load average {os.getloadavg()[0]:.1f} at the end.")
     text = "\n".join(lines) + "\n"
     print(text)
     (ROOT / "benchmarks" / "results" / "distributed.md").write_text(text)

@@ -31,6 +31,13 @@ def _sigmoid(x: Array) -> Array:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _squared_difference(x: Array, y: Array) -> Array:
+    d = np.subtract(x, y)
+    if np.iscomplexobj(d):  # (x - y) * conj(x - y) = |x - y|², imaginary part exactly 0
+        return (np.square(d.real) + np.square(d.imag)).astype(d.dtype)
+    return np.square(d)
+
+
 class _Twins(dict):
     """Kernel name -> NumPy function; an entry of ``kernel_table`` with no hand-written twin
     gets its scalar expression applied element by element (``np.frompyfunc``)."""
@@ -88,7 +95,7 @@ BINARY: dict[str, Callable[[Array, Array, float], Array]] = _Twins({
     "pow": lambda x, y, p: np.power(x, y),
     "maximum": lambda x, y, p: np.maximum(x, y),
     "minimum": lambda x, y, p: np.minimum(x, y),
-    "squared_difference": lambda x, y, p: np.square(np.subtract(x, y)),
+    "squared_difference": lambda x, y, p: _squared_difference(x, y),
     "equal": lambda x, y, p: np.equal(x, y),
     "not_equal": lambda x, y, p: np.not_equal(x, y),
     "less": lambda x, y, p: np.less(x, y),

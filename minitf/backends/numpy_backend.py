@@ -137,6 +137,24 @@ def kernel(table: dict[str, Any], fn: str) -> Any:
         raise ValueError(f"Unknown kernel {fn!r}; known: {', '.join(sorted(table))}") from None
 
 
+COMPLEX_DTYPES = frozenset((np.dtype(np.complex64), np.dtype(np.complex128)))
+"""The complex dtypes the compiled backends have kernels for."""
+
+
+def complex_kernel(table: dict, fn: str, dtypes: tuple[np.dtype, ...], out_dtype: np.dtype) -> Any:
+    """The complex kernel ``table[fn]`` when every operand is complex and the result is
+    complex (or bool, from a binary kernel: a comparison), else None: a complex operand cast
+    to a real dtype keeps its real part, which the NumPy path does."""
+    if not all(d in COMPLEX_DTYPES for d in dtypes):
+        return None
+    if out_dtype.kind != "c" and not (out_dtype.kind == "b" and len(dtypes) == 2):
+        return None
+    try:
+        return table[fn]
+    except KeyError:  # no complex form: the NumPy path gives the result or the error
+        return None
+
+
 def check_int_args(fn: str, x: Array, y: Array, out_dtype: np.dtype) -> None:
     """Raise as TensorFlow does for integer operands a kernel would silently get wrong: a
     negative integer power, and ``//`` or ``%`` by zero (NumPy gives 0). One check per call

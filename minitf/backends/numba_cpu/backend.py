@@ -12,18 +12,19 @@ select, and any dtype Numba does not handle: float16, strings) is inherited from
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from ..base import Array
 from ..numpy_backend import (
+    COMPLEX_DTYPES,
     INT_CHECKED,
     NumpyBackend,
     accumulator_dtype,
     as_np_dtype,
     check_int_args,
     check_labels,
+    complex_kernel,
     kernel,
 )
 from . import reductions, workers
@@ -45,23 +46,9 @@ _KERNEL_DTYPES = frozenset(np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
     np.uint64, np.float32, np.float64))
 _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
-_COMPLEX = frozenset((np.dtype(np.complex64), np.dtype(np.complex128)))
-_MATMUL_DTYPES = _FLOATS | _COMPLEX  # split over the workers (BLAS), or the tiled kernel
+_MATMUL_DTYPES = _FLOATS | COMPLEX_DTYPES  # split over the workers (BLAS), or the tiled kernel
 _COMPLEX_REDUCTIONS = frozenset(("sum", "mean", "prod"))  # the ones TF defines on complex
 
-
-def complex_kernel(table: dict, fn: str, dtypes: tuple[np.dtype, ...], out_dtype: np.dtype) -> Any:
-    """The complex kernel ``table[fn]`` when every operand is complex and the result is
-    complex (or bool, from a binary kernel: a comparison), else None: a complex operand cast
-    to a real dtype keeps its real part, which the NumPy path does."""
-    if not all(d in _COMPLEX for d in dtypes):
-        return None
-    if out_dtype.kind != "c" and not (out_dtype.kind == "b" and len(dtypes) == 2):
-        return None
-    try:
-        return table[fn]
-    except KeyError:  # no complex form: the NumPy path gives the result or the error
-        return None
 
 
 def as_2d(a: Array) -> Array:
@@ -153,7 +140,8 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         """Reduce over ``axes``; the result keeps ``x``'s dtype (see ``NumpyBackend.reduce``)."""
         row_kernel = kernel(reductions.ROW, fn)
         x = np.asarray(x)
-        compiled = x.dtype in _KERNEL_DTYPES or (x.dtype in _COMPLEX and fn in _COMPLEX_REDUCTIONS)
+        compiled = x.dtype in _KERNEL_DTYPES or (x.dtype in COMPLEX_DTYPES
+                                                 and fn in _COMPLEX_REDUCTIONS)
         if not axes or x.size == 0 or not compiled:
             # Empty inputs (max of nothing raises, sum gives 0) keep NumPy's exact behaviour.
             return super().reduce(fn, x, axes, keepdims)

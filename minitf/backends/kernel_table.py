@@ -63,6 +63,7 @@ _UNARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("round", "np.rint(x)", "Round half to even, as tf.round."),
     ("logical_not", "not x", "Boolean not."),
     ("identity", "x", "A copy of x."),
+    ("conj", "x", "The complex conjugate: x itself for a real x."),
 )
 
 _BINARY_ROWS: tuple[tuple[str, str, str], ...] = (
@@ -122,6 +123,7 @@ _COMPLEX_UNARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("tanh", "cmath.tanh(x)", "Hyperbolic tangent."),
     ("sigmoid", "_cdiv(1.0, 1.0 + cmath.exp(-x))", "1 / (1 + e**-x)."),
     ("identity", "x", "A copy of x."),
+    ("conj", "x.conjugate()", "The complex conjugate."),
 )
 
 _COMPLEX_BINARY_ROWS: tuple[tuple[str, str, str], ...] = (

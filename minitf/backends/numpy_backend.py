@@ -82,6 +82,7 @@ UNARY: dict[str, Callable[[Array, float], Array]] = _Twins({
     "round": lambda x, p: np.rint(x),  # half to even
     "logical_not": lambda x, p: np.logical_not(x),
     "identity": lambda x, p: np.array(x, copy=True),
+    "conj": lambda x, p: np.conj(x),
 }, binary=False)
 """Unary kernel name -> ``f(x, p)``; the same names and meaning as ``kernel_table.UNARY``."""
 

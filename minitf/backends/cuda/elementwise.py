@@ -301,6 +301,16 @@ def identity(out, xa, p):
 
 
 @cuda.jit
+def conj(out, xa, p):
+    """The complex conjugate: x itself for a real x."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x
+
+
+@cuda.jit
 def add(out, xa, ya, p):
     """x + y."""
     j, i0 = cuda.grid(2)
@@ -759,6 +769,16 @@ def c_identity(out, xa, p):
 
 
 @cuda.jit
+def c_conj(out, xa, p):
+    """The complex conjugate. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x.conjugate()
+
+
+@cuda.jit
 def c_add(out, xa, ya, p):
     """x + y. Complex operands."""
     j, i0 = cuda.grid(2)
@@ -861,6 +881,7 @@ UNARY_KERNELS = KernelTable({
     "round": round_,
     "logical_not": logical_not,
     "identity": identity,
+    "conj": conj,
 }, False, globals(), 'minitf.backends.cuda.codegen')
 
 BINARY_KERNELS = KernelTable({
@@ -910,6 +931,7 @@ COMPLEX_UNARY_KERNELS = KernelTable({
     "tanh": c_tanh,
     "sigmoid": c_sigmoid,
     "identity": c_identity,
+    "conj": c_conj,
 }, False, globals(), 'minitf.backends.cuda.codegen', complex_=True)
 
 COMPLEX_BINARY_KERNELS = KernelTable({

@@ -288,6 +288,16 @@ def identity(out, xa, p):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
+def conj(out, xa, p):
+    """The complex conjugate: x itself for a real x."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
 def add(out, xa, ya, p):
     """x + y."""
     for i in range(out.shape[0]):
@@ -746,6 +756,16 @@ def c_identity(out, xa, p):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
+def c_conj(out, xa, p):
+    """The complex conjugate. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x.conjugate()
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
 def c_add(out, xa, ya, p):
     """x + y. Complex operands."""
     for i in range(out.shape[0]):
@@ -859,6 +879,7 @@ UNARY_KERNELS = KernelTable({
     "round": round_,
     "logical_not": logical_not,
     "identity": identity,
+    "conj": conj,
 }, False, globals(), 'minitf.backends.codegen')
 
 BINARY_KERNELS = KernelTable({
@@ -908,6 +929,7 @@ COMPLEX_UNARY_KERNELS = KernelTable({
     "tanh": c_tanh,
     "sigmoid": c_sigmoid,
     "identity": c_identity,
+    "conj": c_conj,
 }, False, globals(), 'minitf.backends.codegen', complex_=True)
 
 COMPLEX_BINARY_KERNELS = KernelTable({

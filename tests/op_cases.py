@@ -452,6 +452,8 @@ case("MatMul", tf.matmul, [cfloats(2, 3), cfloats(3, 4)], [0, 1], "complex")
 case("MatMul", lambda a, b: tf.matmul(a, b, adjoint_a=True), [cfloats(3, 2), cfloats(3, 4)],
      [0, 1], "complex-adjoint")
 case("Equal", tf.equal, [fixed([1 + 2j, 3j, -1.0]), fixed([1 + 2j, 3.0, -1.0])], label="complex")
+case("SquaredDifference", tf.math.squared_difference, [cfloats(2, 3), cfloats(3)], [0, 1],
+     "complex")
 case("Sum", lambda x: tf.reduce_sum(x, axis=1), [cfloats(2, 3)], [0], "complex")
 case("Mean", tf.reduce_mean, [cfloats(2, 3)], [0], "complex")
 

@@ -147,6 +147,28 @@ def assert_grads_match_torch(loss_tf, loss_torch, arrays, rtol, atol=0.0):
         np.testing.assert_allclose(g.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)
 
 
+def test_squared_difference_as_tf_and_its_gradient_as_pytorch(backend):
+    """TF: (x - y) * conj(x - y), complex with imaginary part 0; the gradient is PyTorch's,
+    also for a loss whose complex weight reads the (zero) imaginary part."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3))
+    y = rng.normal(size=3) + 1j * rng.normal(size=3)
+    w = rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3))
+    d = tf.math.squared_difference(tf.constant(x.astype(np.complex64)), y.astype(np.complex64))
+    assert d.dtype == tf.complex64
+    np.testing.assert_allclose(d.numpy(), (x - y) * np.conj(x - y), rtol=1e-6)
+    assert not np.any(d.numpy().imag)
+
+    def loss_tf(a, b):
+        return tf.reduce_sum(tf.math.real(tf.math.squared_difference(a, b) * w))
+
+    def loss_torch(a, b):
+        return ((a - b) * (a - b).conj() * torch.tensor(w)).real.sum()
+
+    assert_grads_match_torch(loss_tf, loss_torch, [x, y], rtol=1e-10)
+
+
 def test_against_pytorch_complex_autograd():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(3)

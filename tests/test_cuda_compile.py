@@ -91,6 +91,34 @@ def test_elementwise_kernels_compile_for_other_dtypes(monkeypatch):
         _ptx(cuda, ew.BINARY_KERNELS[name], (d, d, d, float64))
 
 
+def test_complex_kernels_compile(monkeypatch):
+    """Every complex element-wise kernel for complex64 (complex128: one unary and one binary
+    body), and the complex reductions and matmuls; ``NO_CUDA_COMPLEX`` kernels have none."""
+    cuda = _compiler(monkeypatch)
+    import numpy as np
+    from numba import bool_, boolean, complex64, complex128, float64
+
+    from minitf.backends.cuda import elementwise as ew
+    from minitf.backends.cuda import matmul, reductions
+
+    c, z = complex64[:, :], complex128[:, :]
+    for name in ew.COMPLEX_UNARY_KERNELS:
+        ptx = _ptx(cuda, ew.COMPLEX_UNARY_KERNELS[name], (c, c, float64))
+        assert ".extern" not in ptx, name  # no call left for the linker (cmath is inlined)
+    for name in ew.COMPLEX_BINARY_KERNELS:
+        out = bool_[:, :] if name in ("equal", "not_equal") else c
+        ptx = _ptx(cuda, ew.COMPLEX_BINARY_KERNELS[name], (out, c, c, float64))
+        assert ".extern" not in ptx, name
+    _ptx(cuda, ew.COMPLEX_UNARY_KERNELS["tanh"], (z, z, float64))
+    _ptx(cuda, ew.COMPLEX_BINARY_KERNELS["divide"], (z, z, z, float64))
+    _ptx(cuda, ew.COMPLEX_UNARY_KERNELS["identity"], (z, c, float64))  # Cast complex64 -> 128
+    assert not set(kernel_table.NO_CUDA_COMPLEX) & set(ew.COMPLEX_BINARY_KERNELS)
+    for k in list(reductions.COMPLEX_ROW.values()) + list(reductions.COMPLEX_COL.values()):
+        _ptx(cuda, k, (c, complex64[:], float64))
+    for t in (complex64, complex128):
+        _ptx(cuda, matmul.MATMUL[np.dtype(t.name)], (t[:, :, :],) * 3 + (boolean, boolean))
+
+
 def test_handwritten_kernels_compile(monkeypatch):
     cuda = _compiler(monkeypatch)
     import numpy as np

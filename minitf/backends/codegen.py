@@ -37,44 +37,80 @@ A binary operand may also be a single row, reused for every row of ``out``: a bi
 a batch then needs neither a copy nor a stride-0 view. The inner loop runs over 0-based row
 views, which Numba compiles without index wraparound checks, so LLVM can vectorise it.
 ``error_model="numpy"`` makes division by zero give inf/NaN (or 0 for integers) instead of
-raising, as in NumPy.
+raising, as in NumPy. Complex operands have their own kernels, ``c_<name>``, from the table's
+complex expressions (``COMPLEX_UNARY_KERNELS``, ``COMPLEX_BINARY_KERNELS``).
 """
 
 '''
 
 
-def function_name(kernel: str) -> str:
-    """The Python name of ``kernel``'s function: a trailing ``_`` avoids shadowing builtins
-    (a top-level ``abs`` would replace the builtin ``abs`` inside every other kernel)."""
+CDIV_SOURCE = '''{decorator}
+def _cdiv(x, y):
+    """x / y for a complex y, as NumPy divides (Smith's method, so |y|**2 cannot overflow):
+    a zero y gives inf or NaN instead of raising."""
+    a, b, c, d = x.real, x.imag, y.real, y.imag
+    if abs(c) >= abs(d):
+        if c == 0.0:  # then d == 0 too
+            return complex(a / abs(c), b / abs(c))
+        r = d / c
+        s = 1.0 / (c + d * r)
+        return complex((a + b * r) * s, (b - a * r) * s)
+    r = c / d
+    s = 1.0 / (d + c * r)
+    return complex((a * r + b) * s, (b * r - a) * s)
+'''
+"""The complex kernels' division helper; ``decorator`` makes it njit or a CUDA device function."""
+
+
+def function_name(kernel: str, complex_: bool = False) -> str:
+    """The Python name of ``kernel``'s function (``c_`` first for its complex form): a
+    trailing ``_`` avoids shadowing builtins (a top-level ``abs`` would replace the builtin
+    ``abs`` inside every other kernel)."""
+    if complex_:
+        return "c_" + kernel
     if keyword.iskeyword(kernel) or hasattr(builtins, kernel):
         return kernel + "_"
     return kernel
 
 
+def table(binary: bool, complex_: bool = False) -> dict[str, str]:
+    """The kernels this generator compiles: ``kernel_table.exprs(binary, complex_)``."""
+    return kernel_table.exprs(binary, complex_)
+
+
+def doc(name: str, complex_: bool = False) -> str:
+    """The docstring of a generated kernel."""
+    if complex_:
+        return kernel_table.COMPLEX_DOC[name] + " Complex operands."
+    return kernel_table.DOC[name]
+
+
 class KernelTable(dict):
-    """Kernel name -> compiled kernel, as generated. An entry of ``kernel_table`` that is not
-    here (added after the file was generated, e.g. by a test at run time) is compiled on
-    first use from ``runtime_source(name, expr, binary)`` of the generator module
-    ``generator``, run in a copy of ``namespace`` (the generated module's globals); names in
-    neither raise KeyError."""
+    """Kernel name -> compiled kernel, as generated. An entry of the generator's table
+    (``table(binary, complex_)`` of the generator module ``generator``) that is not here
+    (added after the file was generated, e.g. by a test at run time) is compiled on first use
+    from its ``runtime_source(name, expr, binary, complex_)``, run in a copy of ``namespace``
+    (the generated module's globals); names in neither raise KeyError."""
 
     def __init__(self, kernels: dict[str, Any], binary: bool, namespace: dict[str, Any],
-                 generator: str) -> None:
+                 generator: str, complex_: bool = False) -> None:
         super().__init__(kernels)
         self.binary, self.namespace, self.generator = binary, namespace, generator
+        self.complex = complex_
 
     def __missing__(self, name: str) -> Any:
-        exprs = kernel_table.BINARY if self.binary else kernel_table.UNARY
+        gen = importlib.import_module(self.generator)
+        exprs = gen.table(self.binary, self.complex)
         if name not in exprs:
             raise KeyError(name)
-        source = importlib.import_module(self.generator).runtime_source
         scope = dict(self.namespace)
-        exec(source(name, exprs[name], self.binary), scope)  # the table's own expression
-        fn = self[name] = scope[function_name(name)]
+        exec(gen.runtime_source(name, exprs[name], self.binary, self.complex), scope)
+        fn = self[name] = scope[function_name(name, self.complex)]
         return fn
 
 
-def _kernel_source(name: str, expr: str, binary: bool, decorator: str = DECORATOR) -> str:
+def _kernel_source(name: str, expr: str, binary: bool, complex_: bool = False,
+                   decorator: str = DECORATOR) -> str:
     args = "out, xa, ya, p" if binary else "out, xa, p"
     if binary:
         rows = "orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]"
@@ -83,43 +119,52 @@ def _kernel_source(name: str, expr: str, binary: bool, decorator: str = DECORATO
     loads = ["x = xrow[j]"] + (["y = yrow[j]"] if binary else [])
     body = "\n".join(f"            {line}" for line in loads + [f"orow[j] = {expr}"])
     return (f"{decorator}\n"
-            f"def {function_name(name)}({args}):\n"
-            f'    """{kernel_table.DOC[name]}"""\n'
+            f"def {function_name(name, complex_)}({args}):\n"
+            f'    """{doc(name, complex_)}"""\n'
             f"    for i in range(out.shape[0]):\n"
             f"        {rows}\n"
             f"        for j in range(out.shape[1]):\n"
             f"{body}\n")
 
 
-def runtime_source(name: str, expr: str, binary: bool) -> str:
+def runtime_source(name: str, expr: str, binary: bool, complex_: bool = False) -> str:
     """The source of a kernel compiled at run time (:class:`KernelTable`): as generated, but
     not cached on disk."""
-    return _kernel_source(name, expr, binary, RUNTIME_DECORATOR)
+    return _kernel_source(name, expr, binary, complex_, RUNTIME_DECORATOR)
 
 
-def _registry(title: str, names: list[str], binary: bool, generator: str) -> str:
-    items = "".join(f'    "{n}": {function_name(n)},\n' for n in names)
-    return f"{title} = KernelTable({{\n{items}}}, {binary}, globals(), {generator!r})\n"
+def _registry(title: str, names: list[str], binary: bool, generator: str,
+              complex_: bool = False) -> str:
+    items = "".join(f'    "{n}": {function_name(n, complex_)},\n' for n in names)
+    extra = ", complex_=True" if complex_ else ""
+    return (f"{title} = KernelTable({{\n{items}}}, {binary}, globals(), {generator!r}{extra})"
+            "\n")
 
 
 def table_kernels(kernel_source, generator: str = "minitf.backends.codegen") -> list[str]:
-    """One kernel per table entry, then the two name -> kernel registries (``KernelTable``s
-    that compile entries added later with ``generator``'s ``runtime_source``)."""
-    parts = [kernel_source(n, e, binary=False) for n, e in kernel_table.UNARY.items()]
-    parts += [kernel_source(n, e, binary=True) for n, e in kernel_table.BINARY.items()]
-    parts.append(_registry("UNARY_KERNELS", list(kernel_table.UNARY), False, generator) + "\n"
-                 + _registry("BINARY_KERNELS", list(kernel_table.BINARY), True, generator))
+    """One kernel per entry of the generator's tables (real, then complex), then the four
+    name -> kernel registries (``KernelTable``s that compile entries added later with
+    ``generator``'s ``runtime_source``)."""
+    gen = importlib.import_module(generator)
+    parts, registries = [], []
+    for complex_, prefix in ((False, ""), (True, "COMPLEX_")):
+        for binary, title in ((False, "UNARY_KERNELS"), (True, "BINARY_KERNELS")):
+            exprs = gen.table(binary, complex_)
+            parts += [kernel_source(n, e, binary=binary, complex_=complex_)
+                      for n, e in exprs.items()]
+            registries.append(_registry(prefix + title, list(exprs), binary, generator, complex_))
+    parts.append("\n".join(registries))
     return parts
 
 
 def generate() -> str:
     """The full source of ``numba_cpu/elementwise.py``."""
     exprs = list(kernel_table.UNARY.values()) + list(kernel_table.BINARY.values())
-    imports = ["import math", ""]
+    imports = ["import cmath", "import math", ""]
     if any("np." in e for e in exprs):
         imports += ["import numpy as np"]
     imports += ["from numba import njit", "", "from ..codegen import KernelTable",
-                ""]
+                "", "", CDIV_SOURCE.format(decorator=DECORATOR)]
     return "\n\n".join([_HEADER + "\n".join(imports)] + table_kernels(_kernel_source))
 
 

@@ -14,6 +14,8 @@ float64, which is then rounded back once).
 on first use. The NumPy reference backend has a hand-written vectorised twin of each kernel
 (the tests check they agree); an entry without one runs its expression element by element.
 An element-wise op names its entry in ``defop(..., kernel=name)`` (see ``CONTRIBUTING.md``).
+The kernels TensorFlow defines on complex numbers have a second, complex expression
+(``COMPLEX_UNARY``/``COMPLEX_BINARY``), compiled into ``c_<name>`` kernels beside the real ones.
 
 Gradient kernels keep TensorFlow's argument order, so ``x`` is not always the input:
 ``relu_grad(g, features)`` has ``x = g``, while ``sigmoid_grad(y, g)`` has ``x = y`` (the
@@ -61,6 +63,7 @@ _UNARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("round", "np.rint(x)", "Round half to even, as tf.round."),
     ("logical_not", "not x", "Boolean not."),
     ("identity", "x", "A copy of x."),
+    ("conj", "x", "The complex conjugate: x itself for a real x."),
 )
 
 _BINARY_ROWS: tuple[tuple[str, str, str], ...] = (
@@ -95,6 +98,53 @@ _BINARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("softplus_grad", "x * " + _SIGMOID.format(v="y"), "softplus_grad(g, x): g * sigmoid(x)."),
 )
 
+# Complex forms (complex64/complex128 operands) of the kernels TensorFlow defines on complex
+# numbers; every other kernel's op refuses complex dtypes in its shape rule. Numba compiles
+# ``math`` only on real scalars, so these use ``cmath`` and ``.real``/``.imag``. Division goes
+# through ``_cdiv`` (defined in each generated file): NumPy's algorithm, giving inf/NaN for a
+# zero divisor, where Numba's complex ``/`` raises ZeroDivisionError on the CPU. The result is
+# complex (bool for equal/not_equal).
+# * expm1 is 2 e**(x/2) sinh(x/2), accurate for small |x| (exp(x) - 1 would cancel);
+# * squared_difference is (x - y) * conj(x - y), as TensorFlow, written as |x - y|² so that
+#   its imaginary part is exactly 0 (a fused multiply-add could leave a rounding residue).
+_COMPLEX_UNARY_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("negative", "-x", "-x."),
+    ("sign", "x / abs(x) if x != 0 else x", "x / |x| (0 at 0)."),
+    ("square", "x * x", "x * x."),
+    ("sqrt", "cmath.sqrt(x)", "The principal square root."),
+    ("rsqrt", "_cdiv(1.0, cmath.sqrt(x))", "1 / sqrt(x)."),
+    ("reciprocal", "_cdiv(1.0, x)", "1 / x."),
+    ("exp", "cmath.exp(x)", "e**x."),
+    ("expm1", "2.0 * cmath.exp(0.5 * x) * cmath.sinh(0.5 * x)", "e**x - 1, accurate for small |x|."),
+    ("log", "cmath.log(x)", "The principal natural log."),
+    ("log1p", "cmath.log(1.0 + x)", "log(1 + x)."),
+    ("sin", "cmath.sin(x)", "Sine."),
+    ("cos", "cmath.cos(x)", "Cosine."),
+    ("tanh", "cmath.tanh(x)", "Hyperbolic tangent."),
+    ("sigmoid", "_cdiv(1.0, 1.0 + cmath.exp(-x))", "1 / (1 + e**-x)."),
+    ("identity", "x", "A copy of x."),
+    ("conj", "x.conjugate()", "The complex conjugate."),
+)
+
+_COMPLEX_BINARY_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("add", "x + y", "x + y."),
+    ("subtract", "x - y", "x - y."),
+    ("multiply", "x * y", "x * y."),
+    ("divide", "_cdiv(x, y)", "x / y (inf/NaN for y = 0, as NumPy)."),
+    ("pow", "x ** y", "x to the power y (principal branch)."),
+    ("squared_difference", "complex((x.real - y.real) ** 2 + (x.imag - y.imag) ** 2, 0.0)",
+     "(x - y) * conj(x - y), a complex number with imaginary part 0."),
+    ("equal", "x == y", "x == y."),
+    ("not_equal", "x != y", "x != y."),
+)
+
+NO_CUDA_COMPLEX: dict[str, str] = {
+    "pow": "Numba's CUDA complex power returns 0 whenever the real parts of both operands are "
+           "0 (1j ** 1j gives 0, not e**(-pi/2)): numba/cuda/mathimpl.py, cpow_implement",
+}
+"""Complex kernels with no CUDA form, and why: the ops that call them run on the host when
+their operands are complex (``cuda/placement.py`` reads this)."""
+
 UNARY: dict[str, str] = {name: expr for name, expr, _ in _UNARY_ROWS}
 """Unary kernel name -> expression in ``x`` (and ``p``)."""
 
@@ -103,3 +153,20 @@ BINARY: dict[str, str] = {name: expr for name, expr, _ in _BINARY_ROWS}
 
 DOC: dict[str, str] = {name: doc for name, _, doc in _UNARY_ROWS + _BINARY_ROWS}
 """Kernel name -> one-line description."""
+
+COMPLEX_UNARY: dict[str, str] = {name: expr for name, expr, _ in _COMPLEX_UNARY_ROWS}
+"""Unary kernel name -> its expression on a complex ``x`` (a subset of ``UNARY``'s names)."""
+
+COMPLEX_BINARY: dict[str, str] = {name: expr for name, expr, _ in _COMPLEX_BINARY_ROWS}
+"""Binary kernel name -> its expression on complex ``x``, ``y`` (a subset of ``BINARY``'s)."""
+
+COMPLEX_DOC: dict[str, str] = {name: doc for name, _, doc in
+                               _COMPLEX_UNARY_ROWS + _COMPLEX_BINARY_ROWS}
+"""Complex kernel name -> one-line description."""
+
+
+def exprs(binary: bool, complex_: bool = False) -> dict[str, str]:
+    """The table of unary or binary kernels, real or complex: name -> expression."""
+    if complex_:
+        return COMPLEX_BINARY if binary else COMPLEX_UNARY
+    return BINARY if binary else UNARY

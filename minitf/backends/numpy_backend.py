@@ -31,6 +31,13 @@ def _sigmoid(x: Array) -> Array:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _squared_difference(x: Array, y: Array) -> Array:
+    d = np.subtract(x, y)
+    if np.iscomplexobj(d):  # (x - y) * conj(x - y) = |x - y|², imaginary part exactly 0
+        return (np.square(d.real) + np.square(d.imag)).astype(d.dtype)
+    return np.square(d)
+
+
 class _Twins(dict):
     """Kernel name -> NumPy function; an entry of ``kernel_table`` with no hand-written twin
     gets its scalar expression applied element by element (``np.frompyfunc``)."""
@@ -75,6 +82,7 @@ UNARY: dict[str, Callable[[Array, float], Array]] = _Twins({
     "round": lambda x, p: np.rint(x),  # half to even
     "logical_not": lambda x, p: np.logical_not(x),
     "identity": lambda x, p: np.array(x, copy=True),
+    "conj": lambda x, p: np.conj(x),
 }, binary=False)
 """Unary kernel name -> ``f(x, p)``; the same names and meaning as ``kernel_table.UNARY``."""
 
@@ -88,7 +96,7 @@ BINARY: dict[str, Callable[[Array, Array, float], Array]] = _Twins({
     "pow": lambda x, y, p: np.power(x, y),
     "maximum": lambda x, y, p: np.maximum(x, y),
     "minimum": lambda x, y, p: np.minimum(x, y),
-    "squared_difference": lambda x, y, p: np.square(np.subtract(x, y)),
+    "squared_difference": lambda x, y, p: _squared_difference(x, y),
     "equal": lambda x, y, p: np.equal(x, y),
     "not_equal": lambda x, y, p: np.not_equal(x, y),
     "less": lambda x, y, p: np.less(x, y),
@@ -128,6 +136,24 @@ def kernel(table: dict[str, Any], fn: str) -> Any:
         return table[fn]
     except KeyError:
         raise ValueError(f"Unknown kernel {fn!r}; known: {', '.join(sorted(table))}") from None
+
+
+COMPLEX_DTYPES = frozenset((np.dtype(np.complex64), np.dtype(np.complex128)))
+"""The complex dtypes the compiled backends have kernels for."""
+
+
+def complex_kernel(table: dict, fn: str, dtypes: tuple[np.dtype, ...], out_dtype: np.dtype) -> Any:
+    """The complex kernel ``table[fn]`` when every operand is complex and the result is
+    complex (or bool, from a binary kernel: a comparison), else None: a complex operand cast
+    to a real dtype keeps its real part, which the NumPy path does."""
+    if not all(d in COMPLEX_DTYPES for d in dtypes):
+        return None
+    if out_dtype.kind != "c" and not (out_dtype.kind == "b" and len(dtypes) == 2):
+        return None
+    try:
+        return table[fn]
+    except KeyError:  # no complex form: the NumPy path gives the result or the error
+        return None
 
 
 def check_int_args(fn: str, x: Array, y: Array, out_dtype: np.dtype) -> None:

@@ -24,6 +24,8 @@ The definition also carries what the rest of minitf derives from it (keyword arg
   arrays) or ``"forward"`` (it has a device version of its forward in
   ``backends/cuda/placement.py``); ``device_inputs=n`` moves only the first ``n`` inputs to
   the device (the rest, scalar hyper-parameters read with ``float()``, stay on the host);
+  an element-wise op runs on the host for complex operands when its kernel has no CUDA
+  complex form (``kernel_table.NO_CUDA_COMPLEX``);
 * ``api``: its public names, e.g. ``("sigmoid", "math.sigmoid", "nn.sigmoid")`` for
   ``tf.sigmoid``, ``tf.math.sigmoid``, ``tf.nn.sigmoid``. The function bound to them is the
   one decorated with :func:`op_export`; public functions that are not one op (composites

@@ -3,7 +3,8 @@
 Gradients follow TensorFlow's convention: for a real loss L of a complex z, the gradient is
 dL/dRe(z) + i dL/dIm(z) (the conjugate of the Wirtinger derivative dL/dz, times 2), so
 d|z|²/dz = 2z, d|z|/dz = z/|z| and d Re(z²)/dz = 2 conj(z). PyTorch's complex autograd
-uses the same convention. The forwards are NumPy's on the host (``device="host"``).
+uses the same convention. Conj is a backend kernel (it runs on the GPU: every complex
+gradient calls it); the other forwards are NumPy's on the host (``device="host"``).
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ defop("Real", _part_infer, lambda rt, z: np.ascontiguousarray(np.real(z)),
       lambda op, g: [complex(g, 0.0)], doc="The real part of z.", api=("math.real", "real"))
 defop("Imag", _part_infer, lambda rt, z: np.ascontiguousarray(np.imag(z)),
       lambda op, g: [complex(0.0, g)], doc="The imaginary part of z.", api=("math.imag", "imag"))
-defop("Conj", lambda shapes, dtypes, attrs: [(shapes[0], dtypes[0])], lambda rt, z: np.conj(z),
-      lambda op, g: [conj(g)], doc="The complex conjugate of z.", api=("math.conj", "conj"))
+defop("Conj", lambda shapes, dtypes, attrs: [(shapes[0], dtypes[0])],
+      lambda rt, z: rt.be.unary("conj", z, z.dtype), lambda op, g: [conj(g)],
+      doc="The complex conjugate of z.", kernel="conj", device="kernels",
+      api=("math.conj", "conj"))
 
 
 def _abs_grad(op, g):

@@ -308,7 +308,10 @@ def _minmax_grad(pick_x):
 
 def _sqdiff_grad(op, g):
     x, y = op.inputs
-    d = g * 2.0 * (x - y)
+    # complex: 2 Re(g) (x - y), as PyTorch. TF's formula, 2 g (x - y), is the same for the
+    # real g that real losses give, but counts the imaginary part of g, which the output's
+    # (always 0) imaginary part cannot receive.
+    d = (g + _c(g)) * (x - y) if x.dtype.is_complex else g * 2.0 * (x - y)
     return [_unbroadcast(d, x), _unbroadcast(negative(d), y)]
 
 
@@ -343,8 +346,10 @@ maximum = _binary_def("Maximum", "maximum", "fi", _minmax_grad(lambda x, y: x >=
 minimum = _binary_def("Minimum", "minimum", "fi", _minmax_grad(lambda x, y: x <= y),
                       "Element-wise min; ties send the gradient to x.",
                       api=("minimum", "math.minimum"))
-squared_difference = _binary_def("SquaredDifference", "squared_difference", "fi", _sqdiff_grad,
-                                 "(x - y) ** 2.",
+squared_difference = _binary_def(
+    "SquaredDifference", "squared_difference", "fic", _sqdiff_grad,
+    "(x - y) ** 2; complex: (x - y) * conj(x - y), a complex tensor with imaginary part 0, as "
+    "TF (its gradient takes the real part of the incoming gradient, as PyTorch; TF does not).",
                                  api=("squared_difference", "math.squared_difference"))
 equal = _binary_def("Equal", "equal", "fibc", _nograd, "x == y (bool).", out_bool=True,
                     api=("equal", "math.equal"))

@@ -2,8 +2,9 @@
 
 Arrays live on the device: every method accepts host (NumPy) or device arrays, copies host
 inputs to the device once, and returns device arrays, so a chain of ops never leaves the
-GPU. ``to_numpy`` copies a result back. Work with a GPU kernel here: element-wise ops,
-sum/mean/max/min of float32/float64, float matmul, the softmax family, float convolution
+GPU. ``to_numpy`` copies a result back. Work with a GPU kernel here: element-wise ops (complex
+ones too, except ``kernel_table.NO_CUDA_COMPLEX``), sum/mean/prod/max/min of float32/float64
+and sum/mean/prod of complex64/complex128, float and complex matmul, the softmax family, float convolution
 and pooling with their gradients (``conv.py``), and SGD and Adam updates. Everything else
 (other dtypes or reductions, argmax, select, general broadcasts, the other optimizers)
 falls back to ``NumpyBackend`` on host copies of the operands, and
@@ -22,11 +23,13 @@ from numba import config, cuda
 
 from ..base import Array
 from ..numpy_backend import (
+    COMPLEX_DTYPES,
     INT_CHECKED,
     NumpyBackend,
     as_np_dtype,
     check_int_args,
     check_labels,
+    complex_kernel,
     kernel,
 )
 from . import elementwise, optim, reductions, softmax
@@ -148,7 +151,9 @@ class CudaBackend(ConvKernelsCuda, RnnKernelsCuda, NumpyBackend):
         f = kernel(elementwise.UNARY_KERNELS, fn)
         x, out_dtype = to_device(x), as_np_dtype(out_dtype)
         if x.dtype not in _KERNEL_DTYPES or out_dtype not in _KERNEL_DTYPES:
-            return self._on_host("unary", fn, x, out_dtype, param)
+            f = complex_kernel(elementwise.COMPLEX_UNARY_KERNELS, fn, (x.dtype,), out_dtype)
+            if f is None:
+                return self._on_host("unary", fn, x, out_dtype, param)
         out = cuda.device_array(x.shape, dtype=out_dtype)
         if out.size:
             launch_2d(f, _flat(out), _flat(x), float(param))
@@ -160,8 +165,12 @@ class CudaBackend(ConvKernelsCuda, RnnKernelsCuda, NumpyBackend):
         x, y, out_dtype = to_device(x), to_device(y), as_np_dtype(out_dtype)
         if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
                 or out_dtype not in _KERNEL_DTYPES):
-            return self._on_host("binary", fn, x, y, out_dtype, param)
-        if fn in INT_CHECKED and out_dtype.kind in "iu":  # copies y to the host: ints only
+            # complex: a kernel of NO_CUDA_COMPLEX has none, and runs on the host
+            f = complex_kernel(elementwise.COMPLEX_BINARY_KERNELS, fn, (x.dtype, y.dtype),
+                               out_dtype)
+            if f is None:
+                return self._on_host("binary", fn, x, y, out_dtype, param)
+        elif fn in INT_CHECKED and out_dtype.kind in "iu":  # copies y to the host: ints only
             check_int_args(fn, x, to_numpy(y), out_dtype)
         shape = np.broadcast_shapes(x.shape, y.shape)
         out = cuda.device_array(shape, dtype=out_dtype)
@@ -175,37 +184,38 @@ class CudaBackend(ConvKernelsCuda, RnnKernelsCuda, NumpyBackend):
 
     # -- reductions -------------------------------------------------------------------------
     def reduce(self, fn: str, x: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
-        """Reduce over ``axes``: sum/mean/max/min of floats over trailing or leading axes run
-        on the GPU (float64 partial results); the rest on the host."""
+        """Reduce over ``axes``: sum/mean/prod/max/min of floats and sum/mean/prod of complex
+        numbers over trailing or leading axes run on the GPU (float64 or complex128 partial
+        results); the rest on the host."""
         x, axes = to_device(x), tuple(sorted(axes))
-        if not axes and x.dtype in _KERNEL_DTYPES:  # a copy, on the device
+        if not axes and (x.dtype in _KERNEL_DTYPES or x.dtype in COMPLEX_DTYPES):  # a copy
             return self.unary("identity", x, x.dtype)
         nd, k = x.ndim, math.prod(x.shape[a] for a in axes)
         trailing = axes == tuple(range(nd - len(axes), nd))
         leading = axes == tuple(range(len(axes)))
-        if (fn not in reductions.ROW or not axes or x.size == 0 or x.dtype not in _FLOATS
-                or not (trailing or leading)):
+        row, col = reductions.kernels(fn, x.dtype)
+        if row is None or not axes or x.size == 0 or not (trailing or leading):
             return self._on_host("reduce", fn, x, axes, keepdims)
         kept = tuple(x.shape[a] for a in range(nd) if a not in axes)
         out = cuda.device_array(math.prod(kept), dtype=x.dtype)
         div = float(k) if fn == "mean" else 1.0
         if trailing:
             x2 = x.reshape((x.size // k, k))
-            launch_rows(reductions.ROW[fn], x2.shape[0], reductions.BLOCK, x2, out, div)
+            launch_rows(row, x2.shape[0], reductions.BLOCK, x2, out, div)
         else:
             x2 = x.reshape((k, x.size // k))
-            launch_1d(reductions.COL[fn], x2.shape[1], reductions.COL_BLOCK, x2, out, div)
+            launch_1d(col, x2.shape[1], reductions.COL_BLOCK, x2, out, div)
         if keepdims:
             return out.reshape(tuple(1 if a in axes else x.shape[a] for a in range(nd)))
         return out.reshape(kept)
 
     # -- linear algebra ---------------------------------------------------------------------
     def matmul(self, a: Array, b: Array, transpose_a: bool = False, transpose_b: bool = False) -> Array:
-        """Tiled GPU product for float operands of one dtype whose batch shapes are equal, or
-        one of them a single matrix (reused for every batch entry); other batch broadcasts
-        run on the host."""
+        """Tiled GPU product for float or complex operands of one dtype whose batch shapes are
+        equal, or one of them a single matrix (reused for every batch entry); other batch
+        broadcasts run on the host."""
         a, b = to_device(a), to_device(b)
-        if a.dtype != b.dtype or a.dtype not in _FLOATS or a.ndim < 2 or b.ndim < 2:
+        if a.dtype != b.dtype or a.dtype not in MATMUL or a.ndim < 2 or b.ndim < 2:
             return self._on_host("matmul", a, b, transpose_a, transpose_b)
         ba, bb = tuple(a.shape)[:-2], tuple(b.shape)[:-2]
         za, zb = math.prod(ba), math.prod(bb)

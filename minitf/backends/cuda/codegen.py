@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import kernel_table
-from ..codegen import cli, function_name, table_kernels, up_to_date
+from ..codegen import CDIV_SOURCE, cli, doc, function_name, table_kernels, up_to_date
 
 TARGET = Path(__file__).resolve().parent / "elementwise.py"
 
@@ -34,9 +34,11 @@ neighbouring threads touch neighbouring columns (coalesced loads), and then rows
 ``i + 2G``, ... for a grid ``G`` rows high (a grid is at most 65535 blocks high, fewer than a
 long tensor has rows). Threads outside ``out`` do nothing. A binary operand may be a single
 row or a single column (or 1 x 1): it is indexed modulo its shape, so a bias or a scalar
-needs no broadcast copy.
+needs no broadcast copy. Complex operands have their own kernels, ``c_<name>``, from the
+table's complex expressions, except those in ``kernel_table.NO_CUDA_COMPLEX``.
 """
 
+import cmath
 import math
 
 from numba import config, cuda
@@ -66,7 +68,16 @@ def cuda_expr(expr: str) -> str:
     return expr
 
 
-def _kernel_source(name: str, expr: str, binary: bool) -> str:
+def table(binary: bool, complex_: bool = False) -> dict[str, str]:
+    """The kernels compiled for CUDA: ``kernel_table.exprs(binary, complex_)``, without the
+    complex ones listed in ``kernel_table.NO_CUDA_COMPLEX``."""
+    exprs = kernel_table.exprs(binary, complex_)
+    if not complex_:
+        return exprs
+    return {n: e for n, e in exprs.items() if n not in kernel_table.NO_CUDA_COMPLEX}
+
+
+def _kernel_source(name: str, expr: str, binary: bool, complex_: bool = False) -> str:
     args = "out, xa, ya, p" if binary else "out, xa, p"
     if binary:
         loads = ["x = xa[i % xa.shape[0], j % xa.shape[1]]",
@@ -75,22 +86,24 @@ def _kernel_source(name: str, expr: str, binary: bool) -> str:
         loads = ["x = xa[i, j]"]
     body = "\n".join(f"            {line}" for line in loads + [f"out[i, j] = {cuda_expr(expr)}"])
     return ("@cuda.jit\n"
-            f"def {function_name(name)}({args}):\n"
-            f'    """{kernel_table.DOC[name]}"""\n'
+            f"def {function_name(name, complex_)}({args}):\n"
+            f'    """{doc(name, complex_)}"""\n'
             "    j, i0 = cuda.grid(2)\n"
             "    if j < out.shape[1]:\n"
             "        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):\n"
             f"{body}\n")
 
 
-def runtime_source(name: str, expr: str, binary: bool) -> str:
+def runtime_source(name: str, expr: str, binary: bool, complex_: bool = False) -> str:
     """The source of a kernel compiled at run time (``codegen.KernelTable``): as generated."""
-    return _kernel_source(name, expr, binary)
+    return _kernel_source(name, expr, binary, complex_)
 
 
 def generate() -> str:
     """The full source of ``cuda/elementwise.py``."""
-    return "\n\n".join([_HEADER] + table_kernels(_kernel_source, "minitf.backends.cuda.codegen"))
+    cdiv = CDIV_SOURCE.format(decorator="@cuda.jit(device=True)")
+    return "\n\n".join([_HEADER, cdiv]
+                       + table_kernels(_kernel_source, "minitf.backends.cuda.codegen"))
 
 
 def check() -> bool:

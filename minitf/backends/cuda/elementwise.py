@@ -8,9 +8,11 @@ neighbouring threads touch neighbouring columns (coalesced loads), and then rows
 ``i + 2G``, ... for a grid ``G`` rows high (a grid is at most 65535 blocks high, fewer than a
 long tensor has rows). Threads outside ``out`` do nothing. A binary operand may be a single
 row or a single column (or 1 x 1): it is indexed modulo its shape, so a bias or a scalar
-needs no broadcast copy.
+needs no broadcast copy. Complex operands have their own kernels, ``c_<name>``, from the
+table's complex expressions, except those in ``kernel_table.NO_CUDA_COMPLEX``.
 """
 
+import cmath
 import math
 
 from numba import config, cuda
@@ -30,6 +32,22 @@ def _rint(x):
     if d > 0.5 or (d == 0.5 and math.fmod(f, 2.0) != 0.0):
         return f + 1.0
     return f + 0.0
+
+
+@cuda.jit(device=True)
+def _cdiv(x, y):
+    """x / y for a complex y, as NumPy divides (Smith's method, so |y|**2 cannot overflow):
+    a zero y gives inf or NaN instead of raising."""
+    a, b, c, d = x.real, x.imag, y.real, y.imag
+    if abs(c) >= abs(d):
+        if c == 0.0:  # then d == 0 too
+            return complex(a / abs(c), b / abs(c))
+        r = d / c
+        s = 1.0 / (c + d * r)
+        return complex((a + b * r) * s, (b - a * r) * s)
+    r = c / d
+    s = 1.0 / (d + c * r)
+    return complex((a * r + b) * s, (b * r - a) * s)
 
 
 @cuda.jit
@@ -275,6 +293,16 @@ def logical_not(out, xa, p):
 @cuda.jit
 def identity(out, xa, p):
     """A copy of x."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x
+
+
+@cuda.jit
+def conj(out, xa, p):
+    """The complex conjugate: x itself for a real x."""
     j, i0 = cuda.grid(2)
     if j < out.shape[1]:
         for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
@@ -590,6 +618,243 @@ def softplus_grad(out, xa, ya, p):
             out[i, j] = x * (1.0 if y >= 0 else math.exp(-abs(y))) / (1.0 + math.exp(-abs(y)))
 
 
+@cuda.jit
+def c_negative(out, xa, p):
+    """-x. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = -x
+
+
+@cuda.jit
+def c_sign(out, xa, p):
+    """x / |x| (0 at 0). Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x / abs(x) if x != 0 else x
+
+
+@cuda.jit
+def c_square(out, xa, p):
+    """x * x. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x * x
+
+
+@cuda.jit
+def c_sqrt(out, xa, p):
+    """The principal square root. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = cmath.sqrt(x)
+
+
+@cuda.jit
+def c_rsqrt(out, xa, p):
+    """1 / sqrt(x). Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = _cdiv(1.0, cmath.sqrt(x))
+
+
+@cuda.jit
+def c_reciprocal(out, xa, p):
+    """1 / x. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = _cdiv(1.0, x)
+
+
+@cuda.jit
+def c_exp(out, xa, p):
+    """e**x. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = cmath.exp(x)
+
+
+@cuda.jit
+def c_expm1(out, xa, p):
+    """e**x - 1, accurate for small |x|. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = 2.0 * cmath.exp(0.5 * x) * cmath.sinh(0.5 * x)
+
+
+@cuda.jit
+def c_log(out, xa, p):
+    """The principal natural log. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = cmath.log(x)
+
+
+@cuda.jit
+def c_log1p(out, xa, p):
+    """log(1 + x). Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = cmath.log(1.0 + x)
+
+
+@cuda.jit
+def c_sin(out, xa, p):
+    """Sine. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = cmath.sin(x)
+
+
+@cuda.jit
+def c_cos(out, xa, p):
+    """Cosine. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = cmath.cos(x)
+
+
+@cuda.jit
+def c_tanh(out, xa, p):
+    """Hyperbolic tangent. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = cmath.tanh(x)
+
+
+@cuda.jit
+def c_sigmoid(out, xa, p):
+    """1 / (1 + e**-x). Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = _cdiv(1.0, 1.0 + cmath.exp(-x))
+
+
+@cuda.jit
+def c_identity(out, xa, p):
+    """A copy of x. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x
+
+
+@cuda.jit
+def c_conj(out, xa, p):
+    """The complex conjugate. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x.conjugate()
+
+
+@cuda.jit
+def c_add(out, xa, ya, p):
+    """x + y. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x + y
+
+
+@cuda.jit
+def c_subtract(out, xa, ya, p):
+    """x - y. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x - y
+
+
+@cuda.jit
+def c_multiply(out, xa, ya, p):
+    """x * y. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x * y
+
+
+@cuda.jit
+def c_divide(out, xa, ya, p):
+    """x / y (inf/NaN for y = 0, as NumPy). Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = _cdiv(x, y)
+
+
+@cuda.jit
+def c_squared_difference(out, xa, ya, p):
+    """(x - y) * conj(x - y), a complex number with imaginary part 0. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = complex((x.real - y.real) ** 2 + (x.imag - y.imag) ** 2, 0.0)
+
+
+@cuda.jit
+def c_equal(out, xa, ya, p):
+    """x == y. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x == y
+
+
+@cuda.jit
+def c_not_equal(out, xa, ya, p):
+    """x != y. Complex operands."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = x != y
+
+
 UNARY_KERNELS = KernelTable({
     "negative": negative,
     "abs": abs_,
@@ -616,6 +881,7 @@ UNARY_KERNELS = KernelTable({
     "round": round_,
     "logical_not": logical_not,
     "identity": identity,
+    "conj": conj,
 }, False, globals(), 'minitf.backends.cuda.codegen')
 
 BINARY_KERNELS = KernelTable({
@@ -648,3 +914,32 @@ BINARY_KERNELS = KernelTable({
     "reciprocal_grad": reciprocal_grad,
     "softplus_grad": softplus_grad,
 }, True, globals(), 'minitf.backends.cuda.codegen')
+
+COMPLEX_UNARY_KERNELS = KernelTable({
+    "negative": c_negative,
+    "sign": c_sign,
+    "square": c_square,
+    "sqrt": c_sqrt,
+    "rsqrt": c_rsqrt,
+    "reciprocal": c_reciprocal,
+    "exp": c_exp,
+    "expm1": c_expm1,
+    "log": c_log,
+    "log1p": c_log1p,
+    "sin": c_sin,
+    "cos": c_cos,
+    "tanh": c_tanh,
+    "sigmoid": c_sigmoid,
+    "identity": c_identity,
+    "conj": c_conj,
+}, False, globals(), 'minitf.backends.cuda.codegen', complex_=True)
+
+COMPLEX_BINARY_KERNELS = KernelTable({
+    "add": c_add,
+    "subtract": c_subtract,
+    "multiply": c_multiply,
+    "divide": c_divide,
+    "squared_difference": c_squared_difference,
+    "equal": c_equal,
+    "not_equal": c_not_equal,
+}, True, globals(), 'minitf.backends.cuda.codegen', complex_=True)

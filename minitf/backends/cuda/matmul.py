@@ -9,13 +9,14 @@ N/TILE times instead of N or M times. Threads whose element lies outside A or B 
 sizes need not be multiples of TILE; threads outside ``out`` compute but do not store.
 
 ``ta``/``tb`` read A or B transposed in place (``tf.matmul(transpose_a=...)``). One kernel is
-built per float type, so float32 products accumulate in float32 registers, as cuBLAS does.
+built per float or complex type, so float32 products accumulate in float32 registers, as
+cuBLAS does (complex64 in complex64).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import config, cuda, float32, float64
+from numba import complex64, complex128, config, cuda, float32, float64
 
 TILE = 4 if config.ENABLE_CUDASIM else 16  # smaller under the simulator (see reductions)
 """Tile edge; blocks are TILE x TILE threads."""
@@ -58,5 +59,7 @@ def _matmul_kernel(nb_type, np_type):
 
 
 MATMUL = {np.dtype(np.float32): _matmul_kernel(float32, np.float32),
-          np.dtype(np.float64): _matmul_kernel(float64, np.float64)}
+          np.dtype(np.float64): _matmul_kernel(float64, np.float64),
+          np.dtype(np.complex64): _matmul_kernel(complex64, np.complex64),
+          np.dtype(np.complex128): _matmul_kernel(complex128, np.complex128)}
 """dtype -> tiled kernel ``(a, b, out, ta, tb)``."""

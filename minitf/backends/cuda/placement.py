@@ -6,7 +6,9 @@ op consumes where they are. Each op says whether it can (``OpDef.device``, see
 ``framework/registry.py``): ``"kernels"`` ops (their forward uses nothing but backend kernels
 and reshapes) run their own forward; ``"forward"`` ops (their CPU forward calls NumPy) run
 their device version from ``DEVICE_FORWARD`` here; any other op runs on the CPU, its inputs
-copied to the host, and its outputs stay there (TensorFlow's soft placement). Variables keep
+copied to the host, and its outputs stay there (TensorFlow's soft placement). So does an
+element-wise op with complex operands whose kernel has no CUDA complex form
+(``kernel_table.NO_CUDA_COMPLEX``, read through ``OpDef.kernel``). Variables keep
 their values on the device they were created on: every write is converted to it.
 """
 
@@ -20,7 +22,7 @@ import numpy as np
 from numba import cuda
 
 from ...framework import registry
-from .. import get_backend
+from .. import get_backend, kernel_table
 from . import layout
 from .backend import MAX_GRID_Y, CudaBackend, is_device, launch_1d, to_device, to_numpy
 
@@ -157,12 +159,26 @@ def _device_args(opdef: Any, values: Sequence[Any]) -> list[Any]:
             + [to_numpy(v) for v in values[n:]])
 
 
+def complex_on_host(opdef: Any) -> bool:
+    """Whether ``opdef`` runs on the host when its operands are complex: its kernel has no
+    CUDA complex form (``kernel_table.NO_CUDA_COMPLEX``)."""
+    return opdef.kernel in kernel_table.NO_CUDA_COMPLEX
+
+
+def _is_complex(v: Any) -> bool:
+    dtype = getattr(v, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind == "c"
+
+
 def run(opdef: Any, rt: Any, values: Sequence[Any], attrs: dict, where: str) -> Any:
     """Run ``opdef`` on ``where`` ('GPU' or 'CPU'); an op that reads or writes a variable runs
-    on that variable's device instead. Returns device arrays for ops run on the GPU."""
+    on that variable's device instead, and one with no CUDA form for its complex operands
+    (``complex_on_host``) on the CPU. Returns device arrays for ops run on the GPU."""
     var = attrs.get("var") if attrs else None
     if var is not None:
         where = getattr(var, "_placement", "CPU")
+    if where == "GPU" and complex_on_host(opdef) and any(_is_complex(v) for v in values):
+        where = "CPU"
     if where == "GPU" and opdef.device != "host":
         fwd = opdef.forward if opdef.device == "kernels" else DEVICE_FORWARD[opdef.type]
         return fwd(PlacedRuntime(rt, BACKEND, True), *_device_args(opdef, values), **attrs)

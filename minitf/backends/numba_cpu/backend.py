@@ -1,10 +1,12 @@
 """The Numba CPU backend: the reference backend's kernels, compiled.
 
 Element-wise ops, reductions, the softmax family and the optimizer updates run as ``@njit``
-kernels (cached on disk, so only the first run of a new dtype/layout compiles). Matrix
-products go to BLAS through ``np.matmul`` unless ``NumbaBackend(matmul="tiled")`` asks for
-the hand-written kernel. Everything else (argmax, select, and any dtype Numba does not
-handle: float16, complex, strings) is inherited from ``NumpyBackend``.
+kernels (cached on disk, so only the first run of a new dtype/layout compiles); complex64
+and complex128 operands have their own element-wise kernels (``kernel_table``'s complex
+rows) and sum/mean/prod kernels. Matrix products go to BLAS through ``np.matmul`` unless
+``NumbaBackend(matmul="tiled")`` asks for the hand-written kernel. Everything else (argmax,
+select, and any dtype Numba does not handle: float16, strings) is inherited from
+``NumpyBackend``.
 """
 
 from __future__ import annotations
@@ -15,18 +17,25 @@ import numpy as np
 
 from ..base import Array
 from ..numpy_backend import (
+    COMPLEX_DTYPES,
     INT_CHECKED,
     NumpyBackend,
     accumulator_dtype,
     as_np_dtype,
     check_int_args,
     check_labels,
+    complex_kernel,
     kernel,
 )
 from . import reductions, workers
 from .conv import ConvKernelsNumba
 from .conv_pool import ConvPoolKernelsNumba
-from .elementwise import BINARY_KERNELS, UNARY_KERNELS
+from .elementwise import (
+    BINARY_KERNELS,
+    COMPLEX_BINARY_KERNELS,
+    COMPLEX_UNARY_KERNELS,
+    UNARY_KERNELS,
+)
 from .matmul import matmul_tiled
 from .optim import OptimizerKernelsNumba
 from .rnn import RnnKernelsNumba
@@ -37,6 +46,9 @@ _KERNEL_DTYPES = frozenset(np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
     np.uint64, np.float32, np.float64))
 _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+_MATMUL_DTYPES = _FLOATS | COMPLEX_DTYPES  # split over the workers (BLAS), or the tiled kernel
+_COMPLEX_REDUCTIONS = frozenset(("sum", "mean", "prod"))  # the ones TF defines on complex
+
 
 
 def as_2d(a: Array) -> Array:
@@ -97,7 +109,9 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         x = np.asarray(x)
         out_dtype = as_np_dtype(out_dtype)
         if x.dtype not in _KERNEL_DTYPES or out_dtype not in _KERNEL_DTYPES:
-            return super().unary(fn, x, out_dtype, param)
+            f = complex_kernel(COMPLEX_UNARY_KERNELS, fn, (x.dtype,), out_dtype)
+            if f is None:
+                return super().unary(fn, x, out_dtype, param)
         out = np.empty(x.shape, dtype=out_dtype)
         if out.size:
             f(as_2d(out), as_2d(x), float(param))
@@ -110,8 +124,10 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         out_dtype = as_np_dtype(out_dtype)
         if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
                 or out_dtype not in _KERNEL_DTYPES):
-            return super().binary(fn, x, y, out_dtype, param)
-        if fn in INT_CHECKED:
+            f = complex_kernel(COMPLEX_BINARY_KERNELS, fn, (x.dtype, y.dtype), out_dtype)
+            if f is None:
+                return super().binary(fn, x, y, out_dtype, param)
+        elif fn in INT_CHECKED:
             check_int_args(fn, x, y, out_dtype)
         shape = _broadcast_shape(x.shape, y.shape)
         out = np.empty(shape, dtype=out_dtype)
@@ -124,7 +140,9 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         """Reduce over ``axes``; the result keeps ``x``'s dtype (see ``NumpyBackend.reduce``)."""
         row_kernel = kernel(reductions.ROW, fn)
         x = np.asarray(x)
-        if not axes or x.size == 0 or x.dtype not in _KERNEL_DTYPES:
+        compiled = x.dtype in _KERNEL_DTYPES or (x.dtype in COMPLEX_DTYPES
+                                                 and fn in _COMPLEX_REDUCTIONS)
+        if not axes or x.size == 0 or not compiled:
             # Empty inputs (max of nothing raises, sum gives 0) keep NumPy's exact behaviour.
             return super().reduce(fn, x, axes, keepdims)
         axes = tuple(sorted(axes))
@@ -169,13 +187,13 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         if self.matmul_kind == "blas":
             # BLAS on one thread (its own threads would spin after each product and slow the
             # kernels that run next); a large product is split over our workers instead
-            if a.ndim == b.ndim == 2 and a.dtype == b.dtype and dtype in _FLOATS:
+            if a.ndim == b.ndim == 2 and a.dtype == b.dtype and dtype in _MATMUL_DTYPES:
                 a = a.T if transpose_a else a
                 b = b.T if transpose_b else b
                 return workers.matmul(a, b, np.empty((a.shape[0], b.shape[1]), dtype=dtype))
             with workers.single_threaded_blas():
                 return super().matmul(a, b, transpose_a, transpose_b)
-        if dtype not in _FLOATS or a.ndim < 2 or b.ndim < 2:
+        if dtype not in _MATMUL_DTYPES or a.ndim < 2 or b.ndim < 2:
             return super().matmul(a, b, transpose_a, transpose_b)
         if transpose_a:
             a = np.swapaxes(a, -1, -2)

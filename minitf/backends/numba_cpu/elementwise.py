@@ -8,15 +8,33 @@ A binary operand may also be a single row, reused for every row of ``out``: a bi
 a batch then needs neither a copy nor a stride-0 view. The inner loop runs over 0-based row
 views, which Numba compiles without index wraparound checks, so LLVM can vectorise it.
 ``error_model="numpy"`` makes division by zero give inf/NaN (or 0 for integers) instead of
-raising, as in NumPy.
+raising, as in NumPy. Complex operands have their own kernels, ``c_<name>``, from the table's
+complex expressions (``COMPLEX_UNARY_KERNELS``, ``COMPLEX_BINARY_KERNELS``).
 """
 
+import cmath
 import math
 
 import numpy as np
 from numba import njit
 
 from ..codegen import KernelTable
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _cdiv(x, y):
+    """x / y for a complex y, as NumPy divides (Smith's method, so |y|**2 cannot overflow):
+    a zero y gives inf or NaN instead of raising."""
+    a, b, c, d = x.real, x.imag, y.real, y.imag
+    if abs(c) >= abs(d):
+        if c == 0.0:  # then d == 0 too
+            return complex(a / abs(c), b / abs(c))
+        r = d / c
+        s = 1.0 / (c + d * r)
+        return complex((a + b * r) * s, (b - a * r) * s)
+    r = c / d
+    s = 1.0 / (d + c * r)
+    return complex((a * r + b) * s, (b * r - a) * s)
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -262,6 +280,16 @@ def logical_not(out, xa, p):
 @njit(cache=True, error_model="numpy", fastmath=False)
 def identity(out, xa, p):
     """A copy of x."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def conj(out, xa, p):
+    """The complex conjugate: x itself for a real x."""
     for i in range(out.shape[0]):
         orow, xrow = out[i], xa[i]
         for j in range(out.shape[1]):
@@ -577,6 +605,254 @@ def softplus_grad(out, xa, ya, p):
             orow[j] = x * (1.0 if y >= 0 else math.exp(-abs(y))) / (1.0 + math.exp(-abs(y)))
 
 
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_negative(out, xa, p):
+    """-x. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = -x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_sign(out, xa, p):
+    """x / |x| (0 at 0). Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x / abs(x) if x != 0 else x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_square(out, xa, p):
+    """x * x. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x * x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_sqrt(out, xa, p):
+    """The principal square root. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = cmath.sqrt(x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_rsqrt(out, xa, p):
+    """1 / sqrt(x). Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = _cdiv(1.0, cmath.sqrt(x))
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_reciprocal(out, xa, p):
+    """1 / x. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = _cdiv(1.0, x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_exp(out, xa, p):
+    """e**x. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = cmath.exp(x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_expm1(out, xa, p):
+    """e**x - 1, accurate for small |x|. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = 2.0 * cmath.exp(0.5 * x) * cmath.sinh(0.5 * x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_log(out, xa, p):
+    """The principal natural log. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = cmath.log(x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_log1p(out, xa, p):
+    """log(1 + x). Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = cmath.log(1.0 + x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_sin(out, xa, p):
+    """Sine. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = cmath.sin(x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_cos(out, xa, p):
+    """Cosine. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = cmath.cos(x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_tanh(out, xa, p):
+    """Hyperbolic tangent. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = cmath.tanh(x)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_sigmoid(out, xa, p):
+    """1 / (1 + e**-x). Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = _cdiv(1.0, 1.0 + cmath.exp(-x))
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_identity(out, xa, p):
+    """A copy of x. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_conj(out, xa, p):
+    """The complex conjugate. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x.conjugate()
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_add(out, xa, ya, p):
+    """x + y. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = x + y
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_subtract(out, xa, ya, p):
+    """x - y. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = x - y
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_multiply(out, xa, ya, p):
+    """x * y. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = x * y
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_divide(out, xa, ya, p):
+    """x / y (inf/NaN for y = 0, as NumPy). Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = _cdiv(x, y)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_pow(out, xa, ya, p):
+    """x to the power y (principal branch). Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = x ** y
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_squared_difference(out, xa, ya, p):
+    """(x - y) * conj(x - y), a complex number with imaginary part 0. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = complex((x.real - y.real) ** 2 + (x.imag - y.imag) ** 2, 0.0)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_equal(out, xa, ya, p):
+    """x == y. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = x == y
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def c_not_equal(out, xa, ya, p):
+    """x != y. Complex operands."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = x != y
+
+
 UNARY_KERNELS = KernelTable({
     "negative": negative,
     "abs": abs_,
@@ -603,6 +879,7 @@ UNARY_KERNELS = KernelTable({
     "round": round_,
     "logical_not": logical_not,
     "identity": identity,
+    "conj": conj,
 }, False, globals(), 'minitf.backends.codegen')
 
 BINARY_KERNELS = KernelTable({
@@ -635,3 +912,33 @@ BINARY_KERNELS = KernelTable({
     "reciprocal_grad": reciprocal_grad,
     "softplus_grad": softplus_grad,
 }, True, globals(), 'minitf.backends.codegen')
+
+COMPLEX_UNARY_KERNELS = KernelTable({
+    "negative": c_negative,
+    "sign": c_sign,
+    "square": c_square,
+    "sqrt": c_sqrt,
+    "rsqrt": c_rsqrt,
+    "reciprocal": c_reciprocal,
+    "exp": c_exp,
+    "expm1": c_expm1,
+    "log": c_log,
+    "log1p": c_log1p,
+    "sin": c_sin,
+    "cos": c_cos,
+    "tanh": c_tanh,
+    "sigmoid": c_sigmoid,
+    "identity": c_identity,
+    "conj": c_conj,
+}, False, globals(), 'minitf.backends.codegen', complex_=True)
+
+COMPLEX_BINARY_KERNELS = KernelTable({
+    "add": c_add,
+    "subtract": c_subtract,
+    "multiply": c_multiply,
+    "divide": c_divide,
+    "pow": c_pow,
+    "squared_difference": c_squared_difference,
+    "equal": c_equal,
+    "not_equal": c_not_equal,
+}, True, globals(), 'minitf.backends.codegen', complex_=True)

@@ -89,8 +89,9 @@ def _prepare(a: Array, b: Array) -> tuple[Array, Array, Array]:
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"matmul needs (m, k) @ (k, n) matrices, got {a.shape} @ {b.shape}")
     dtype = np.result_type(a, b)
-    if dtype.kind not in "iuf" or dtype.itemsize < 4:
-        raise TypeError(f"matmul_tiled/naive support float32/64 and int32/64, not {dtype}")
+    if dtype.kind not in "iufc" or dtype.itemsize < 4:
+        raise TypeError(f"matmul_tiled/naive support float32/64, complex64/128 and int32/64, "
+                        f"not {dtype}")
     a = np.ascontiguousarray(a, dtype=dtype)
     b = np.ascontiguousarray(b, dtype=dtype)
     return a, b, np.zeros((a.shape[0], b.shape[1]), dtype=dtype)

@@ -1,0 +1,75 @@
+"""The chapters' widgets in course/widgets (the plumbing the chapters show in one line): each
+builds, draws once with the chapter's functions passed in, and its controls do what they say.
+Small stand-ins for the chapters' functions; no training, no kernel."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+pytest.importorskip("ipywidgets")
+
+SURFACE = {"f": lambda x, y: x**2 + y**2, "minimum": (0.0, 0.0)}
+
+
+def _controls(ui) -> dict:
+    return {w.description: w for w in ui.kwargs_widgets}
+
+
+def test_optimizer_playground_runs_the_chapter_function_and_greys_out_momentum():
+    from course.widgets.optimizers import NO_MOMENTUM, OPTIMIZERS, optimizer_playground
+
+    calls = []
+
+    def run(optimizer, surface, steps, noise=None):
+        calls.append((type(optimizer).__name__, surface, steps, noise is not None))
+        return np.linspace([-1.0, 1.0], [0.0, 0.0], steps + 1)
+
+    def draw_path(ax, path, **style):
+        ax.plot(*path.T, label=style["label"])
+
+    ui = optimizer_playground(run, {"quadratic": SURFACE, "Rosenbrock": SURFACE},
+                              lambda ax, name: None, draw_path,
+                              {"quadratic": {"GD": 0.01}, "Rosenbrock": {"GD": 0.002}})
+    assert calls[:2] == [("Adam", "Rosenbrock", 300, False), ("SGD", "Rosenbrock", 300, False)]
+    c = _controls(ui)
+    for name in OPTIMIZERS:
+        c["optimizer"].value = name
+        assert c["momentum"].disabled == (name in NO_MOMENTUM), name
+    assert [noisy for _, _, _, noisy in calls].count(True) == 1  # "SGD (noisy)" only
+    c["momentum"].value = 0.5  # Adam, selected last, runs again
+    assert calls[-2] == ("Adam", "Rosenbrock", 300, False)
+
+
+def test_make_optimizer_maps_the_slider_and_names_unknown_optimizers():
+    from course.widgets.optimizers import make_optimizer
+
+    assert float(make_optimizer("RMSprop", 0.1, 0.5).rho) == 0.5
+    assert float(make_optimizer("Adam", 0.1, 0.7).beta_1) == pytest.approx(0.7)
+    with pytest.raises(ValueError, match="'Lion'"):
+        make_optimizer("Lion", 0.1, 0.9)
+
+
+def test_filter_explorer_checks_the_chapter_formula():
+    from course.widgets.convolution import filter_explorer
+
+    sizes = []
+
+    def output_size(n, k, stride=1, dilation=1, padding="VALID"):
+        span = (k - 1) * dilation + 1
+        size = -(-n // stride) if padding == "SAME" else (n - span) // stride + 1
+        sizes.append(size)
+        return size
+
+    def padding_before_after(n, k, stride, dilation, padding):
+        return (0, 0)
+
+    images = np.random.default_rng(0).random((3, 12, 12, 1)).astype("float32")
+    ui = filter_explorer(images, {"blur": np.ones((3, 3)) / 9}, output_size, padding_before_after)
+    c = _controls(ui)
+    c["stride"].value = 2
+    c["dilation"].value = 4  # span 9 of 12 pixels: 2 windows
+    assert sizes == [10, 5, 2]
+    assert c["test image"].max == 2

@@ -73,3 +73,24 @@ def test_filter_explorer_checks_the_chapter_formula():
     c["dilation"].value = 4  # span 9 of 12 pixels: 2 windows
     assert sizes == [10, 5, 2]
     assert c["test image"].max == 2
+
+
+def test_broadcast_explorer_reports_typed_and_picked_shapes():
+    from course.widgets.broadcasting import PRESETS, broadcast_explorer, parse_shape
+
+    assert parse_shape("(3, 1)") == (3, 1) and parse_shape("") == () and parse_shape("[4,]") == (4,)
+    with pytest.raises(ValueError, match="negative"):
+        parse_shape("-1, 2")
+    seen, drawn = [], []
+
+    def report(sa, sb):
+        seen.append((sa, sb))
+        return "has shape" if len(sa) <= 2 else "error"
+
+    ui = broadcast_explorer(report, lambda sa, sb, ax: drawn.append((sa, sb)))
+    example, box_b = ui.children[0], ui.children[1].children[1]
+    example.value = "rank 3: (5, 1, 3) + (4, 3)"  # one report for both boxes, no picture
+    box_b.value = "x"  # not a shape: a hint, no report
+    assert seen == [((4, 3), (3,)), ((5, 1, 3), (4, 3))]
+    assert drawn == [((4, 3), (3,))]
+    assert len(PRESETS) == 8

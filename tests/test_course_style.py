@@ -17,9 +17,11 @@ from course.style import MAX_WIDTH_IN, MIN_FONT_PT, STYLE
 ROOT = Path(__file__).resolve().parent.parent
 # the chapters moved to the course style so far (issue 15); add a chapter once it calls
 # use_course_style() and keeps to the sizes below
-STYLED = ["01_tensors", "02_computation_graphs", "03_sessions_and_variables", "04_forward_propagation",
-          "05_backpropagation", "06_losses", "07_optimizers", "08_keras_api", "09_mnist_mlp",
-          "12_cnn"]
+STYLED = [
+    "01_tensors", "02_computation_graphs", "03_sessions_and_variables",
+    "04_forward_propagation", "05_backpropagation", "06_losses", "07_optimizers",
+    "08_keras_api", "09_mnist_mlp", "10_cpu_kernels_numba", "12_cnn"
+]
 MAX_PNG_PX = 1000  # 9.5 in at 100 dpi, plus what a tight bounding box may add
 
 

@@ -94,3 +94,19 @@ def test_broadcast_explorer_reports_typed_and_picked_shapes():
     assert seen == [((4, 3), (3,)), ((5, 1, 3), (4, 3))]
     assert drawn == [((4, 3), (3,))]
     assert len(PRESETS) == 8
+
+
+def test_digit_sender_asks_for_the_picked_image():
+    from course.widgets.serving import digit_sender
+
+    images = np.stack([np.full((28, 28), k, np.float32) for k in range(3)])
+    asked = []
+
+    def ask(image):
+        asked.append(float(image[0, 0]))
+        return {"predictions": [[0.0] * 9 + [5.0]]}
+
+    ui = digit_sender(ask, images, np.array([7, 2, 1]))
+    ui.children[0].value = 2
+    assert asked == [0.0, 2.0]
+    assert ui.children[0].max == 2

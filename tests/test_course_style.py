@@ -21,7 +21,7 @@ STYLED = [
     "01_tensors", "02_computation_graphs", "03_sessions_and_variables",
     "04_forward_propagation", "05_backpropagation", "06_losses", "07_optimizers",
     "08_keras_api", "09_mnist_mlp", "10_cpu_kernels_numba", "11_gpu_kernels", "12_cnn",
-    "13_sequences", "14_deployment", "15_model_optimization"
+    "13_sequences", "14_deployment", "15_model_optimization", "16_distributed"
 ]
 MAX_PNG_PX = 1000  # 9.5 in at 100 dpi, plus what a tight bounding box may add
 

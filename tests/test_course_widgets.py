@@ -110,3 +110,19 @@ def test_digit_sender_asks_for_the_picked_image():
     ui.children[0].value = 2
     assert asked == [0.0, 2.0]
     assert ui.children[0].max == 2
+
+
+def test_pass_toggles_describe_the_ticked_passes():
+    from types import SimpleNamespace
+
+    from course.widgets.compiler import pass_toggles
+
+    chosen = []
+
+    def describe(passes):
+        chosen.append(list(passes))
+        return 3, 1, 1e-6, SimpleNamespace(source="def run(): ...")
+
+    ui = pass_toggles(["dead_code", "fuse_elementwise"], describe)
+    ui.children[0].children[1].value = False
+    assert chosen == [["dead_code", "fuse_elementwise"], ["dead_code"]]

@@ -126,3 +126,29 @@ def test_pass_toggles_describe_the_ticked_passes():
     ui = pass_toggles(["dead_code", "fuse_elementwise"], describe)
     ui.children[0].children[1].value = False
     assert chosen == [["dead_code", "fuse_elementwise"], ["dead_code"]]
+
+
+def test_session_stepper_runs_steps_and_stops_an_exploding_run():
+    from course.widgets.sessions import session_stepper
+
+    state = {"w": 0.0, "inits": 0, "rates": []}
+
+    def train_step(rate):
+        state["rates"].append(rate)
+        state["w"] += 1.0
+        return 10.0 ** (3 * state["w"])  # explodes past 1e6 at the third step
+
+    def initialize():
+        state["w"], state["inits"] = 0.0, state["inits"] + 1
+
+    x = np.linspace(-1, 1, 5)
+    ui = session_stepper(train_step, initialize, lambda: (state["w"], 0.0), x, 2 * x)
+    step, ten, init = ui.children[0].children
+    status = ui.children[2]
+    assert state["inits"] == 1 and "sess.run(init)" in status.value
+    step.click()
+    assert state["rates"] == [pytest.approx(0.1)] and "x 1" in status.value
+    ten.click()  # steps 2 and 3, then the loss is over 1e6
+    assert len(state["rates"]) == 3 and "exploded" in status.value
+    init.click()
+    assert state["inits"] == 2 and state["w"] == 0.0

@@ -11,11 +11,27 @@ import pytest
 matplotlib.use("Agg")
 pytest.importorskip("ipywidgets")
 
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """The widgets' plt.show() keeps figures open under Agg: close them after each test."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 SURFACE = {"f": lambda x, y: x**2 + y**2, "minimum": (0.0, 0.0)}
 
 
 def _controls(ui) -> dict:
     return {w.description: w for w in ui.kwargs_widgets}
+
+
+def _show(ui) -> None:
+    """Call an interactive()'s function directly: interactive() logs its exceptions instead of
+    raising them."""
+    ui.f(**ui.kwargs)
 
 
 def test_optimizer_playground_runs_the_chapter_function_and_greys_out_momentum():
@@ -41,6 +57,7 @@ def test_optimizer_playground_runs_the_chapter_function_and_greys_out_momentum()
     assert [noisy for _, _, _, noisy in calls].count(True) == 1  # "SGD (noisy)" only
     c["momentum"].value = 0.5  # Adam, selected last, runs again
     assert calls[-2] == ("Adam", "Rosenbrock", 300, False)
+    _show(ui)
 
 
 def test_make_optimizer_maps_the_slider_and_names_unknown_optimizers():
@@ -72,6 +89,7 @@ def test_filter_explorer_checks_the_chapter_formula():
     c["stride"].value = 2
     c["dilation"].value = 4  # span 9 of 12 pixels: 2 windows
     assert sizes == [10, 5, 2]
+    _show(ui)
     assert c["test image"].max == 2
 
 
@@ -152,3 +170,25 @@ def test_session_stepper_runs_steps_and_stops_an_exploding_run():
     assert len(state["rates"]) == 3 and "exploded" in status.value
     init.click()
     assert state["inits"] == 2 and state["w"] == 0.0
+
+
+def test_backward_stepper_draws_every_step_of_the_sweep():
+    from types import SimpleNamespace as NS
+
+    from course.widgets.backprop import backward_stepper
+
+    def op(name, kind):
+        node = NS(name=name, type=kind)
+        return node, NS(op=node)
+
+    (_, x), (_, y), (a_op, a), (b_op, b), (c_op, c), (f_op, _) = (
+        op("x", "Placeholder"), op("y", "Placeholder"), op("a", "Mul"), op("b", "Sin"),
+        op("c", "AddV2"), op("f", "Square"))
+    trace = [(f_op, None, [(c, None)]), (c_op, None, [(a, None), (b, None)]),
+             (b_op, None, [(x, None)]), (a_op, None, [(x, None), (y, None)])]
+    steps = [(1.0, [2.0]), (2.0, [2.0, 2.0]), (2.0, [1.0]), (2.0, [4.0, 2.0])]
+    forward = {"x": 1.0, "y": 2.0, "a": 2.0, "b": 0.84, "c": 2.84, "f": 8.07}
+    ui = backward_stepper(trace, steps, forward)
+    assert ui.kwargs_widgets[0].max == 4
+    for step in range(5):
+        ui.f(step)

@@ -192,3 +192,19 @@ def test_backward_stepper_draws_every_step_of_the_sweep():
     assert ui.kwargs_widgets[0].max == 4
     for step in range(5):
         ui.f(step)
+
+
+def test_logit_explorer_marks_every_loss_at_the_chosen_logit():
+    from course.widgets.losses import logit_explorer
+
+    z = np.linspace(-10, 10, 21)
+    curves = {"BCE": (np.log1p(np.exp(-z)), -1 / (1 + np.exp(z))), "MAE": (1 - z, -np.ones(21))}
+    asked = []
+
+    def loss_and_grad(name, value):
+        asked.append((name, value))
+        return 0.5, -0.5
+
+    ui = logit_explorer(z, curves, loss_and_grad, lambda name, value: "3")
+    _show(ui)
+    assert asked[-2:] == [("BCE", -4.0), ("MAE", -4.0)]

@@ -72,3 +72,17 @@ def test_committed_outputs_name_no_machine_paths():
                 text = json.dumps(out.get("text", "")) + json.dumps(out.get("traceback", []))
                 text += json.dumps(out.get("data", {}).get("text/plain", ""))
                 assert not bad.search(text), f"{path.name}: {bad.search(text).group()} in an output"
+
+
+def test_committed_widgets_have_their_state_stored():
+    """A widget in a committed chapter shows on a static view (GitHub, nbviewer) only if its
+    state was stored with the outputs, as `jupyter nbconvert --execute` does (issue 15)."""
+    for name in STYLED:
+        nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+        state = nb["metadata"].get("widgets", {}).get(
+            "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                view = out.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+                if view:
+                    assert view["model_id"] in state, f"{name}: a widget without stored state"

@@ -322,7 +322,7 @@ class Profile:
                "<th style='text-align:left'>share</th><th>mean &micro;s</th><th>GFLOP/s</th></tr>"]
         for r in rows:
             gf = r.gflops_per_s
-            bar = (f"<div style='background:#4c72b0;height:0.8em;display:inline-block;"
+            bar = (f"<div style='background:#0072B2;height:0.8em;display:inline-block;"
                    f"width:{100 * r.share / peak:.0f}px'></div> {100 * r.share:.1f}%")
             out.append(f"<tr><td style='text-align:left'>{html.escape(r.key)}</td>"
                        f"<td>{r.calls}</td><td>{1e3 * r.total_s:.3f}</td>"

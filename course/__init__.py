@@ -1,4 +1,5 @@
-"""Course tooling: exercises generated from nbgrader-format solutions, and an autograder.
+"""Course tooling: exercises generated from nbgrader-format solutions, an autograder, and the
+chapters' figure style (``style.py``) and widgets (``widgets/``).
 
 ``python -m course --help`` lists the commands; ``course/instructor_guide.md`` explains them.
 """

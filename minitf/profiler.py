@@ -322,7 +322,7 @@ class Profile:
                "<th style='text-align:left'>share</th><th>mean &micro;s</th><th>GFLOP/s</th></tr>"]
         for r in rows:
             gf = r.gflops_per_s
-            bar = (f"<div style='background:#4c72b0;height:0.8em;display:inline-block;"
+            bar = (f"<div style='background:#0072B2;height:0.8em;display:inline-block;"
                    f"width:{100 * r.share / peak:.0f}px'></div> {100 * r.share:.1f}%")
             out.append(f"<tr><td style='text-align:left'>{html.escape(r.key)}</td>"
                        f"<td>{r.calls}</td><td>{1e3 * r.total_s:.3f}</td>"
@@ -340,12 +340,12 @@ class Profile:
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.35 * max(len(rows), 3) + 1))
         ms = [1e3 * r.total_s for r in rows]
-        colors = ["#4c72b0" if r.flops is not None else "#a0a0a0" for r in rows]
+        colors = ["#0072B2" if r.flops is not None else "#a0a0a0" for r in rows]
         ax.barh([r.key for r in rows], ms, color=colors)
         for y, (r, m) in enumerate(zip(rows, ms)):
             gf = r.gflops_per_s
             label = f" {100 * r.share:.1f}%" + ("" if gf is None else f", {_fmt_gflops(gf)} GFLOP/s")
-            ax.text(m, y, label, va="center", fontsize=8)
+            ax.text(m, y, label, va="center", fontsize=9)
         ax.set_xlabel("kernel time (ms)")
         ax.set_title(f"Kernel time per op {by} ({sum(r.calls for r in self.stats(by))} calls)")
         ax.set_xlim(0, max(ms + [1e-9]) * 1.35)

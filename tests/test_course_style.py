@@ -15,12 +15,13 @@ import pytest
 from course.style import MAX_WIDTH_IN, MIN_FONT_PT, STYLE
 
 ROOT = Path(__file__).resolve().parent.parent
-# the chapters moved to the course style so far (issue 15); add a chapter once it calls
-# use_course_style() and keeps to the sizes below
-STYLED = ["02_computation_graphs", "03_sessions_and_variables", "04_forward_propagation",
-          "05_backpropagation", "06_losses", "07_optimizers", "08_keras_api", "09_mnist_mlp",
-          "12_cnn"]
+# every chapter uses the course style (issue 15): a new chapter is checked as soon as it exists
+STYLED = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_PNG_PX = 1000  # 9.5 in at 100 dpi, plus what a tight bounding box may add
+
+
+def test_every_chapter_is_checked():
+    assert len(STYLED) >= 17 and STYLED[0] == "01_tensors", STYLED
 
 
 def test_style_file_sizes_and_palette():
@@ -66,8 +67,27 @@ def test_committed_outputs_name_no_machine_paths():
     """Outputs (tracebacks included) must not show a developer's absolute paths."""
     bad = re.compile(r"/work/|/root/|/home/|" + re.escape(str(ROOT)))
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        for cell in json.loads(path.read_text())["cells"]:
+        nb = json.loads(path.read_text())
+        outputs = [out for cell in nb["cells"] for out in cell.get("outputs", [])]
+        # and what the stored widgets show (their Output widgets' captured outputs)
+        state = nb["metadata"].get("widgets", {}).get(
+            "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+        outputs += [out for model in state.values() for out in model["state"].get("outputs", [])]
+        for out in outputs:
+            text = json.dumps(out.get("text", "")) + json.dumps(out.get("traceback", []))
+            text += json.dumps(out.get("data", {}).get("text/plain", ""))
+            assert not bad.search(text), f"{path.name}: {bad.search(text).group()} in an output"
+
+
+def test_committed_widgets_have_their_state_stored():
+    """A widget in a committed chapter shows on a static view (GitHub, nbviewer) only if its
+    state was stored with the outputs, as `jupyter nbconvert --execute` does (issue 15)."""
+    for name in STYLED:
+        nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+        state = nb["metadata"].get("widgets", {}).get(
+            "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+        for cell in nb["cells"]:
             for out in cell.get("outputs", []):
-                text = json.dumps(out.get("text", "")) + json.dumps(out.get("traceback", []))
-                text += json.dumps(out.get("data", {}).get("text/plain", ""))
-                assert not bad.search(text), f"{path.name}: {bad.search(text).group()} in an output"
+                view = out.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+                if view:
+                    assert view["model_id"] in state, f"{name}: a widget without stored state"

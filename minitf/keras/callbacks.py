@@ -275,7 +275,7 @@ class LivePlot(Callback):
     notebook; in a script it draws once at the end, into ``self.figure`` (save it with
     ``live.figure.savefig(...)``)."""
 
-    def __init__(self, metrics: list[str] | None = None, figsize: tuple = (10, 3.2)) -> None:
+    def __init__(self, metrics: list[str] | None = None, figsize: tuple = (9.5, 3.2)) -> None:
         super().__init__()
         self.metrics, self.figsize = metrics, figsize
         self.logs: dict[str, list[float]] = {}

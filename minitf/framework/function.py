@@ -27,6 +27,7 @@ from . import function_call as _call
 from . import function_options as _options
 from . import graph as _graph
 from . import nest
+from .api_export import tf_export
 from .context import init_scope, is_tracing
 from .execute import execute
 from .graph import Graph
@@ -35,6 +36,8 @@ from .tensor import EagerTensor, Tensor
 from .tensor_shape import TensorShape
 
 _LOCAL = _ctx.local  # .tapes, read on every call
+
+tf_export("init_scope")(init_scope)  # defined in context, which imports nothing from minitf
 
 __all__ = ["ConcreteFunction", "Function", "function", "init_scope", "is_tracing"]
 
@@ -205,6 +208,7 @@ class Function:
         return bound
 
 
+@tf_export("function")
 def function(func: Callable | None = None, input_signature: Any = None, **options: Any) -> Any:
     """Decorator: compile ``func`` into a graph per input signature and replay it.
 

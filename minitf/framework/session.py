@@ -18,6 +18,7 @@ from ..backends import get_backend
 from . import context as _ctx
 from . import device as _device
 from . import nest
+from .api_export import tf_export
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError
 from .execute import run_op_error
 from .graph import Graph, Operation, get_default_graph
@@ -64,6 +65,7 @@ class _SessionRuntime:
             self.sess._values[id(var)] = value
 
 
+@tf_export("Session")
 class Session:
     """Runs graph ``graph`` (default: the default graph). Use it as a context manager."""
 
@@ -312,6 +314,7 @@ def _write_lock(var: Any) -> threading.Lock:
     return lock
 
 
+@tf_export("InteractiveSession")
 class InteractiveSession(Session):
     """A Session that makes itself the default on creation (for notebooks)."""
 
@@ -363,6 +366,7 @@ def _session_stack() -> list[Session]:
     return _ctx.local.sessions
 
 
+@tf_export("get_default_session")
 def get_default_session() -> Session | None:
     """The Session of the innermost ``with tf.Session():`` (or ``as_default()``), or None."""
     return _ctx.default_session()

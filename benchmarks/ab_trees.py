@@ -3,10 +3,11 @@ steps (a measurement, not a test; issue 13's "the refactor must not change speed
 
     python benchmarks/ab_trees.py A_TREE B_TREE [--rounds 5] [--cnn] [--out FILE]
 
-Each tree runs in fresh processes of its own (``PYTHONPATH`` and ``NUMBA_CACHE_DIR`` of that
-tree, its ``.venv``-independent code: this script's Python), the two alternating A B B A A B ...
+Each tree runs in fresh processes of its own (its ``minitf`` through ``PYTHONPATH``, its own
+``NUMBA_CACHE_DIR``, this script's Python interpreter), the two alternating A B B A A B ...
 so that the machine's drift hits both alike. A process times ``model.fit`` over a slice of MNIST
-(batch 32: 400 steps, batch 128: 200, CNN batch 64: 30) ``--repeats`` times after a warm-up and
+(batch 32: 400 steps, batch 128: 200, CNN batch 64: 30), and a tiny 8-16-2 MLP whose step is
+almost only the framework's Python (400 steps), ``--repeats`` times each after a warm-up, and
 reports the median per step, as wall time and as the process's CPU time (on a shared machine
 the wall time grows with the load, the CPU time much less). The table gives the median over
 the rounds and B / A. Quiet machine: about 2 minutes for 5 rounds without ``--cnn``.
@@ -55,6 +56,14 @@ for batch, steps in ((32, 400), (128, 200)):
     n = batch * steps
     out[f"MLP batch {batch}"] = per_step(fit_fn(model, x[:n].reshape(n, 784), y[:n], batch),
                                          steps, repeats)
+# the framework's own cost per step: a network so small that its kernels take next to nothing
+tf.random.set_seed(0)
+model = tf.keras.Sequential([tf.keras.layers.Dense(16, activation="relu", input_shape=(8,)),
+                             tf.keras.layers.Dense(2)])
+model.compile(optimizer="adam",
+              loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+out["tiny MLP 8-16-2, batch 32"] = per_step(
+    fit_fn(model, x[:32 * 400, 14, 10:18].copy(), y[:32 * 400] % 2, 32), 400, repeats)
 if cnn:
     from minitf.examples.mnist_cnn import build_cnn
     tf.random.set_seed(0)

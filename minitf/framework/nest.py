@@ -20,8 +20,10 @@ __all__ = ["assert_same_structure", "flatten", "is_nested", "map_structure",
            "pack_sequence_as"]
 
 
-# A structure's kind by its type, decided once per type: ``isinstance(x, Mapping)`` is an ABC
-# check (~0.3 us), and the hot paths (Session.run, tf.function calls) flatten every step.
+# A structure's kind by its type, decided once per type (TF's nest caches it per type too): an
+# ``isinstance(x, Mapping)`` is an ABC check (~0.3 us), and the hot paths (Session.run,
+# tf.function calls) flatten on every step. A class registered as a Mapping after it was
+# first flattened keeps its first kind.
 _LEAF, _TUPLE, _MAPPING, _LIST = 0, 1, 2, 3
 _KINDS: dict[type, int] = {}
 

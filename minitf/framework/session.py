@@ -4,6 +4,8 @@
 tensors), orders them, and turns them into a flat *execution plan*: a list of
 (kernel, input slots, output slots). The plan is cached per (fetches, feeds) signature, so a
 training loop pays for the graph walk once and then only for the kernels.
+``sess.make_callable(fetches, feed_list)`` (TF's API) resolves the fetches, feeds and plan once
+and returns a function of the feed values: ``tf.function`` runs its traced graph that way.
 """
 
 from __future__ import annotations

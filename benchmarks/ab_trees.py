@@ -5,12 +5,13 @@ steps (a measurement, not a test; issue 13's "the refactor must not change speed
 
 Each tree runs in fresh processes of its own (its ``minitf`` through ``PYTHONPATH``, its own
 ``NUMBA_CACHE_DIR``, this script's Python interpreter), the two alternating A B B A A B ...
-so that the machine's drift hits both alike. A process times ``model.fit`` over a slice of MNIST
-(batch 32: 400 steps, batch 128: 200, CNN batch 64: 30), and a tiny 8-16-2 MLP whose step is
-almost only the framework's Python (400 steps), ``--repeats`` times each after a warm-up, and
-reports the median per step, as wall time and as the process's CPU time (on a shared machine
-the wall time grows with the load, the CPU time much less). The table gives the median over
-the rounds and B / A. Quiet machine: about 2 minutes for 5 rounds without ``--cnn``.
+so that the machine's drift hits both alike. A process times ``model.fit`` over a slice of
+MNIST (batch 32: 400 steps, batch 128: 200, CNN batch 64: 30), a tiny 8-16-2 MLP whose step is
+almost only the framework's Python (400 steps), and the per-op dispatch outside
+``tf.function`` (eager ``tf.add``, a GradientTape step, a TF1 ``Session.run``, tiny tensors),
+``--repeats`` times each after a warm-up, and reports the median per step, as wall time and as
+the process's CPU time (on a shared machine the wall time grows with the load, the CPU time
+much less). The table gives the median over the rounds and B / A. Quiet machine: about 2 minutes for 5 rounds without ``--cnn``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,37 @@ model.compile(optimizer="adam",
               loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 out["tiny MLP 8-16-2, batch 32"] = per_step(
     fit_fn(model, x[:32 * 400, 14, 10:18].copy(), y[:32 * 400] % 2, 32), 400, repeats)
+# per-op dispatch outside tf.function: eager ops, a GradientTape step, a TF1 Session.run
+a = tf.constant(np.ones((4, 4), np.float32))
+w = tf.Variable(np.ones((4, 4), np.float32))
+
+def eager_adds():
+    for _ in range(2000):
+        tf.add(a, a)
+
+def tape_steps():
+    for _ in range(300):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.matmul(a, w) * 2.0)
+        tape.gradient(loss, w)
+
+g = tf.Graph()
+with g.as_default():
+    ph = tf.placeholder(tf.float32, [None, 4])
+    v = tf.Variable(np.ones((4, 4), np.float32))
+    total, inc = tf.reduce_sum(tf.matmul(ph, v)), v.assign_add(tf.ones((4, 4)) * 0.0)
+    init = tf.global_variables_initializer()
+sess = tf.Session(graph=g)
+sess.run(init)
+feed = {ph: np.ones((2, 4), np.float32)}
+
+def session_runs():
+    for _ in range(1000):
+        sess.run([total, inc], feed)
+
+out["eager tf.add, 4x4 (per op)"] = per_step(eager_adds, 2000, repeats)
+out["GradientTape step, matmul+sum (per step)"] = per_step(tape_steps, 300, repeats)
+out["Session.run, 2 fetches, 1 feed (per run)"] = per_step(session_runs, 1000, repeats)
 if cnn:
     from minitf.examples.mnist_cnn import build_cnn
     tf.random.set_seed(0)

@@ -120,6 +120,8 @@ class Session:
         return nest.pack_sequence_as(fetches, values)
 
     def _as_target(self, f: Any) -> Any:
+        if type(f) is Tensor and f.op is not None and f.op.graph is self.graph:
+            return f  # the common case first: a tensor of this graph
         if f is None:
             raise TypeError("Fetch argument None has invalid type NoneType")
         if isinstance(f, EagerTensor):
@@ -186,7 +188,9 @@ class Session:
     def _prepare_feeds(self, feed_dict: Mapping) -> list[tuple[Tensor, np.ndarray]]:
         feeds = []
         for k, v in feed_dict.items():
-            t = self._feed_tensor(k)
+            # the common case first: a placeholder (tensor) of this graph
+            fast = type(k) is Tensor and k.op is not None and k.op.graph is self.graph
+            t = k if fast else self._feed_tensor(k)
             feeds.append((t, self._feed_value(t, v)))
         return feeds
 

@@ -11,7 +11,8 @@ almost only the framework's Python (400 steps), and the per-op dispatch outside
 ``tf.function`` (eager ``tf.add``, a GradientTape step, a TF1 ``Session.run``, tiny tensors),
 ``--repeats`` times each after a warm-up, and reports the median per step, as wall time and as
 the process's CPU time (on a shared machine the wall time grows with the load, the CPU time
-much less). The table gives the median over the rounds and B / A. Quiet machine: about 2 minutes for 5 rounds without ``--cnn``.
+much less). The table gives the median over the rounds and B / A. Quiet machine: about 2
+minutes for 5 rounds without ``--cnn``.
 """
 
 from __future__ import annotations

@@ -14,63 +14,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# Importing a module declares the public names it defines (``tf_export`` in
+# ``framework/api_export.py``: tf.Session, tf.Variable, tf.float32, tf.constant, ...); the
+# namespace is filled from those declarations below, not from a list kept here.
 from . import (
-    _malloc,  # noqa: F401 - reuse freed memory (see its docstring): before any kernel
-    dtypes,
-)
-from . import ops as _ops  # registers every op and the public names it declares
-from .dtypes import (
-    DType,
-    as_dtype,
-    bool,
-    complex64,
-    complex128,
-    double,
-    float16,
-    float32,
-    float64,
-    half,
-    int8,
-    int16,
-    int32,
-    int64,
-    uint8,
-)
-from .framework.backprop import GradientTape, gradients
-from .framework.device import device
-from .framework.execute import convert_to_tensor
-from .framework.function import function, init_scope
-from .framework.graph import (
-    Graph,
-    Operation,
-    control_dependencies,
-    disable_eager_execution,
-    enable_eager_execution,
-    executing_eagerly,
-    get_default_graph,
-    name_scope,
-    reset_default_graph,
-)
-from .framework.registry import exports as _exports
-from .framework.registry import lookup as _lookup
-from .framework.session import InteractiveSession, Session, get_default_session
-from .framework.tensor import EagerTensor, Tensor
-from .framework.tensor_shape import TensorShape
-from .framework.variables import (
-    Variable,
-    global_variables,
-    global_variables_initializer,
-    trainable_variables,
-    variables_initializer,
-)
-
-globals().update(_exports(""))  # tf.constant, tf.add, ...: see registry.tf_export/op_export
-
-from . import checkpoint as _checkpoint  # noqa: E402
-from . import (  # noqa: E402
+    _malloc,  # reuse freed memory (see its docstring): before any kernel
     compat,
     config,
     data,
+    dtypes,
     errors,
     image,
     keras,
@@ -84,11 +36,25 @@ from . import (  # noqa: E402
     train,
     visualize,
 )
-from . import datasets as _datasets  # noqa: E402
-from . import saver as _saver  # noqa: E402
-from .data import TensorSpec  # noqa: E402
-from .framework import function_options as _function_options  # noqa: E402
-from .framework import nest  # noqa: E402 - tf.nest
+from . import checkpoint as _checkpoint
+from . import datasets as _datasets
+from . import ops as _ops  # every op and the public names it declares
+from . import saver as _saver
+from .framework import backprop as _backprop
+from .framework import device as _device
+from .framework import execute as _execute
+from .framework import function as _function
+from .framework import function_options as _function_options
+from .framework import graph as _graph
+from .framework import nest  # tf.nest
+from .framework import session as _session
+from .framework import tensor as _tensor
+from .framework import tensor_shape as _tensor_shape
+from .framework import variables as _variables
+from .framework.api_export import exports as _exports
+from .framework.api_export import lookup as _lookup
+
+globals().update(_exports(""))  # tf.Session, tf.constant, tf.add, ...: every declared tf.* name
 
 train.Checkpoint = _checkpoint.Checkpoint
 train.latest_checkpoint = _checkpoint.latest_checkpoint

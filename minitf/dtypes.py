@@ -6,9 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from .framework import api_export as _api
+
 _PYBOOL = bool  # saved before this module's ``bool`` shadows the builtin
 
 
+@_api.tf_export("DType")
 class DType:
     """A tensor element type. Compares equal to its NumPy dtype and to its name."""
 
@@ -83,8 +86,11 @@ half = float16
 ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64, complex128)
 _BY_NAME = {d.name: d for d in ALL} | {"double": float64, "half": float16}
 _BY_NP = {d.np: d for d in ALL}
+for _name, _dtype in _BY_NAME.items():  # tf.float32, ..., tf.double, tf.half
+    _api.tf_export(_name)(_dtype)
 
 
+@_api.tf_export("as_dtype")
 def as_dtype(value: Any) -> DType:
     """Turn a DType, its name, a NumPy dtype or a Python type into a minitf DType."""
     if isinstance(value, DType):

@@ -4,8 +4,8 @@
 from typing import Any as _Any
 
 from . import ops as _ops  # noqa: F401 - registers every op and its public names
-from .framework.registry import exports as _exports
-from .framework.registry import lookup as _lookup
+from .framework.api_export import exports as _exports
+from .framework.api_export import lookup as _lookup
 
 globals().update(_exports("signal"))
 

@@ -671,3 +671,27 @@ def test_a_shapeless_placeholder_has_unknown_rank_until_fed():
         assert sess.run(y, {a: 4.0, b: 1.0}) == 3.0
         with pytest.raises(tf.errors.InvalidArgumentError, match="AddV2"):
             sess.run(y, {a: np.ones((2, 3)), b: np.ones(2)})  # the kernel checks real shapes
+
+
+def test_make_callable_runs_like_run_and_checks_its_feeds():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [None, 2])
+        y = tf.reduce_sum(x * 2.0, axis=1)
+        v = tf.Variable(0.0)
+        inc = v.assign_add(1.0)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        f = sess.make_callable({"y": y, "t": (inc,)}, [x])
+        out = f(np.ones((3, 2), np.float32))
+        np.testing.assert_allclose(out["y"], [4.0, 4.0, 4.0])
+        assert out["t"] == (1.0,)
+        np.testing.assert_allclose(f([[1, 2]])["y"], [6.0])  # cast as run() casts a feed
+        flat = sess.make_callable([y], [x])
+        np.testing.assert_allclose(flat(np.ones((1, 2), np.float32))[0], [4.0])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="shape"):
+            flat(np.ones((1, 3), np.float32))
+        with pytest.raises(TypeError, match="1 feed values"):
+            flat()
+    with pytest.raises(RuntimeError, match="closed Session"):
+        flat(np.ones((1, 2), np.float32))

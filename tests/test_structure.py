@@ -169,3 +169,43 @@ def test_the_hot_path_has_no_function_level_imports(module):
     local = [n.lineno for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
              for n in ast.walk(f) if isinstance(n, ast.Import | ast.ImportFrom)]
     assert local == []
+
+
+def test_namespaces_hold_only_declared_names():
+    """tf.*, tf.keras, tf.keras.layers and tf.keras.optimizers are filled from the
+    ``tf_export``/``keras_export`` declarations (api_export.py), not from lists kept by hand:
+    every class and function they hold that is defined elsewhere in minitf is declared."""
+    import types
+
+    import minitf as tf
+    from minitf.framework.api_export import exports
+
+    spaces = {"": tf, "keras": tf.keras, "keras.layers": tf.keras.layers,
+              "keras.optimizers": tf.keras.optimizers}
+    undeclared = []
+    for ns, mod in spaces.items():
+        declared = exports(ns)
+        for name, obj in vars(mod).items():
+            if (not name.startswith("_") and isinstance(obj, type | types.FunctionType)
+                    and obj.__module__.startswith("minitf") and obj.__module__ != mod.__name__
+                    and declared.get(name) is not obj):
+                undeclared.append(f"{ns}.{name}")
+    assert undeclared == []
+
+
+def test_keras_export_declares_a_layer_seen_in_its_namespace():
+    import minitf as tf
+    from minitf.framework.api_export import keras_export, unexport
+
+    with pytest.raises(ValueError, match="start with 'keras.'"):
+        keras_export("layers.Nothing")
+
+    @keras_export("keras.layers.ThrowAway")
+    class ThrowAway(tf.keras.layers.Layer):
+        pass
+
+    try:
+        assert tf.keras.layers.ThrowAway is ThrowAway
+    finally:
+        unexport("keras.layers.ThrowAway")
+    assert not hasattr(tf.keras.layers, "ThrowAway")

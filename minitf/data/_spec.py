@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dtypes
+from ..framework.api_export import tf_export
 from ..framework.tensor_shape import TensorShape
 from . import _nest
 
 
+@tf_export("TensorSpec")
 class TensorSpec:
     """Describes a tensor: ``shape`` (``None`` for a dimension that varies) and ``dtype``."""
 

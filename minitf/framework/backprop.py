@@ -16,6 +16,7 @@ import numpy as np
 
 from . import context as _ctx
 from . import nest
+from .api_export import tf_export
 from .execute import convert_to_tensor, execute
 from .graph import active_graph
 from .tensor import EagerTensor, Tensor, is_symbolic
@@ -92,6 +93,7 @@ def backprop(ops: Sequence[Any], seeds: list[tuple[Any, Any]], sources: Sequence
 # -- graph mode: tf.gradients ------------------------------------------------------------------------
 
 
+@tf_export("gradients")
 def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
               unconnected_gradients: str = "none") -> list[Any]:
     """Symbolic gradients of ``sum(ys)`` with respect to each of ``xs`` (graph mode).
@@ -132,6 +134,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
 
 # -- eager mode: GradientTape ---------------------------------------------------------------------------
 
+@tf_export("GradientTape")
 class GradientTape:
     """Records eager operations so that gradients can be computed afterwards.
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import dtypes as _dtypes
 from . import context as _ctx
+from .api_export import tf_export
 from .tensor import EagerTensor
 from .tensor_shape import TensorShape
 
@@ -97,6 +98,7 @@ def _soft_place(kind: str, index: int) -> str:
     return "CPU"
 
 
+@tf_export("device")
 @contextlib.contextmanager
 def device(name: str | None) -> Iterator[None]:
     """``with tf.device('/GPU:0'):`` runs the ops created inside on that device (``None``:

@@ -18,6 +18,7 @@ from .. import dtypes as _dtypes
 from . import context as _ctx
 from . import device as _device
 from . import registry
+from .api_export import tf_export
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError, UnimplementedError
 from .graph import Graph, Operation, active_graph
 from .registry import ShapeError, describe
@@ -86,6 +87,7 @@ def _short(value: Any) -> str:
     return text if len(text) < 60 else text[:57] + "..."
 
 
+@tf_export("convert_to_tensor")
 def convert_to_tensor(
     value: Any, dtype: Any = None, name: str | None = None, dtype_hint: Any = None
 ) -> Tensor:

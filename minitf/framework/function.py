@@ -27,6 +27,7 @@ from . import function_call as _call
 from . import function_options as _options
 from . import graph as _graph
 from . import nest
+from .api_export import tf_export
 from .context import init_scope, is_tracing
 from .execute import execute
 from .graph import Graph
@@ -35,6 +36,8 @@ from .tensor import EagerTensor, Tensor
 from .tensor_shape import TensorShape
 
 _LOCAL = _ctx.local  # .tapes, read on every call
+
+tf_export("init_scope")(init_scope)  # defined in context, which imports nothing from minitf
 
 __all__ = ["ConcreteFunction", "Function", "function", "init_scope", "is_tracing"]
 
@@ -71,6 +74,10 @@ class ConcreteFunction:
         self._session._profile_source = "tf.function"  # how tf.profiler labels its kernels
         self._fetches = fetches + side_effects  # assignments run even if not returned
         self._n_out = len(fetches)
+        self._run: Callable[..., list] | None = None  # the session's callable, made on first use
+        # per flat output: 0 a tensor, 1 an operation (returns None), 2 a Python value
+        self._out_kinds = [0 if isinstance(o, Tensor) else 1 if isinstance(o, _graph.Operation)
+                           else 2 for o in self._out_flat]
         self._graph_fn: _call.GraphFunction | None = None  # built when a tape sees a call
         self._compiled: Any = None  # set by Function when jit_compile=True
 
@@ -91,17 +98,22 @@ class ConcreteFunction:
         return compiled.ir
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        flat = nest.flatten((list(args), kwargs))
-        feed = {p: _as_array(flat[i]) for p, i in zip(self._inputs, self._arg_slots)}
+        return self._call_flat(_flat_args(args, kwargs))
+
+    def _call_flat(self, flat: list) -> Any:
+        """Run the graph on the flattened arguments ``flat`` (``nest.flatten((args, kwargs))``)."""
+        arrays = [_as_array(flat[i]) for i in self._arg_slots]
         if self._compiled is not None:
-            values = iter(self._compiled(list(feed.values())))
+            values = iter(self._compiled(arrays))
         else:
-            values = iter(self._session.run(self._fetches, feed)[: self._n_out])
+            if self._run is None:  # the graph walk and fetch/feed lookups, once
+                self._run = self._session.make_callable(self._fetches, self._inputs)
+            values = iter(self._run(*arrays))
         leaves = []
-        for o in self._out_flat:
-            if isinstance(o, Tensor):
+        for o, kind in zip(self._out_flat, self._out_kinds):
+            if kind == 0:
                 leaves.append(EagerTensor(np.asarray(next(values))))
-            elif isinstance(o, _graph.Operation):
+            elif kind == 1:
                 leaves.append(next(values))  # an op returns None, as in TF
             else:
                 leaves.append(o)  # Python values returned as they were at tracing time
@@ -149,11 +161,12 @@ class Function:
         if self._signature is not None:
             args, kwargs = self._bind(args, kwargs), {}
             return self.get_concrete_function()(*args)
-        key = _signature((args, kwargs))
+        flat = _flat_args(args, kwargs)  # once: the cache key and the call use it
+        key = _flat_signature(flat)
         cf = self._concrete.get(key)
         if cf is None:
             cf = self._concrete[key] = self._trace(args, kwargs)
-        return cf(*args, **kwargs)
+        return cf._call_flat(flat)
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
         return _options.bind(self._signature, self._params, args, kwargs)
@@ -195,6 +208,7 @@ class Function:
         return bound
 
 
+@tf_export("function")
 def function(func: Callable | None = None, input_signature: Any = None, **options: Any) -> Any:
     """Decorator: compile ``func`` into a graph per input signature and replay it.
 
@@ -247,11 +261,22 @@ def _as_array(a: Any) -> np.ndarray:
     return a.numpy() if isinstance(a, EagerTensor) else np.asarray(a)
 
 
+def _flat_args(args: tuple, kwargs: dict) -> list:
+    """``nest.flatten((list(args), kwargs))``, through nest's fast path for a flat list."""
+    return nest.flatten([*args, kwargs] if kwargs else list(args))
+
+
 def _signature(args: Any) -> tuple:
     """Tensors and arrays by (shape, dtype); anything else by value (a new value retraces)."""
+    return _flat_signature(nest.flatten(args))
+
+
+def _flat_signature(flat: list) -> tuple:
     key = []
-    for a in nest.flatten(args):
-        if _is_tensor_arg(a):
+    for a in flat:
+        if type(a) is np.ndarray:  # the common case first (fit feeds arrays)
+            key.append(("T", a.shape, a.dtype.str))
+        elif _is_tensor_arg(a):
             arr = _as_array(a)
             key.append(("T", arr.shape, arr.dtype.str))
         elif hasattr(a, "_graph_tensor"):

@@ -13,10 +13,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import context as _ctx
+from .api_export import tf_export
 from .registry import OpDef
 from .tensor import Tensor
 
 
+@tf_export("Operation")
 class Operation:
     """A node of a Graph: an op type applied to input tensors, producing output tensors."""
 
@@ -51,6 +53,7 @@ class Operation:
         return f"<tf.Operation '{self.name}' type={self.type}>"
 
 
+@tf_export("Graph")
 class Graph:
     """A TF1 dataflow graph. Make it current with ``with g.as_default():``."""
 
@@ -199,6 +202,7 @@ def _stack() -> list[Graph]:
     return _ctx.local.graphs
 
 
+@tf_export("get_default_graph")
 def get_default_graph() -> Graph:
     """The graph entered with ``as_default()``, else the global default graph."""
     s = _stack()
@@ -213,6 +217,7 @@ def active_graph() -> Graph | None:
     return _global_graph if _ctx.state.eager_disabled else None
 
 
+@tf_export("reset_default_graph")
 def reset_default_graph() -> None:
     """Replace the global default graph with an empty one (TF1's ``tf.reset_default_graph``)."""
     global _global_graph
@@ -221,15 +226,18 @@ def reset_default_graph() -> None:
     _global_graph = Graph()
 
 
+@tf_export("disable_eager_execution")
 def disable_eager_execution() -> None:
     """TF1 behaviour: every op goes into the default graph (``tf.compat.v1`` style code)."""
     _ctx.state.eager_disabled = True
 
 
+@tf_export("enable_eager_execution")
 def enable_eager_execution() -> None:
     _ctx.state.eager_disabled = False
 
 
+@tf_export("executing_eagerly")
 def executing_eagerly() -> bool:
     return active_graph() is None
 
@@ -237,6 +245,7 @@ def executing_eagerly() -> bool:
 # -- name scopes that work in both modes ---------------------------------------------------------
 
 
+@tf_export("name_scope")
 class name_scope:  # noqa: N801 - TensorFlow's name
     """``with tf.name_scope('dense'):`` prefixes op and variable names with ``dense/``."""
 
@@ -265,6 +274,7 @@ def eager_scoped_name(name: str) -> str:
     return "/".join([*scope, name]) if scope else name
 
 
+@tf_export("control_dependencies")
 def control_dependencies(ops: Sequence[Any] | None) -> Any:
     """In graph mode, ops created inside run only after ``ops``; eagerly it is a no-op."""
     g = active_graph()

@@ -20,8 +20,28 @@ __all__ = ["assert_same_structure", "flatten", "is_nested", "map_structure",
            "pack_sequence_as"]
 
 
+# A structure's kind by its type, decided once per type (TF's nest caches it per type too): an
+# ``isinstance(x, Mapping)`` is an ABC check (~0.3 us), and the hot paths (Session.run,
+# tf.function calls) flatten on every step. A class registered as a Mapping after it was
+# first flattened keeps its first kind.
+_LEAF, _TUPLE, _MAPPING, _LIST = 0, 1, 2, 3
+_KINDS: dict[type, int] = {}
+
+
+def _kind_of(t: type) -> int:
+    kind = _KINDS.get(t)
+    if kind is None:
+        kind = (_MAPPING if issubclass(t, Mapping) else _TUPLE if issubclass(t, tuple)
+                else _LIST if issubclass(t, list) else _LEAF)
+        if len(_KINDS) > 4096:  # types made on the fly (namedtuples in a loop): stay bounded
+            _KINDS.clear()
+        _KINDS[t] = kind
+    return kind
+
+
 def _is_seq(x: Any, lists: bool) -> bool:
-    return isinstance(x, tuple | Mapping) or (lists and isinstance(x, list))
+    kind = _kind_of(type(x))
+    return kind == _TUPLE or kind == _MAPPING or (lists and kind == _LIST)
 
 
 def is_nested(seq: Any, *, lists_are_leaves: bool = False) -> bool:
@@ -37,33 +57,54 @@ def _keys(m: Mapping) -> list:
 
 
 def _children(x: Any) -> list:
-    if isinstance(x, Mapping):
+    if _kind_of(type(x)) == _MAPPING:
         return [x[k] for k in _keys(x)]
     return list(x)
 
 
 def _leaves(x: Any, lists: bool, out: list) -> None:
-    if isinstance(x, Mapping):
+    kind = _KINDS.get(type(x))
+    if kind is None:
+        kind = _kind_of(type(x))
+    if kind == _LEAF or (kind == _LIST and not lists):
+        out.append(x)
+    elif kind == _MAPPING:
         for k in _keys(x):
             _leaves(x[k], lists, out)
-    elif isinstance(x, tuple) or (lists and isinstance(x, list)):
+    else:
         for v in x:
             _leaves(v, lists, out)
-    else:
-        out.append(x)
 
 
 def flatten(structure: Any, expand_composites: bool = False, *,
             lists_are_leaves: bool = False) -> list:
     """The leaves of ``structure``, depth first (mappings in sorted key order)."""
     out: list = []
-    _leaves(structure, not lists_are_leaves, out)
+    lists = not lists_are_leaves
+    if lists and type(structure) is list:  # the common case, a flat list of leaves: one pass
+        kinds = _KINDS
+        for x in structure:
+            kind = kinds.get(type(x))
+            if kind == _LEAF:
+                out.append(x)
+            else:
+                _leaves(x, lists, out)
+        return out
+    _leaves(structure, lists, out)
     return out
+
+
+def _flat_leaves(items: list) -> bool:
+    kinds = _KINDS
+    for x in items:
+        if kinds.get(type(x)) != _LEAF:
+            return False
+    return True
 
 
 def _sequence_like(instance: Any, items: list) -> Any:
     """A structure of ``instance``'s type holding ``items`` (mappings: in sorted key order)."""
-    if isinstance(instance, Mapping):
+    if _kind_of(type(instance)) == _MAPPING:
         by_key = dict(zip(_keys(instance), items))
         return type(instance)((k, by_key[k]) for k in instance)
     if isinstance(instance, tuple) and hasattr(instance, "_fields"):  # namedtuple
@@ -86,6 +127,13 @@ _END = object()
 def pack_sequence_as(structure: Any, flat_sequence: Any, expand_composites: bool = False, *,
                      lists_are_leaves: bool = False) -> Any:
     """A structure like ``structure`` holding ``flat_sequence``'s items in ``flatten`` order."""
+    if not lists_are_leaves and type(structure) is list and _flat_leaves(structure):
+        out = list(flat_sequence)  # the common case: a flat list of leaves is a copy
+        if len(out) != len(structure):
+            raise ValueError("pack_sequence_as: "
+                             f"{'fewer' if len(out) < len(structure) else 'more'} leaves "
+                             "than the structure holds")
+        return out
     it = iter(flat_sequence)
     out = _pack(structure, it, not lists_are_leaves)
     if next(it, _END) is not _END:

@@ -29,8 +29,9 @@ The definition also carries what the rest of minitf derives from it (keyword arg
 * ``api``: its public names, e.g. ``("sigmoid", "math.sigmoid", "nn.sigmoid")`` for
   ``tf.sigmoid``, ``tf.math.sigmoid``, ``tf.nn.sigmoid``. The function bound to them is the
   one decorated with :func:`op_export`; public functions that are not one op (composites
-  such as ``tf.clip_by_value``) declare their names with :func:`tf_export`. The namespace
-  modules (``minitf/__init__.py``, ``math.py``, ``nn.py``, ...) are filled from
+  such as ``tf.clip_by_value``) declare their names with :func:`tf_export`, as classes
+  such as ``tf.Session`` do (``api_export.py``: one table for ops, framework and Keras). The
+  namespace modules (``minitf/__init__.py``, ``math.py``, ``nn.py``, ...) are filled from
   :func:`exports`.
 """
 
@@ -38,8 +39,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
+from .api_export import F, exports, lookup, tf_export, unexport  # noqa: F401 - exports, lookup: re-exported
 from .errors import InvalidArgumentError
 from .tensor_shape import TensorShape, fmt
 
@@ -164,32 +166,7 @@ def device_ops(kind: str) -> frozenset[str]:
     return frozenset(t for t, d in _REGISTRY.items() if d.device == kind)
 
 
-# -- public names ----------------------------------------------------------------------------
-
-_EXPORTS: dict[str, dict[str, Any]] = {}
-"""Namespace ("" for ``tf`` itself, "math", "nn", ...) -> public name -> object."""
-
-F = TypeVar("F")
-
-
-def _split(name: str) -> tuple[str, str]:
-    namespace, _, short = name.rpartition(".")
-    return namespace, short
-
-
-def tf_export(*names: str) -> Callable[[F], F]:
-    """Declare ``obj``'s public names (``"clip_by_value"`` is ``tf.clip_by_value``,
-    ``"math.mod"`` is ``tf.math.mod``), as Keras' ``@keras_export``; returns ``obj`` as it is."""
-    def decorate(obj: F) -> F:
-        for name in names:
-            namespace, short = _split(name)
-            table = _EXPORTS.setdefault(namespace, {})
-            if table.get(short, obj) is not obj:
-                raise KeyError(f"tf.{name} is exported twice, by {table[short]!r} and {obj!r}")
-            table[short] = obj
-        return obj
-
-    return decorate
+# -- public names (declared through api_export: the same table as classes and Keras) ---------
 
 
 def op_export(op_type: str, *aliases: str) -> Callable[[F], F]:
@@ -198,24 +175,6 @@ def op_export(op_type: str, *aliases: str) -> Callable[[F], F]:
     return tf_export(*get(op_type).api, *aliases)
 
 
-def exports(namespace: str) -> dict[str, Any]:
-    """The public names declared for ``tf.<namespace>`` ("" for ``tf``): name -> object."""
-    return dict(_EXPORTS.get(namespace, {}))
-
-
-def lookup(namespace: str, name: str) -> Any:
-    """``tf.<namespace>.<name>`` for a name declared after its namespace module was filled
-    (the module's ``__getattr__``, called only for names the module lacks)."""
-    try:
-        return _EXPORTS[namespace][name]
-    except KeyError:
-        module = f"minitf.{namespace}" if namespace else "minitf"
-        raise AttributeError(f"module {module!r} has no attribute {name!r}") from None
-
-
 def unregister(op_type: str) -> None:
     """Remove an op and the public names bound to it (for tests that add throw-away ops)."""
-    opdef = _REGISTRY.pop(op_type)
-    for name in opdef.api:
-        namespace, short = _split(name)
-        _EXPORTS.get(namespace, {}).pop(short, None)
+    unexport(*_REGISTRY.pop(op_type).api)

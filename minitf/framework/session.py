@@ -4,6 +4,8 @@
 tensors), orders them, and turns them into a flat *execution plan*: a list of
 (kernel, input slots, output slots). The plan is cached per (fetches, feeds) signature, so a
 training loop pays for the graph walk once and then only for the kernels.
+``sess.make_callable(fetches, feed_list)`` (TF's API) resolves the fetches, feeds and plan once
+and returns a function of the feed values: ``tf.function`` runs its traced graph that way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..backends import get_backend
 from . import context as _ctx
 from . import device as _device
 from . import nest
+from .api_export import tf_export
 from .errors import FailedPreconditionError, InvalidArgumentError, OpError
 from .execute import run_op_error
 from .graph import Graph, Operation, get_default_graph
@@ -64,6 +67,7 @@ class _SessionRuntime:
             self.sess._values[id(var)] = value
 
 
+@tf_export("Session")
 class Session:
     """Runs graph ``graph`` (default: the default graph). Use it as a context manager."""
 
@@ -116,6 +120,8 @@ class Session:
         return nest.pack_sequence_as(fetches, values)
 
     def _as_target(self, f: Any) -> Any:
+        if type(f) is Tensor and f.op is not None and f.op.graph is self.graph:
+            return f  # the common case first: a tensor of this graph
         if f is None:
             raise TypeError("Fetch argument None has invalid type NoneType")
         if isinstance(f, EagerTensor):
@@ -141,31 +147,81 @@ class Session:
             "operations, variables or their names"
         )
 
+    def make_callable(self, fetches: Any, feed_list: Any = None,
+                      accept_options: bool = False) -> Any:
+        """A function of the values of ``feed_list`` (positional, in order) that returns what
+        ``self.run(fetches, feed_dict)`` would: TF's ``Session.make_callable``. The fetches,
+        feeds and execution plan are resolved once, so each call pays only the feed checks
+        and the kernels (``tf.function`` runs its traced graph this way)."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if accept_options:
+            raise ValueError("minitf's make_callable does not take RunOptions "
+                             "(accept_options must be False)")
+        targets = [self._as_target(f) for f in nest.flatten(fetches)]
+        feeds = [self._feed_tensor(k) for k in nest.flatten(feed_list or [])]
+        plan = self._make_plan(targets, feeds)
+        # per feed: its NumPy dtype, and the shapes already checked against its static shape
+        checks = [(t, t.dtype.np, set()) for t in feeds]
+        flat_fetches = type(fetches) is list and nest._flat_leaves(fetches)
+
+        def run(*feed_values: Any) -> Any:
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(feed_values) != len(checks):
+                raise TypeError(f"This callable takes {len(checks)} feed values "
+                                f"(feed_list), got {len(feed_values)}")
+            arrays = []
+            for (t, np_dtype, seen), v in zip(checks, feed_values):
+                if type(v) is np.ndarray and v.dtype == np_dtype and v.shape in seen:
+                    arrays.append(v)  # checked before: same dtype and an accepted shape
+                    continue
+                arr = self._feed_value(t, v)
+                if len(seen) < 64:
+                    seen.add(arr.shape)
+                arrays.append(arr)
+            values = self._execute(plan, arrays)
+            return values if flat_fetches else nest.pack_sequence_as(fetches, values)
+
+        return run
+
     def _prepare_feeds(self, feed_dict: Mapping) -> list[tuple[Tensor, np.ndarray]]:
         feeds = []
         for k, v in feed_dict.items():
-            t = self.graph.get_tensor_by_name(k) if isinstance(k, str) else k
-            if hasattr(t, "_graph_tensor"):
-                t = t._graph_tensor(self.graph)
-            if not is_symbolic(t):
-                raise TypeError(f"Cannot feed {t!r}: feed_dict keys must be graph tensors")
-            if t.graph is not self.graph:
-                raise ValueError(f"Cannot feed '{t.name}': it belongs to another graph")
-            arr = np.asarray(v.numpy() if isinstance(v, EagerTensor) else v)
-            if arr.dtype != t.dtype.np:
-                if arr.dtype.kind == "f" and t.dtype.is_integer:
-                    raise InvalidArgumentError(
-                        f"Cannot feed a {arr.dtype} value to tensor '{t.name}' of dtype "
-                        f"{t.dtype.name}"
-                    )
-                arr = arr.astype(t.dtype.np)
-            if not t.shape.is_compatible_with(arr.shape):
-                raise InvalidArgumentError(
-                    f"Cannot feed value of shape {fmt(arr.shape)} for Tensor '{t.name}', "
-                    f"which has shape {fmt(t.shape)}"
-                )
-            feeds.append((t, arr))
+            # the common case first: a placeholder (tensor) of this graph
+            fast = type(k) is Tensor and k.op is not None and k.op.graph is self.graph
+            t = k if fast else self._feed_tensor(k)
+            feeds.append((t, self._feed_value(t, v)))
         return feeds
+
+    def _feed_tensor(self, k: Any) -> Tensor:
+        """The graph tensor a feed key (a tensor, a variable or a tensor name) stands for."""
+        t = self.graph.get_tensor_by_name(k) if isinstance(k, str) else k
+        if hasattr(t, "_graph_tensor"):
+            t = t._graph_tensor(self.graph)
+        if not is_symbolic(t):
+            raise TypeError(f"Cannot feed {t!r}: feed_dict keys must be graph tensors")
+        if t.graph is not self.graph:
+            raise ValueError(f"Cannot feed '{t.name}': it belongs to another graph")
+        return t
+
+    @staticmethod
+    def _feed_value(t: Tensor, v: Any) -> np.ndarray:
+        """``v`` as an array of ``t``'s dtype, checked against ``t``'s static shape."""
+        arr = np.asarray(v.numpy() if isinstance(v, EagerTensor) else v)
+        if arr.dtype != t.dtype.np:
+            if arr.dtype.kind == "f" and t.dtype.is_integer:
+                raise InvalidArgumentError(
+                    f"Cannot feed a {arr.dtype} value to tensor '{t.name}' of dtype "
+                    f"{t.dtype.name}"
+                )
+            arr = arr.astype(t.dtype.np)
+        if not t.shape.is_compatible_with(arr.shape):
+            raise InvalidArgumentError(
+                f"Cannot feed value of shape {fmt(arr.shape)} for Tensor '{t.name}', "
+                f"which has shape {fmt(t.shape)}"
+            )
+        return arr
 
     def _make_plan(self, targets: list, fed: list[Tensor]) -> _Plan:
         fed_ids = {id(t) for t in fed}
@@ -264,6 +320,7 @@ def _write_lock(var: Any) -> threading.Lock:
     return lock
 
 
+@tf_export("InteractiveSession")
 class InteractiveSession(Session):
     """A Session that makes itself the default on creation (for notebooks)."""
 
@@ -315,6 +372,7 @@ def _session_stack() -> list[Session]:
     return _ctx.local.sessions
 
 
+@tf_export("get_default_session")
 def get_default_session() -> Session | None:
     """The Session of the innermost ``with tf.Session():`` (or ``as_default()``), or None."""
     return _ctx.default_session()

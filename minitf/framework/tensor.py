@@ -13,12 +13,14 @@ import numpy as np
 
 from .. import dtypes as _dtypes
 from . import context as _ctx
+from .api_export import tf_export
 from .tensor_shape import TensorShape
 
 if TYPE_CHECKING:
     from .graph import Graph, Operation
 
 
+@tf_export("Tensor")
 class Tensor:
     """A symbolic tensor: output ``value_index`` of graph operation ``op``.
 
@@ -116,6 +118,7 @@ class Tensor:
         return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
 
 
+@tf_export("EagerTensor")
 class EagerTensor(Tensor):
     """A tensor with a value, produced by running ops eagerly (TF2's default)."""
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .api_export import tf_export
 
+
+@tf_export("TensorShape")
 class TensorShape(tuple):
     """The static shape of a tensor. ``None`` as a dimension means "known only at run time".
 

@@ -16,6 +16,7 @@ import numpy as np
 from .. import dtypes as _dtypes
 from . import context as _ctx
 from . import device as _device
+from .api_export import tf_export
 from .context import init_scope, is_tracing
 from .control import group
 from .execute import convert_to_tensor, execute
@@ -27,6 +28,7 @@ GLOBAL_VARIABLES = "variables"
 TRAINABLE_VARIABLES = "trainable_variables"
 
 
+@tf_export("Variable")
 class Variable:
     """A tensor whose value persists and can be changed with ``assign*``."""
 
@@ -236,20 +238,24 @@ def _variables(key: str) -> list[Variable]:
     return g.get_collection(key)
 
 
+@tf_export("global_variables")
 def global_variables() -> list[Variable]:
     """The variables created in the default graph (graph mode)."""
     return _variables(GLOBAL_VARIABLES)
 
 
+@tf_export("trainable_variables")
 def trainable_variables() -> list[Variable]:
     return _variables(TRAINABLE_VARIABLES)
 
 
+@tf_export("variables_initializer")
 def variables_initializer(var_list: list[Variable], name: str = "init") -> Any:
     """One op that runs the initializers of ``var_list``."""
     return group(*[v.initializer for v in var_list if v.initializer is not None], name=name)
 
 
+@tf_export("global_variables_initializer")
 def global_variables_initializer() -> Any:
     """``sess.run(tf.global_variables_initializer())`` gives every graph variable its value.
 

@@ -1,5 +1,6 @@
 """``tf.keras``: layers, models with compile/fit/evaluate/predict, losses, optimizers, ..."""
 
+from ..framework.api_export import exports as _exports
 from . import (  # noqa: F401
     activations,
     backend,
@@ -13,5 +14,5 @@ from . import (  # noqa: F401
     regularizers,
     utils,
 )
-from .layers import Input  # noqa: F401
-from .models import Model, Sequential  # noqa: F401
+
+globals().update(_exports("keras"))  # keras.Input, keras.Model, keras.Sequential (keras_export)

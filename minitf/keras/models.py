@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..framework.api_export import keras_export
 from ..framework.backprop import GradientTape
 from ..framework.execute import convert_to_tensor
 from ..framework.function import function
@@ -33,6 +34,7 @@ from .layers.base import Layer
 from .layers.core import InputLayer
 
 
+@keras_export("keras.Model")
 class Model(Layer):
     """A layer with training: subclass it and define ``call``, or use ``Sequential``."""
 
@@ -435,6 +437,7 @@ def _batch_size(y_pred: Any) -> Any:
     return array_ops.shape(y_pred)[0]
 
 
+@keras_export("keras.Sequential")
 @saving.register_model
 class Sequential(Model):
     """A plain stack of layers, each feeding the next."""

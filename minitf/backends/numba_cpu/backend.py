@@ -159,8 +159,9 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
         if fn == "mean":
             res = res / k  # float64; integer means truncate toward zero in the cast below
         if res.dtype.kind == "f" and res.dtype.itemsize > x.dtype.itemsize:
-            with np.errstate(over="ignore"):  # a float32 sum past float32's range is inf, as TF
-                res = res.astype(x.dtype)
+            narrowed = np.empty(res.shape, dtype=x.dtype)
+            reductions.narrow(res, narrowed)  # past float32's range: inf, as TF, no warning
+            res = narrowed
         else:
             res = res.astype(x.dtype, copy=False)
         if keepdims:

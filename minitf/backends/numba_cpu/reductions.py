@@ -167,3 +167,12 @@ ROW = {"sum": row_sum, "mean": row_sum, "prod": row_prod, "max": row_max, "min":
 COL = {"sum": col_sum, "mean": col_sum, "prod": col_prod, "max": col_max, "min": col_min,
        "any": col_any, "all": col_all}
 """Reduction name -> column kernel (``out`` must start at the identity, see the module doc)."""
+
+
+@njit(cache=True)
+def narrow(src, dst):
+    """``dst[:] = src`` for a float64 accumulator into float32 ``dst``: a sum past float32's
+    range becomes inf, as in TF, without the RuntimeWarning NumPy's cast gives (and without
+    ``np.errstate``, ~1-3 us per reduction)."""
+    for i in range(src.shape[0]):
+        dst[i] = src[i]

@@ -1,29 +1,22 @@
-"""``tf.keras.layers``."""
+"""``tf.keras.layers``: the names the layer modules declare (``keras_export``, see
+``minitf/framework/api_export.py``), not a list kept here."""
 
-from .base import Layer  # noqa: F401
-from .conv import Conv2D  # noqa: F401
-from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer  # noqa: F401
-from .normalization import BatchNormalization  # noqa: F401
-from .pooling import (  # noqa: F401
-    AveragePooling2D,
-    AvgPool2D,
-    GlobalAveragePooling2D,
-    GlobalAvgPool2D,
-    MaxPool2D,
-    MaxPooling2D,
-)
-from .recurrent import (  # noqa: F401
-    GRU,
-    LSTM,
-    RNN,
-    Bidirectional,
-    Embedding,
-    GRUCell,
-    LSTMCell,
-    SimpleRNN,
-    SimpleRNNCell,
-    TimeDistributed,
-)
-from .serialization import deserialize, serialize  # noqa: F401
+from typing import Any as _Any
 
-Convolution2D = Conv2D
+from ...framework.api_export import exports as _exports
+from ...framework.api_export import lookup as _lookup
+from . import (  # noqa: F401 - importing them declares their layers
+    base,
+    conv,
+    core,
+    normalization,
+    pooling,
+    recurrent,
+    serialization,
+)
+
+globals().update(_exports("keras.layers"))
+
+
+def __getattr__(name: str) -> _Any:  # layers declared later (a module imported after this one)
+    return _lookup("keras.layers", name)

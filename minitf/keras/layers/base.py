@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ...framework.api_export import keras_export
 from ...framework.execute import convert_to_tensor
 from ...framework.function import init_scope
 from ...framework.graph import name_scope
@@ -23,6 +24,7 @@ def builtin_layer_class(name: str) -> type | None:
     return _BUILTIN.get(name)
 
 
+@keras_export("keras.layers.Layer")
 class Layer:
     """Base class of every layer: subclasses implement ``build(input_shape)`` and ``call``."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import keras_export
 from ...framework.tensor_shape import TensorShape
 from ...ops import conv_ops, math_ops
 from .. import activations
@@ -31,6 +32,7 @@ def check_channels_last(data_format: Any, layer: str) -> None:
                          f"{data_format!r}")
 
 
+@keras_export("keras.layers.Conv2D", "keras.layers.Convolution2D")
 class Conv2D(KernelLayer):
     """``activation(conv2d(inputs, kernel) + bias)`` with ``kernel`` [kh, kw, in, filters]."""
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ... import nn
+from ...framework.api_export import keras_export
 from ...framework.tensor_shape import TensorShape
 from ...ops import array_ops, math_ops
 from .. import activations, initializers, regularizers
@@ -41,6 +42,7 @@ class KernelLayer(Layer):
                 "bias_regularizer": _serialize(self.bias_regularizer, regularizers)}
 
 
+@keras_export("keras.layers.Dense")
 class Dense(KernelLayer):
     """``activation(inputs @ kernel + bias)`` on the last axis."""
 
@@ -84,6 +86,7 @@ def _serialize(obj: Any, module: Any) -> Any:
     return module.serialize(obj)
 
 
+@keras_export("keras.layers.Flatten")
 class Flatten(Layer):
     """Keep the batch axis, flatten the rest: (N, 28, 28) -> (N, 784)."""
 
@@ -95,6 +98,7 @@ class Flatten(Layer):
         return array_ops.reshape(inputs, [-1, int(np.prod(rest, dtype=np.int64))])
 
 
+@keras_export("keras.layers.Dropout")
 class Dropout(Layer):
     """Zero a fraction ``rate`` of inputs while training (scaled by 1/(1-rate)); identity
     at inference."""
@@ -115,6 +119,7 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
+@keras_export("keras.layers.Activation")
 class Activation(Layer):
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -127,6 +132,7 @@ class Activation(Layer):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
+@keras_export("keras.layers.InputLayer")
 class InputLayer(Layer):
     """Declares the input shape (without the batch axis) of a Sequential model."""
 
@@ -139,6 +145,7 @@ class InputLayer(Layer):
         self.dtype = dtype
 
 
+@keras_export("keras.Input", "keras.layers.Input")
 def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,  # noqa: N802
           batch_size: int | None = None) -> InputLayer:
     """``tf.keras.Input(shape=(784,))``: for a Sequential model's first entry.

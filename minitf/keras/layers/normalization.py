@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import keras_export
 from ...framework.tensor_shape import TensorShape
 from ...ops import math_ops, nn_ops
 from .. import initializers, regularizers
 from .base import Layer
 
 
+@keras_export("keras.layers.BatchNormalization")
 class BatchNormalization(Layer):
     """``gamma * (x - mean) / sqrt(var + epsilon) + beta`` over the last axis (``axis=-1``).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import keras_export
 from ...ops import conv_ops, reduction_ops
 from .base import Layer
 from .conv import check_channels_last, padding_arg, pair
@@ -28,18 +29,21 @@ class _Pooling2D(Layer):
                 "strides": list(self.strides), "padding": self.padding.lower()}
 
 
+@keras_export("keras.layers.MaxPooling2D", "keras.layers.MaxPool2D")
 class MaxPooling2D(_Pooling2D):
     """The largest value in each ``pool_size`` window (strides default to ``pool_size``)."""
 
     _pool = staticmethod(conv_ops.max_pool2d)
 
 
+@keras_export("keras.layers.AveragePooling2D", "keras.layers.AvgPool2D")
 class AveragePooling2D(_Pooling2D):
     """The mean of each ``pool_size`` window (strides default to ``pool_size``)."""
 
     _pool = staticmethod(conv_ops.avg_pool2d)
 
 
+@keras_export("keras.layers.GlobalAveragePooling2D", "keras.layers.GlobalAvgPool2D")
 class GlobalAveragePooling2D(Layer):
     """The mean over height and width: (N, H, W, C) -> (N, C)."""
 

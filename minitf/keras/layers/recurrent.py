@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ...framework.api_export import keras_export
 from ...framework.variables import Variable
 from ...ops import array_ops, math_ops, rnn_ops
 from ...ops.nn_ops import dropout as _dropout
@@ -29,6 +30,7 @@ from .serialization import deserialize
 # -- Embedding ----------------------------------------------------------------------------------------
 
 
+@keras_export("keras.layers.Embedding")
 class Embedding(Layer):
     """Row ``i`` of ``embeddings`` (input_dim, output_dim) for every integer id ``i``; with
     ``mask_zero=True`` id 0 is padding and the output carries a mask for the next layers."""
@@ -211,6 +213,7 @@ class _Cell(Layer):
         return math_ops.matmul(x if dp is None else x * dp, w)
 
 
+@keras_export("keras.layers.SimpleRNNCell")
 class SimpleRNNCell(_Cell):
     """``h' = activation(x @ kernel + h @ recurrent_kernel + bias)``."""
 
@@ -226,6 +229,7 @@ class SimpleRNNCell(_Cell):
         return h, [h]
 
 
+@keras_export("keras.layers.LSTMCell")
 class LSTMCell(_Cell):
     """Long short-term memory (Hochreiter & Schmidhuber 1997), Keras's gate order i, f, c, o;
     states ``[h, c]``. ``unit_forget_bias=True`` starts the forget gate's bias at 1."""
@@ -273,6 +277,7 @@ class LSTMCell(_Cell):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
+@keras_export("keras.layers.GRUCell")
 class GRUCell(_Cell):
     """Gated recurrent unit (Cho et al. 2014), Keras's gate order z, r, h. With
     ``reset_after=True`` (Keras 3's default) the reset gate multiplies ``h @ recurrent_kernel
@@ -327,6 +332,7 @@ def _time_mask(mask: Any, like: Any) -> Any:
     return math_ops.cast(mask, like.dtype)
 
 
+@keras_export("keras.layers.RNN")
 class RNN(Layer):
     """Runs ``cell`` over the time axis of [batch, time, features] inputs.
 
@@ -521,18 +527,21 @@ class _FusedRNN(RNN):
         return {**super().get_config(), **cell_cfg}
 
 
+@keras_export("keras.layers.SimpleRNN")
 class SimpleRNN(_FusedRNN):
     """A fully connected RNN: ``h_t = tanh(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``."""
 
     cell_class = SimpleRNNCell
 
 
+@keras_export("keras.layers.LSTM")
 class LSTM(_FusedRNN):
     """Long short-term memory layer (Keras 3 defaults; states ``[h, c]`` with return_state)."""
 
     cell_class = LSTMCell
 
 
+@keras_export("keras.layers.GRU")
 class GRU(_FusedRNN):
     """Gated recurrent unit layer (Keras 3 defaults, ``reset_after=True``)."""
 
@@ -556,6 +565,7 @@ _MERGE = {
 }
 
 
+@keras_export("keras.layers.Bidirectional")
 class Bidirectional(Layer):
     """Runs ``layer`` forwards and a copy of it backwards over the sequence and merges the two
     outputs (``merge_mode``: 'concat', 'sum', 'mul', 'ave' or None for a list). Weights: the
@@ -641,6 +651,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
+@keras_export("keras.layers.TimeDistributed")
 class TimeDistributed(Layer):
     """Applies ``layer`` to every time step: [batch, time, ...] -> [batch, time, ...]."""
 

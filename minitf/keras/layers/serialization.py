@@ -4,10 +4,12 @@ For Keras 3's file schema use ``tf.keras.saving.serialize_keras_object``."""
 
 from __future__ import annotations
 
+from ...framework.api_export import keras_export
 from ..object_registration import custom_object_scope, resolve
 from .base import Layer, builtin_layer_class
 
 
+@keras_export("keras.layers.serialize")
 def serialize(layer: Layer) -> dict:
     """``{"class_name", "config"}`` of ``layer`` (a registered class under its
     ``'package>Name'``)."""
@@ -15,6 +17,7 @@ def serialize(layer: Layer) -> dict:
     return {"class_name": name, "config": layer.get_config()}
 
 
+@keras_export("keras.layers.deserialize")
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     """A layer from ``serialize``'s output. The class comes from ``custom_objects``, the
     registered classes (``register_keras_serializable``, ``custom_object_scope``) or

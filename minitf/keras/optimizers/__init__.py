@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import exports as _exports
 from ..object_registration import resolve as _custom_objects
-from . import schedules
-from .adagrad import Adagrad
-from .adam import Adam
-from .optimizer import Optimizer, clip_by_global_norm, clip_by_norm
-from .rmsprop import RMSprop
-from .sgd import SGD
+from . import adagrad, adam, rmsprop, schedules, sgd  # noqa: F401 - they declare the optimizers
+from .optimizer import Optimizer
 
-_CLASSES = {"sgd": SGD, "adam": Adam, "adagrad": Adagrad, "rmsprop": RMSprop}
+_DECLARED = _exports("keras.optimizers")  # Adam, SGD, ..., clip_by_norm (``keras_export``)
+globals().update(_DECLARED)
+_CLASSES = {name.lower(): obj for name, obj in _DECLARED.items()
+            if isinstance(obj, type) and issubclass(obj, Optimizer) and obj is not Optimizer}
 
-__all__ = ["SGD", "Adagrad", "Adam", "Optimizer", "RMSprop", "clip_by_global_norm",
-           "clip_by_norm", "deserialize", "get", "schedules", "serialize"]
+__all__ = sorted([*_DECLARED, "deserialize", "get", "schedules", "serialize"])
 
 
 def serialize(optimizer: Optimizer) -> dict:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import keras_export
 from ...ops import optimizer_ops
 from .optimizer import Optimizer
 
 
+@keras_export("keras.optimizers.Adagrad")
 class Adagrad(Optimizer):
     """``accum += g^2; var -= lr * g / sqrt(accum + epsilon)``, ``accum`` starting at
     ``initial_accumulator_value``."""

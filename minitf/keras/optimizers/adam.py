@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import keras_export
 from ...ops import optimizer_ops
 from .optimizer import Optimizer
 
 
+@keras_export("keras.optimizers.Adam")
 class Adam(Optimizer):
     """``m += (g - m)(1 - beta_1)``, ``v += (g^2 - v)(1 - beta_2)``,
     ``var -= lr*sqrt(1 - beta_2^t)/(1 - beta_1^t) * m / (sqrt(v) + epsilon)``."""

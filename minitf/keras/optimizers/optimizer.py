@@ -19,6 +19,7 @@ import numpy as np
 
 from ... import dtypes
 from ...framework import context as _context
+from ...framework.api_export import keras_export
 from ...framework.backprop import GradientTape, gradients
 from ...framework.execute import convert_to_tensor
 from ...framework.function import init_scope
@@ -43,6 +44,7 @@ class _VariableList(list):
         return list(self)
 
 
+@keras_export("keras.optimizers.Optimizer")
 class Optimizer(SlotMachinery):
     """Base class: subclasses list their slots (``_slot_specs``) and update one variable
     (``_update_step``); this class does the rest, with the slots and the update loop of
@@ -282,6 +284,7 @@ class Optimizer(SlotMachinery):
         return f"<{type(self).__name__} name={self.name!r} iterations={steps}>"
 
 
+@keras_export("keras.optimizers.clip_by_norm")
 def clip_by_norm(t: Any, clip_norm: float) -> Tensor:
     """``t`` rescaled so that its L2 norm is at most ``clip_norm``."""
     t = convert_to_tensor(t)
@@ -289,6 +292,7 @@ def clip_by_norm(t: Any, clip_norm: float) -> Tensor:
     return t * float(clip_norm) / math_ops.maximum(norm, float(clip_norm))
 
 
+@keras_export("keras.optimizers.clip_by_global_norm")
 def clip_by_global_norm(ts: list, clip_norm: float) -> list[Tensor]:
     """Every tensor of ``ts`` scaled by ``clip_norm / max(global_norm, clip_norm)``."""
     ts = [convert_to_tensor(t) for t in ts]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import keras_export
 from ...ops import optimizer_ops
 from .optimizer import Optimizer
 
 
+@keras_export("keras.optimizers.RMSprop")
 class RMSprop(Optimizer):
     """``ms = rho*ms + (1-rho)*g^2``; ``inc = lr*g / sqrt(ms + epsilon)`` (centered:
     ``sqrt(ms - mg^2 + epsilon)`` with ``mg`` the running mean gradient); with ``momentum``:

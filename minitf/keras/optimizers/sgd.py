@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...framework.api_export import keras_export
 from ...ops import optimizer_ops
 from .optimizer import Optimizer
 
 
+@keras_export("keras.optimizers.SGD")
 class SGD(Optimizer):
     """``var -= lr * grad``; with ``momentum``: ``m = momentum*m - lr*grad; var += m``
     (Nesterov: ``var += momentum*m - lr*grad``), as Keras does."""

@@ -93,7 +93,8 @@ def test_int8_model_is_integer_between_quantize_and_dequantize():
     for op in ops[1:-1]:
         for i in op.inputs + op.outputs:
             assert details[i]["dtype"] in (np.int8, np.int32), (op.op, details[i]["name"])
-    integer = {K.quantize, K.dequantize, K.conv_int8, K.max_pool, K.fc_int8, K.softmax_int8}
+    integer = {K.quantize, K.dequantize, K.conv_int8, K.conv_pool_int8, K.max_pool, K.fc_int8,
+               K.softmax_int8}
     assert all(kernel in integer for kernel, _ in it._plan)
     # weights: int8 in [-127, 127], zero point 0, one scale per output channel
     for d in details:
@@ -106,6 +107,28 @@ def test_int8_model_is_integer_between_quantize_and_dequantize():
         if d["name"].endswith("/bias"):
             assert d["dtype"] == np.int32
 
+
+
+@pytest.mark.parametrize("pool", [{}, {"pool_size": 3, "strides": 2}], ids=["2x2", "3x3s2"])
+def test_int8_conv_pool_fusion_is_bit_exact(pool):
+    model = tf.keras.Sequential([
+        L.Conv2D(4, 3, padding="same", activation="relu", input_shape=(9, 9, 2)),
+        L.MaxPooling2D(**pool), L.Flatten(), L.Dense(5)])
+    x = _data(model, 8)
+    content = _convert(model, x, "int8_io")
+    outs = []
+    for preserve in (False, True):
+        it = tf.lite.Interpreter(model_content=content,
+                                 experimental_preserve_all_tensors=preserve)
+        index = it.get_input_details()[0]["index"]
+        it.resize_tensor_input(index, x.shape)
+        it.allocate_tensors()
+        it.set_tensor(index, np.random.default_rng(1).integers(-128, 128, x.shape, np.int8))
+        it.invoke()
+        outs.append(it.get_tensor(it.get_output_details()[0]["index"]))
+        kernels = [k for k, _ in it._plan]
+        assert (K.max_pool in kernels) == preserve, kernels
+    assert np.array_equal(outs[0], outs[1])
 
 def test_sizes_and_io_details():
     big = tf.keras.Sequential([L.Dense(64, activation="relu", input_shape=(200,)), L.Dense(10)])

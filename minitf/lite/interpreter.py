@@ -8,7 +8,9 @@ with its arguments. ``invoke`` then only walks that list of calls.
 Which kernel an op gets follows the dtypes in the file, as in TFLite: int8 input and weights
 run the integer kernels, a float input with int8 weights the hybrid (dynamic-range) ones,
 float ones the float32 kernels. A Dense whose weights are mostly zero (pruned) can run a CSR
-kernel instead (:data:`SPARSE_MAX_DENSITY`; off by default, see there).
+kernel instead (:data:`SPARSE_MAX_DENSITY`; off by default, see there). An int8 CONV_2D whose
+only reader is a MAX_POOL_2D runs fused with it (one kernel, no int8 conv output written); as in
+TFLite, intermediate tensors are then not kept unless ``experimental_preserve_all_tensors=True``.
 """
 
 from __future__ import annotations
@@ -59,12 +61,14 @@ class Interpreter:
     ``Interpreter(model_content=bytes)`` or ``Interpreter(model_path=...)``; then
     ``allocate_tensors()``, ``set_tensor``, ``invoke``, ``get_tensor``. Inputs default to a
     batch of 1; ``resize_tensor_input(index, shape)`` changes it (then allocate again).
-    ``num_threads`` and ``experimental_*`` arguments are accepted and ignored (one thread).
+    ``num_threads`` and the other ``experimental_*`` arguments are accepted and ignored (one
+    thread). ``experimental_preserve_all_tensors=True`` turns op fusion off, so that
+    ``get_tensor`` reads every intermediate tensor.
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None,
                  model_content: bytes | None = None, num_threads: int | None = None,
-                 **_ignored: Any) -> None:
+                 experimental_preserve_all_tensors: bool = False, **_ignored: Any) -> None:
         if (model_path is None) == (model_content is None):
             raise ValueError("Interpreter needs exactly one of model_path or model_content")
         if model_path is not None:
@@ -76,6 +80,10 @@ class Interpreter:
         self._plan: list[tuple[Callable, tuple]] = []
         self._allocated = False
         self._const: set[int] = set()
+        self._preserve = bool(experimental_preserve_all_tensors)
+        # planning state: consumers per tensor; int8 convs a following pool may fuse into
+        self._uses: dict[int, int] = {}
+        self._fusable: dict[int, tuple[int, tuple]] = {}
 
     # -- details ------------------------------------------------------------------------------
     def _details(self, i: int) -> dict:
@@ -171,6 +179,7 @@ class Interpreter:
         """Check the model, allocate every tensor for the current input shapes and bind each op
         to its kernel."""
         m = self._model
+        self._allocated = False  # until the whole plan is built
         arrays: dict[int, np.ndarray] = {}
         for i, t in enumerate(m.tensors):
             if t.data is not None:
@@ -182,6 +191,12 @@ class Interpreter:
                 raise fmt.InvalidModelError(f"invalid minitf-lite model: input {i} is constant")
             arrays[i] = np.zeros(self._shapes[i], fmt.DTYPES[t.dtype])
         self._arrays, plan = arrays, []
+        self._plan, self._fusable, self._uses = plan, {}, {}
+        for op in m.operators:
+            for i in op.inputs:
+                self._uses[i] = self._uses.get(i, 0) + 1
+        for i in m.outputs:
+            self._uses[i] = self._uses.get(i, 0) + 1
         for k, op in enumerate(m.operators):
             prepare = _PREPARE.get(op.op)
             if prepare is None:
@@ -378,6 +393,8 @@ def _prep_conv(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
         consts = _epilogue(it, op, op.inputs[0], b, scales, w.sum(axis=(0, 1, 2), dtype=np.int64))
         acc = np.zeros((ow, co), np.int32)
         step = (K.conv_int8, (xp, w, *consts, sh, sw, acc, it._out(op, k, shape, "int8")))
+        if not it._preserve:  # a MAX_POOL_2D reading only this output may fuse (see there)
+            it._fusable[op.outputs[0]] = (len(it._plan), (pad_step, (xp, w, *consts, sh, sw)))
     elif x.dtype == np.float32 and b.dtype == np.float32 and w.dtype in (np.int8, np.float32):
         lo, hi = _float_bounds(op)
         out = it._out(op, k, shape, "float32")
@@ -401,7 +418,17 @@ def _prep_max_pool(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
         _fail(op, k, f"pool {fh}x{fw} does not fit input {list(x.shape)}")
     _same_params(it, op, k)
     shape = (x.shape[0], (x.shape[1] - fh) // sh + 1, (x.shape[2] - fw) // sw + 1, x.shape[3])
-    return K.max_pool, (x, fh, fw, sh, sw, it._out(op, k, shape, it._t(op.inputs[0]).dtype))
+    out = it._out(op, k, shape, it._t(op.inputs[0]).dtype)
+    conv = it._fusable.get(op.inputs[0])
+    if conv is not None and it._uses[op.inputs[0]] == 1:
+        # replace the conv's step by conv + pool in one kernel; the conv output stays unwritten
+        at, (pad_step, conv_args) = conv
+        acc = np.zeros((fh, (shape[2] - 1) * sw + fw, shape[3]), np.int32)
+        fused = (K.conv_pool_int8, (*conv_args, fh, fw, sh, sw, acc,
+                                    np.zeros(shape[3], np.int32), out))
+        it._plan[at] = _chain(pad_step, fused) if pad_step else fused
+        return None
+    return K.max_pool, (x, fh, fw, sh, sw, out)
 
 
 def _same_params(it: Interpreter, op: fmt.OpSpec, k: int) -> None:

@@ -183,6 +183,24 @@ def pad(x, top, left, value, out):
     out[:, top:top + h, left:left + w, :] = x
 
 
+@njit(cache=True, nogil=True, inline="always")
+def requant_row(acc, m, shift, zp, lo, hi, out):
+    """:func:`requant` of one pixel's int32 channels into int8 ``out`` (a branch-free loop
+    LLVM vectorizes: int64 lanes, per-lane shifts)."""
+    for o in range(out.shape[0]):
+        total = np.int64(31 - shift[o])
+        v = (np.int64(acc[o]) * np.int64(m[o]) + (np.int64(1) << (total - 1))) >> total
+        out[o] = min(max(v + zp, lo), hi)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bias_rows(acc, bias):
+    for c in range(acc.shape[0]):
+        a = acc[c]
+        for o in range(a.shape[0]):
+            a[o] = bias[o]
+
+
 @njit(cache=True, nogil=True)
 def conv_int8(x, w, bias, m, shift, zp, lo, hi, sh, sw, acc, out):
     """Integer convolution of a padded int8 x with int8 w [kh, kw, in, out], requantized
@@ -190,14 +208,37 @@ def conv_int8(x, w, bias, m, shift, zp, lo, hi, sh, sw, acc, out):
     n_img, oh, ow, co = out.shape
     for n in range(n_img):
         for r in range(oh):
-            for c in range(ow):
-                for o in range(co):
-                    acc[c, o] = bias[o]
+            _bias_rows(acc, bias)
             _conv_row(x, n, r * sh, sw, w, acc)
             for c in range(ow):
-                orow = out[n, r, c]
+                requant_row(acc[c], m, shift, zp, lo, hi, out[n, r, c])
+
+
+@njit(cache=True, nogil=True)
+def conv_pool_int8(x, w, bias, m, shift, zp, lo, hi, sh, sw, fh, fw, psh, psw, acc, pacc, out):
+    """:func:`conv_int8` fused with the VALID ``fh x fw`` max pool (strides psh, psw) after it:
+    the int32 sums of a window are maxed first and requantized once. Exact, because the
+    requantization is non-decreasing (positive multiplier, rounding shift, clamp), so the max
+    of the requantized values is the requantization of the max; it skips the int8 conv output
+    and 3/4 of the requantizations of a 2x2 pool. acc: int32 [fh, needed conv columns, out_ch],
+    pacc: int32 [out_ch], out: the pool's output."""
+    n_img, ph, pw, co = out.shape
+    for n in range(n_img):
+        for pr in range(ph):
+            for q in range(fh):
+                _bias_rows(acc[q], bias)
+                _conv_row(x, n, (pr * psh + q) * sh, sw, w, acc[q])
+            for pc in range(pw):
+                c0 = pc * psw
+                first = acc[0, c0]
                 for o in range(co):
-                    orow[o] = requant(acc[c, o], m[o], shift[o], zp, lo, hi)
+                    pacc[o] = first[o]
+                for q in range(fh):
+                    for j in range(fw):
+                        a = acc[q, c0 + j]
+                        for o in range(co):
+                            pacc[o] = max(pacc[o], a[o])  # branch-free: SIMD over channels
+                requant_row(pacc, m, shift, zp, lo, hi, out[n, pr, pc])
 
 
 @njit(cache=True, nogil=True, fastmath=True)

@@ -119,7 +119,8 @@ def dequantize(q, scale, zp, out):
 
 @njit(cache=True, nogil=True)
 def fc_int8(x, w, bias, m, shift, zp, lo, hi, out):
-    """``out = requant(x @ w.T + bias)``: x int8 [N, K], w int8 [O, K], bias int32 [O]."""
+    """``out = requant(x @ w.T + bias)``: x int8 [N, K], w int8 values [O, K] (held in int8 or
+    int16), bias int32 [O]."""
     for n in range(x.shape[0]):
         xr = x[n]
         for o in range(w.shape[0]):

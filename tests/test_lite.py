@@ -188,13 +188,27 @@ def test_converter_refuses_what_it_cannot_do():
 def test_pruned_dense_runs_the_sparse_kernel_with_the_same_result(monkeypatch):
     from minitf.lite import interpreter
 
-    monkeypatch.setattr(interpreter, "SPARSE_MAX_DENSITY", 0.3)  # off by default (slower)
+    monkeypatch.setattr(interpreter, "SPARSE", "always")  # the cost model wants big layers
     model = _mlp()
     w, b = model.layers[1].get_weights()
     w[np.abs(w) < np.quantile(np.abs(w), 0.9)] = 0.0
     model.layers[1].set_weights([w, b])
     x = _data(model)
-    for mode, kernel in (("float32", K.fc_csr_float), ("int8", K.fc_csr_int8)):
-        it, got = _run(_convert(model, x, mode), x)
+    for mode, kernel in (("float32", K.fc_sparse_float), ("int8", K.fc_sparse_int8)):
+        content = _convert(model, x, mode)
+        it, got = _run(content, x)
         assert kernel in [k for k, _ in it._plan]
         assert np.abs(got - model.predict(x)).max() <= TOL[mode] * 4
+        monkeypatch.setattr(interpreter, "SPARSE", "never")
+        dense = _run(content, x)[1]  # the same sums in another order: exact in integers
+        assert np.array_equal(dense, got) if mode == "int8" else np.allclose(dense, got, atol=1e-5)
+        monkeypatch.setattr(interpreter, "SPARSE", "always")
+
+
+def test_sparse_cost_model_picks_sparse_only_where_it_pays():
+    from minitf.lite.interpreter import sparse_pays
+
+    for kind in ("int8", "float32"):
+        assert sparse_pays(kind, 256, 784, 128, 784 * 128 // 10)  # pruned 90 %, big batch
+        assert not sparse_pays(kind, 1, 784, 128, 784 * 128 // 10)  # one image: dense wins
+        assert not sparse_pays(kind, 256, 784, 128, 784 * 128 // 2)  # half the weights

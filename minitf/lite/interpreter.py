@@ -7,8 +7,8 @@ with its arguments. ``invoke`` then only walks that list of calls.
 
 Which kernel an op gets follows the dtypes in the file, as in TFLite: int8 input and weights
 run the integer kernels, a float input with int8 weights the hybrid (dynamic-range) ones,
-float ones the float32 kernels. A Dense whose weights are mostly zero (pruned) can run a CSR
-kernel instead (:data:`SPARSE_MAX_DENSITY`; off by default, see there). An int8 CONV_2D whose
+float ones the float32 kernels. A Dense whose weights are mostly zero (pruned) runs a sparse
+kernel instead where a cost model says it is faster (:func:`sparse_pays`). An int8 CONV_2D whose
 only reader is a MAX_POOL_2D runs fused with it (one kernel, no int8 conv output written); as in
 TFLite, intermediate tensors are then not kept unless ``experimental_preserve_all_tensors=True``.
 """
@@ -26,12 +26,28 @@ from . import format as fmt
 from . import kernels as K
 from .quantize import multipliers
 
-# A Dense layer runs the CSR kernels when at most this fraction of its weights is nonzero.
-# 0: never, because on the MNIST shapes they lost at every density measured (one thread,
-# 784x128 and 2704x64, int8 and float32, batch 1 and 256): at 5 % nonzeros CSR took 10 us
-# against 4.4 us for the vectorized dense int8 dot products, at 10-30 % 50-470 us. Pruning
-# pays here in file size (gzip), not speed. Raise it to try the CSR kernels.
-SPARSE_MAX_DENSITY = 0.0
+# Pruned Dense layers: "auto" lets sparse_pays() choose the kernel, "never"/"always" force it.
+SPARSE = "auto"
+
+# The cost model's constants, picoseconds per: dense multiply-add, sparse multiply-add (one
+# nonzero times one batch row), element of the input transpose the sparse kernels make.
+# Measured in thread CPU time, one thread, on the MNIST shapes (784x128 and 2704x64 at batch
+# 32 and 256, 10/20/50 % nonzeros; AMD EPYC with AVX-512). At batch 1 the sparse kernels lost
+# at every density (at 5 % nonzeros 10-24 us against 3.7-5 us for the dense dot products), so
+# they need a batch of at least SPARSE_MIN_BATCH.
+_COST_PS = {"int8": (30.0, 45.0, 1100.0), "float32": (55.0, 120.0, 1200.0)}
+SPARSE_MIN_BATCH = 16
+
+
+def sparse_pays(kind: str, batch: int, n_in: int, n_out: int, nnz: int) -> bool:
+    """Whether the sparse kernel should run a Dense layer ``n_in -> n_out`` with ``nnz``
+    nonzero weights at this batch size (``kind``: "int8" or "float32"): its estimated cost
+    must be under 0.8x the dense kernel's (a margin for the model's error)."""
+    if SPARSE != "auto":
+        return SPARSE == "always"
+    dense, sparse, transpose = _COST_PS[kind]
+    return batch >= SPARSE_MIN_BATCH and \
+        sparse * nnz + transpose * n_in < 0.8 * dense * n_out * n_in
 
 _INF = np.float32(np.inf)
 
@@ -321,16 +337,19 @@ def _prep_fc(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
         _fail(op, k, f"input {list(x.shape)} does not fit weights [out, in] = {list(w.shape)}")
     n, o = x.shape[0], w.shape[0]
-    sparse = np.count_nonzero(w) <= SPARSE_MAX_DENSITY * w.size and SPARSE_MAX_DENSITY > 0
-    if sparse:
+    kind = "int8" if x.dtype == np.int8 else "float32"
+    sparse = w.dtype == x.dtype and sparse_pays(kind, n, w.shape[1], o, np.count_nonzero(w))
+    if sparse:  # CSR by output row, and the scratch of the outer-product kernels
         indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(w, axis=1))]).astype(np.int32)
         rows, cols = np.nonzero(w)
         csr = (indptr, cols.astype(np.int32), np.ascontiguousarray(w[rows, cols]))
+        scratch = (np.zeros(x.shape[::-1], x.dtype),
+                   np.zeros(n, np.int32 if kind == "int8" else np.float32))
     if x.dtype == np.int8 and w.dtype == np.int8:
         consts = _epilogue(it, op, op.inputs[0], b, scales, w.sum(axis=1, dtype=np.int64))
         out = it._out(op, k, (n, o), "int8")
         if sparse:
-            return K.fc_csr_int8, (x, *csr, *consts, out)
+            return K.fc_sparse_int8, (x, *csr, *consts, *scratch, out)
         # int8 values held in int16: LLVM then feeds them to the int16 multiply-adds directly
         # (vpmaddwd) instead of sign-extending every weight on every load (1.2-1.25x here)
         return K.fc_int8, (x, w.astype(np.int16), *consts, out)
@@ -344,7 +363,7 @@ def _prep_fc(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     if w.dtype != np.float32:
         _fail(op, k, f"unsupported weight dtype {w.dtype}")
     if sparse:
-        return K.fc_csr_float, (x, *csr, b, lo, hi, out)
+        return K.fc_sparse_float, (x, *csr, b, lo, hi, *scratch, out)
     return K.fc_float, (x, w, b, lo, hi, out)
 
 

@@ -149,27 +149,54 @@ def fc_hybrid(x, w, w_scale, bias, lo, hi, xq, out):
             out[n, o] = lo if v < lo else (hi if v > hi else v)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _transpose(x, xt):
+    """``xt[k, n] = x[n, k]`` in tiles of 32 columns (x's rows read contiguously)."""
+    n_rows, n_cols = x.shape
+    for k0 in range(0, n_cols, 32):
+        for n in range(n_rows):
+            xr = x[n]
+            for k in range(k0, min(k0 + 32, n_cols)):
+                xt[k, n] = xr[k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sparse_row(xt, indptr, indices, values, o, acc):
+    """``acc[n] += sum_p values[p] * xt[indices[p], n]`` over output o's nonzeros: one
+    axpy over the whole batch per nonzero (vectorized along n)."""
+    for p in range(indptr[o], indptr[o + 1]):
+        v = values[p]
+        xr = xt[indices[p]]
+        for n in range(acc.shape[0]):
+            acc[n] = _narrow(acc, acc[n] + _narrow(acc, v) * _narrow(acc, xr[n]))
+
+
 @njit(cache=True, nogil=True)
-def fc_csr_int8(x, indptr, indices, values, bias, m, shift, zp, lo, hi, out):
-    """:func:`fc_int8` with the weights' nonzeros in CSR rows (one row per output)."""
-    for n in range(x.shape[0]):
-        xr = x[n]
-        for o in range(indptr.shape[0] - 1):
-            acc = bias[o]
-            for p in range(indptr[o], indptr[o + 1]):
-                acc += np.int32(xr[indices[p]]) * np.int32(values[p])
-            out[n, o] = requant(acc, m[o], shift[o], zp, lo, hi)
+def fc_sparse_int8(x, indptr, indices, values, bias, m, shift, zp, lo, hi, xt, acc, out):
+    """:func:`fc_int8` with the weights' nonzeros in CSR rows (one row per output), as outer
+    products over the batch: x is transposed once into xt [K, N] (int8), then each nonzero
+    adds ``w * x[:, k]`` to the int32 accumulators of its output (acc: [N] scratch). The work
+    is ``nnz * N`` instead of ``O * K * N``; it pays for large batches only (see the
+    interpreter's cost model)."""
+    _transpose(x, xt)
+    for o in range(indptr.shape[0] - 1):
+        for n in range(acc.shape[0]):
+            acc[n] = bias[o]
+        _sparse_row(xt, indptr, indices, values, o, acc)
+        for n in range(acc.shape[0]):
+            out[n, o] = requant(acc[n], m[o], shift[o], zp, lo, hi)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def fc_csr_float(x, indptr, indices, values, bias, lo, hi, out):
-    """:func:`fc_float` with the weights' nonzeros in CSR rows (one row per output)."""
-    for n in range(x.shape[0]):
-        xr = x[n]
-        for o in range(indptr.shape[0] - 1):
-            v = bias[o]
-            for p in range(indptr[o], indptr[o + 1]):
-                v += xr[indices[p]] * values[p]
+def fc_sparse_float(x, indptr, indices, values, bias, lo, hi, xt, acc, out):
+    """:func:`fc_float` as :func:`fc_sparse_int8` does it (xt float32 [K, N], acc [N])."""
+    _transpose(x, xt)
+    for o in range(indptr.shape[0] - 1):
+        for n in range(acc.shape[0]):
+            acc[n] = bias[o]
+        _sparse_row(xt, indptr, indices, values, o, acc)
+        for n in range(acc.shape[0]):
+            v = acc[n]
             out[n, o] = lo if v < lo else (hi if v > hi else v)
 
 

@@ -161,9 +161,11 @@ def _transpose(x, xt):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _sparse_row(xt, indptr, indices, values, o, acc):
-    """``acc[n] += sum_p values[p] * xt[indices[p], n]`` over output o's nonzeros: one
-    axpy over the whole batch per nonzero (vectorized along n)."""
+def _sparse_row(xt, indptr, indices, values, bias, o, acc):
+    """``acc[n] = bias[o] + sum_p values[p] * xt[indices[p], n]`` over output o's nonzeros:
+    one axpy over the whole batch per nonzero (vectorized along n)."""
+    for n in range(acc.shape[0]):
+        acc[n] = bias[o]
     for p in range(indptr[o], indptr[o + 1]):
         v = values[p]
         xr = xt[indices[p]]
@@ -180,9 +182,7 @@ def fc_sparse_int8(x, indptr, indices, values, bias, m, shift, zp, lo, hi, xt, a
     interpreter's cost model)."""
     _transpose(x, xt)
     for o in range(indptr.shape[0] - 1):
-        for n in range(acc.shape[0]):
-            acc[n] = bias[o]
-        _sparse_row(xt, indptr, indices, values, o, acc)
+        _sparse_row(xt, indptr, indices, values, bias, o, acc)
         for n in range(acc.shape[0]):
             out[n, o] = requant(acc[n], m[o], shift[o], zp, lo, hi)
 
@@ -192,9 +192,7 @@ def fc_sparse_float(x, indptr, indices, values, bias, lo, hi, xt, acc, out):
     """:func:`fc_float` as :func:`fc_sparse_int8` does it (xt float32 [K, N], acc [N])."""
     _transpose(x, xt)
     for o in range(indptr.shape[0] - 1):
-        for n in range(acc.shape[0]):
-            acc[n] = bias[o]
-        _sparse_row(xt, indptr, indices, values, o, acc)
+        _sparse_row(xt, indptr, indices, values, bias, o, acc)
         for n in range(acc.shape[0]):
             v = acc[n]
             out[n, o] = lo if v < lo else (hi if v > hi else v)

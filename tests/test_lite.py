@@ -93,8 +93,8 @@ def test_int8_model_is_integer_between_quantize_and_dequantize():
     for op in ops[1:-1]:
         for i in op.inputs + op.outputs:
             assert details[i]["dtype"] in (np.int8, np.int32), (op.op, details[i]["name"])
-    integer = {K.quantize, K.dequantize, K.conv_int8, K.conv_pool_int8, K.max_pool, K.fc_int8,
-               K.softmax_int8}
+    integer = {K.quantize, K.dequantize, K.conv_int8, K.conv_pool_int8, K.conv_wide_int8,
+               K.max_pool, K.fc_int8, K.softmax_int8}
     assert all(kernel in integer for kernel, _ in it._plan)
     # weights: int8 in [-127, 127], zero point 0, one scale per output channel
     for d in details:
@@ -129,6 +129,31 @@ def test_int8_conv_pool_fusion_is_bit_exact(pool):
         kernels = [k for k, _ in it._plan]
         assert (K.max_pool in kernels) == preserve, kernels
     assert np.array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("sh,pool", [(1, (1, 1, 1, 1)), (2, (2, 2, 2, 2)), (1, (3, 2, 2, 1))])
+def test_wide_int8_convolution_matches_the_row_kernel(sh, pool):
+    from minitf.lite.interpreter import _wide_args, _wide_conv
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(-128, 128, (2, 11, 9, 3), dtype=np.int8)
+    w = rng.integers(-127, 128, (3, 2, 3, 5), dtype=np.int8)
+    consts = (rng.integers(-999, 999, 5, dtype=np.int32),
+              rng.integers(1 << 30, 2**31 - 1, 5, dtype=np.int32),
+              rng.integers(-9, -6, 5, dtype=np.int32), -5, -5, 127)
+    oh, ow = (11 - 3) // sh + 1, 9 - 2 + 1
+    fh, fw, psh, psw = pool
+    ph, pw = (oh - fh) // psh + 1, (ow - fw) // psw + 1
+    cols = (pw - 1) * psw + fw
+    want, got = np.zeros((2, ph, pw, 5), np.int8), np.ones((2, ph, pw, 5), np.int8)
+    K.conv_pool_int8(x, w, *consts, sh, 1, fh, fw, psh, psw, np.zeros((fh, cols, 5), np.int32),
+                     np.zeros(5, np.int32), want)
+    K.conv_wide_int8(*_wide_args(_wide_conv(x, w, 1, ow), x, consts, sh, fh, fw, psh, psw, cols,
+                                 got))
+    assert np.array_equal(want, got)
+    # where int16 pair sums could overflow, or columns are strided, the row kernel runs
+    assert _wide_conv(x, np.full_like(w, -128), 1, ow) is None
+    assert _wide_conv(x, w, 2, ow) is None
 
 def test_sizes_and_io_details():
     big = tf.keras.Sequential([L.Dense(64, activation="relu", input_shape=(200,)), L.Dense(10)])

@@ -412,10 +412,15 @@ def _prep_conv(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     shape = (x.shape[0], oh, ow, co)
     if x.dtype == np.int8 and w.dtype == np.int8:
         consts = _epilogue(it, op, op.inputs[0], b, scales, w.sum(axis=(0, 1, 2), dtype=np.int64))
-        acc = np.zeros((ow, co), np.int32)
-        step = (K.conv_int8, (xp, w, *consts, sh, sw, acc, it._out(op, k, shape, "int8")))
+        out = it._out(op, k, shape, "int8")
+        wide = _wide_conv(xp, w, sw, ow)
+        if wide is not None:  # pool 1 x 1 = the plain convolution
+            step = (K.conv_wide_int8, _wide_args(wide, xp, consts, sh, 1, 1, 1, 1, ow, out))
+        else:
+            acc = np.zeros((ow, co), np.int32)
+            step = (K.conv_int8, (xp, w, *consts, sh, sw, acc, out))
         if not it._preserve:  # a MAX_POOL_2D reading only this output may fuse (see there)
-            it._fusable[op.outputs[0]] = (len(it._plan), (pad_step, (xp, w, *consts, sh, sw)))
+            it._fusable[op.outputs[0]] = (len(it._plan), (pad_step, wide, xp, w, consts, sh, sw))
     elif x.dtype == np.float32 and b.dtype == np.float32 and w.dtype in (np.int8, np.float32):
         lo, hi = _float_bounds(op)
         out = it._out(op, k, shape, "float32")
@@ -431,6 +436,33 @@ def _prep_conv(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     return _chain(pad_step, step) if pad_step else step
 
 
+def _wide_conv(xp: np.ndarray, w: np.ndarray, sw: int, ow: int) -> tuple | None:
+    """(taps, per-tap weights) for :func:`kernels.conv_wide_int8`, or None where it does not
+    apply: column stride > 1, a weight of -128 (its int16 pair sums could overflow), or
+    buffers over 512 KiB (the row kernel keeps big layers in cache better)."""
+    kh, kw, ci, co = w.shape
+    n_taps = kh * kw * ci + (kh * kw * ci) % 2
+    if sw != 1 or w.min() < -127 or \
+            2 * (n_taps * ow * co + xp.shape[1] * ci * xp.shape[2] * co) > 1 << 19:
+        return None
+    taps = np.zeros((n_taps, 3), np.int64)  # a pad tap reads (0, 0, 0) with weight 0
+    taps[:kh * kw * ci] = np.stack(np.meshgrid(np.arange(kh), np.arange(kw), np.arange(ci),
+                                               indexing="ij"), -1).reshape(-1, 3)
+    flat = np.zeros((n_taps, co), np.int16)
+    flat[:kh * kw * ci] = w.reshape(-1, co)
+    return taps, flat
+
+
+def _wide_args(wide: tuple, xp: np.ndarray, consts: tuple, sh: int, fh: int, fw: int, psh: int,
+               psw: int, cols: int, out: np.ndarray) -> tuple:
+    """The arguments of :func:`kernels.conv_wide_int8` computing ``cols`` conv columns."""
+    taps, flat = wide
+    co = flat.shape[1]
+    return (xp, taps, np.tile(flat, (1, cols)), *consts, sh, fh, fw, psh, psw,
+            np.zeros((xp.shape[1], xp.shape[3], xp.shape[2] * co), np.int16),
+            np.zeros((fh, cols * co), np.int32), np.zeros(co, np.int32), out)
+
+
 def _prep_max_pool(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     (x,) = _inputs(it, op, k, 1)
     fh, fw = _window(op, k, "pool_size")
@@ -443,10 +475,15 @@ def _prep_max_pool(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     conv = it._fusable.get(op.inputs[0])
     if conv is not None and it._uses[op.inputs[0]] == 1:
         # replace the conv's step by conv + pool in one kernel; the conv output stays unwritten
-        at, (pad_step, conv_args) = conv
-        acc = np.zeros((fh, (shape[2] - 1) * sw + fw, shape[3]), np.int32)
-        fused = (K.conv_pool_int8, (*conv_args, fh, fw, sh, sw, acc,
-                                    np.zeros(shape[3], np.int32), out))
+        at, (pad_step, wide, xp, w, consts, csh, csw) = conv
+        cols = (shape[2] - 1) * sw + fw  # the conv columns the pool reads
+        if wide is not None:
+            fused = (K.conv_wide_int8, _wide_args(wide, xp, consts, csh, fh, fw, sh, sw, cols,
+                                                  out))
+        else:
+            acc = np.zeros((fh, cols, shape[3]), np.int32)
+            fused = (K.conv_pool_int8, (xp, w, *consts, csh, csw, fh, fw, sh, sw, acc,
+                                        np.zeros(shape[3], np.int32), out))
         it._plan[at] = _chain(pad_step, fused) if pad_step else fused
         return None
     return K.max_pool, (x, fh, fw, sh, sw, out)

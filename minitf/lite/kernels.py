@@ -267,6 +267,59 @@ def conv_pool_int8(x, w, bias, m, shift, zp, lo, hi, sh, sw, fh, fw, psh, psw, a
                 requant_row(pacc, m, shift, zp, lo, hi, out[n, pr, pc])
 
 
+@njit(cache=True, nogil=True)
+def conv_wide_int8(x, taps, wt, bias, m, shift, zp, lo, hi, sh, fh, fw, psh, psw, xr, acc,
+                   pacc, out):
+    """:func:`conv_pool_int8` for convolutions with column stride 1, in long vector loops.
+
+    Each input row is spread once per image into ``xr`` (int16 [H, in, W * out_ch]: every
+    value repeated out_ch times), and the weights are tiled along a row at allocate_tensors
+    (``wt`` int16 [taps, cols * out_ch], taps in pairs, a pad tap has weight 0); a tap then
+    adds ``xr[r + i, ch, j * out_ch:] * wt[tap]`` to a whole output row (acc int32 [fh,
+    cols * out_ch]) in one contiguous loop, instead of one short loop per pixel. Two taps'
+    products are summed in int16 before widening: exact, as |x * w| <= 128 * 127 and two of
+    them fit int16 (the caller ensures no weight is -128). ``taps`` int64 [taps, 3] holds
+    (i, j, ch); pool 1 x 1 with strides 1 is the plain convolution.
+    """
+    n_img, ph, pw, co = out.shape
+    ci, span = xr.shape[1], wt.shape[1]
+    for n in range(n_img):
+        for r in range(x.shape[1]):
+            for ch in range(ci):
+                dst = xr[r, ch]
+                for c in range(x.shape[2]):
+                    v = np.int16(x[n, r, c, ch])
+                    d = dst[c * co:(c + 1) * co]
+                    for o in range(co):
+                        d[o] = v
+        for pr in range(ph):
+            for q in range(fh):
+                a = acc[q]
+                for c in range(span // co):
+                    for o in range(co):
+                        a[c * co + o] = bias[o]
+                r0 = (pr * psh + q) * sh
+                for t in range(0, taps.shape[0], 2):
+                    i0, j0, c0 = taps[t, 0], taps[t, 1], taps[t, 2]
+                    i1, j1, c1 = taps[t + 1, 0], taps[t + 1, 1], taps[t + 1, 2]
+                    x0 = xr[r0 + i0, c0, j0 * co:j0 * co + span]
+                    x1 = xr[r0 + i1, c1, j1 * co:j1 * co + span]
+                    w0, w1 = wt[t], wt[t + 1]
+                    for k in range(span):
+                        a[k] = np.int32(a[k] + np.int16(np.int16(x0[k] * w0[k])
+                                                        + np.int16(x1[k] * w1[k])))
+            for pc in range(pw):
+                c0 = pc * psw * co
+                for o in range(co):
+                    pacc[o] = acc[0, c0 + o]
+                for q in range(fh):
+                    for j in range(fw):
+                        a = acc[q, c0 + j * co:c0 + (j + 1) * co]
+                        for o in range(co):
+                            pacc[o] = max(pacc[o], a[o])
+                requant_row(pacc, m, shift, zp, lo, hi, out[n, pr, pc])
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def conv_float(x, w, bias, lo, hi, sh, sw, acc, out):
     """float32 convolution of a padded x, bias added and clipped to [lo, hi] (acc: float32

@@ -8,10 +8,16 @@ int8 x int8 products summed in int32, the input zero point folded into the int32
 the output zero point and the fused activation's clamp.
 
 Layouts (minitf's own, see ``format.py``): Dense weights ``[out, in]`` so each output is one
-contiguous dot product (LLVM vectorizes the int8 one into widening multiply-adds);
+contiguous dot product (LLVM vectorizes the int8 one into int16 multiply-adds, vpmaddwd; the
+interpreter hands the int8 values over in int16 so that no load needs a sign extension);
 convolution weights ``[kh, kw, in, out]`` (Keras' HWIO) so the innermost loop updates all
-output channels of a pixel at once. Convolutions read an input already padded (for SAME, the
-pad value is the input zero point, which the folded bias turns into an exact 0).
+output channels of a pixel at once (:func:`conv_int8`), or, with column stride 1, tiled along
+a whole output row so that each tap is one long loop (:func:`conv_wide_int8`). Convolutions
+read an input already padded (for SAME, the pad value is the input zero point, which the
+folded bias turns into an exact 0). What LLVM vectorizes depends on the loop's shape: a
+reduction whose both operands are contiguous int8/int16 becomes multiply-adds, a short inner
+loop (16 channels) runs in its scalar/narrow remainder code, so the fast kernels give the
+vectorizer long contiguous inner loops.
 """
 
 from __future__ import annotations

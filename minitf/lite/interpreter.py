@@ -352,7 +352,8 @@ def _prep_fc(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
             return K.fc_sparse_int8, (x, *csr, *consts, *scratch, out)
         # int8 values held in int16: LLVM then feeds them to the int16 multiply-adds directly
         # (vpmaddwd) instead of sign-extending every weight on every load (1.2-1.25x here)
-        return K.fc_int8, (x, w.astype(np.int16), *consts, out)
+        return K.fc_int8, (x, w.astype(np.int16), *consts, np.zeros(w.shape[1], np.int16),
+                           np.zeros(o, np.int32), out)
     if x.dtype != np.float32 or b.dtype != np.float32:
         _fail(op, k, f"unsupported dtypes: input {x.dtype}, weights {w.dtype}, bias {b.dtype}")
     lo, hi = _float_bounds(op)

@@ -2,6 +2,8 @@
 
     python benchmarks/model_optimization.py [--epochs 2] [--repeats 5]
         # -> benchmarks/results/model_optimization.{json,md,png}
+    python benchmarks/model_optimization.py --quick   # <= 3 min: 10 000 images, 1 epoch
+        # -> benchmarks/results/model_optimization_quick.{json,md,png}
 
 For each model (MLP 784-128-10; CNN Conv2D(16,3)-MaxPool-Dense(64)-Dense(10), ReLUs, logits)
 trained briefly with Adam, and for each variant — float32, dynamic range, full-int8 PTQ
@@ -10,10 +12,14 @@ pruned to 50/80/90 % (``PolynomialDecay`` over the fine-tuning epochs, then
 ``strip_pruning``), pruned 80 % + int8 — it reports: test accuracy through the ``tf.lite``
 interpreter, the file's size raw and gzipped, the float weight bytes it replaces, and the
 interpreter's latency for one image (median over ``4 * --repeats`` rounds of 100 invokes,
-including ``set_tensor``) and for a batch of 256 (median over ``2 * --repeats`` rounds of 2),
-every variant timed in turn within each round. One process, one thread; other jobs on a
-shared machine inflate latencies in bursts, which interleaving and medians of many short
-runs even out; compare ratios within one run.
+including ``set_tensor``) and for a batch of 256 (median over ``4 * --repeats`` rounds of 2),
+every variant timed in turn within each round. One process, one thread (float32 and int8
+alike). Each latency is taken twice: wall clock and this thread's CPU time
+(``time.thread_time``, which leaves out the time other programs hold the core); the
+"× float32" columns are the median over rounds of float32's time / the variant's time in the
+same round. The load average is recorded beside the figures: other jobs on a shared machine
+inflate latencies in bursts, so compare ratios within one run, and re-run quietly for the
+absolute figures.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import platform
 import statistics
 import sys
@@ -91,9 +98,10 @@ def accuracy(content, xt, yt, batch=500):
 
 
 def latencies(contents, xt, batch, repeats, n):
-    """Seconds per invoke (with set_tensor) of each model: the median of ``repeats`` rounds,
-    each timing ``n`` invokes of every model in turn, so that load from other programs falls
-    on all of them alike."""
+    """Per model: (wall s, CPU s) per invoke (with set_tensor) and its throughput × the first
+    model's (wall, CPU): medians over ``repeats`` rounds, each timing ``n`` invokes of every
+    model in turn, so that load from other programs falls on all of them alike; a ratio is the
+    median of the per-round ratios."""
     runs = []
     for content in contents:
         it, i, _ = interpreter(content, batch)
@@ -101,15 +109,18 @@ def latencies(contents, xt, batch, repeats, n):
         it.set_tensor(i, x)
         it.invoke()
         runs.append((it, i, x))
-    times = [[] for _ in contents]
+    wall, cpu = [[] for _ in contents], [[] for _ in contents]
     for _ in range(repeats):
         for k, (it, i, x) in enumerate(runs):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             for _ in range(n):
                 it.set_tensor(i, x)
                 it.invoke()
-            times[k].append((time.perf_counter() - t) / n)
-    return [statistics.median(t) for t in times]
+            cpu[k].append((time.thread_time() - c) / n)
+            wall[k].append((time.perf_counter() - t) / n)
+    return [(statistics.median(w), statistics.median(c),
+             statistics.median(a / b for a, b in zip(wall[0], w)),
+             statistics.median(a / b for a, b in zip(cpu[0], c))) for w, c in zip(wall, cpu)]
 
 
 def float_weight_bytes(model):
@@ -145,38 +156,51 @@ def run_model(name, make, data, epochs, repeats):
         if s == 0.8:
             variants["pruned 80% + int8"] = convert(pruned, "int8", calib)
     contents = list(variants.values())
+    load = os.getloadavg()[0]
     single = latencies(contents, xt, 1, 4 * repeats, 100)
-    batch = latencies(contents, xt, 256, 2 * repeats, 2)
+    batch = latencies(contents, xt, 256, 4 * repeats, 2)
     rows = []
     for k, (variant, content) in enumerate(variants.items()):
         rows.append({
             "model": name, "variant": variant, "accuracy": accuracy(content, xt, yt),
             "bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9)),
-            "single_s": single[k], "batch256_s": batch[k]})
+            "single_s": single[k][0], "single_cpu_s": single[k][1],
+            "single_ratio": single[k][2], "single_cpu_ratio": single[k][3],
+            "batch256_s": batch[k][0], "batch256_cpu_s": batch[k][1],
+            "batch256_ratio": batch[k][2], "batch256_cpu_ratio": batch[k][3]})
         print(f"{name:4s} {variant:18s} acc {rows[-1]['accuracy']:.4f} "
               f"{rows[-1]['bytes'] / 1e3:8.1f} kB gz {rows[-1]['gzip_bytes'] / 1e3:8.1f} kB "
-              f"1-img {rows[-1]['single_s'] * 1e6:7.1f} us  b256 {rows[-1]['batch256_s'] * 1e3:7.2f}"
-              f" ms", flush=True)
+              f"1-img {single[k][0] * 1e6:7.1f} us (cpu {single[k][1] * 1e6:6.1f}) "
+              f"b256 {batch[k][0] * 1e3:7.2f} ms (cpu {batch[k][1] * 1e3:6.2f}) "
+              f"x{batch[k][2]:.2f} (cpu x{batch[k][3]:.2f})",
+              flush=True)
     return {"model": name, "keras_float_accuracy": keras_acc,
-            "float_weight_bytes": float_weight_bytes(model), "rows": rows}
+            "float_weight_bytes": float_weight_bytes(model), "rows": rows,
+            "load_average": [load, os.getloadavg()[0]]}
 
 
 def markdown(results):
     lines = []
     for r in results:
         base = r["rows"][0]
+        lo, hi = r["load_average"]
         lines += [f"### {r['model']} (Keras float accuracy {r['keras_float_accuracy']:.4f}; "
-                  f"float weights {r['float_weight_bytes'] / 1e3:.1f} kB)", "",
+                  f"float weights {r['float_weight_bytes'] / 1e3:.1f} kB; load average "
+                  f"{lo:.1f} -> {hi:.1f} on {os.cpu_count()} cores)", "",
                   "| variant | accuracy | Δ vs float (pp) | file kB | gzip kB | × float weights "
-                  "| 1 image µs | images/s (1) | batch 256 ms | × float32 throughput |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "| 1 image µs wall (CPU) | invokes/s wall (CPU) | × float32 (1) wall (CPU) "
+                  "| batch 256 ms wall (CPU) | × float32 throughput (256) wall (CPU) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for row in r["rows"]:
             lines.append(
                 f"| {row['variant']} | {row['accuracy']:.4f} | "
                 f"{(row['accuracy'] - base['accuracy']) * 100:+.2f} | {row['bytes'] / 1e3:.1f} | "
                 f"{row['gzip_bytes'] / 1e3:.1f} | {row['bytes'] / r['float_weight_bytes']:.2f} | "
-                f"{row['single_s'] * 1e6:.0f} | {1 / row['single_s']:.0f} | "
-                f"{row['batch256_s'] * 1e3:.2f} | {base['batch256_s'] / row['batch256_s']:.2f} |")
+                f"{row['single_s'] * 1e6:.0f} ({row['single_cpu_s'] * 1e6:.0f}) | "
+                f"{1 / row['single_s']:.0f} ({1 / row['single_cpu_s']:.0f}) | "
+                f"{row['single_ratio']:.2f} ({row['single_cpu_ratio']:.2f}) | "
+                f"{row['batch256_s'] * 1e3:.2f} ({row['batch256_cpu_s'] * 1e3:.2f}) | "
+                f"{row['batch256_ratio']:.2f} ({row['batch256_cpu_ratio']:.2f}) |")
         lines.append("")
     return "\n".join(lines)
 
@@ -207,20 +231,28 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--train", type=int, default=60000, help="training images used")
+    ap.add_argument("--quick", action="store_true",
+                    help="<= 3 min: 10 000 training images, 1 epoch, 3 repeats; writes *_quick.*")
     args = ap.parse_args()
+    if args.quick:
+        args.train, args.epochs, args.repeats = 10000, 1, 3
     x, y, xt, yt = load()
     data = (x[:args.train], y[:args.train], xt, yt)
     results = [run_model("MLP", mlp, data, args.epochs, args.repeats),
                run_model("CNN", cnn, data, args.epochs, args.repeats)]
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"machine": platform.processor() or platform.machine(), "python": sys.version.split()[0],
-            "epochs": args.epochs, "train_images": len(data[0]), "repeats": args.repeats}
-    (OUT / "model_optimization.json").write_text(json.dumps({"meta": meta, "results": results},
-                                                            indent=1))
-    (OUT / "model_optimization.md").write_text(
+            "epochs": args.epochs, "train_images": len(data[0]), "repeats": args.repeats,
+            "cores": os.cpu_count()}
+    stem = OUT / ("model_optimization_quick" if args.quick else "model_optimization")
+    stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    stem.with_suffix(".md").write_text(
         f"# Model optimization on MNIST (minitf tf.lite interpreter)\n\n{json.dumps(meta)}\n\n"
-        + markdown(results))
-    plot(results, OUT / "model_optimization.png")
+        "Timed on a machine shared with other jobs (load average in each heading): wall-clock "
+        "figures are inflated by them, CPU times (this thread's) much less; the ratios pair "
+        "float32 and each variant within the same round. The lead re-runs this on a quiet "
+        "machine.\n\n" + markdown(results))
+    plot(results, stem.with_suffix(".png"))
     print(markdown(results))
 
 

@@ -93,7 +93,8 @@ def test_int8_model_is_integer_between_quantize_and_dequantize():
     for op in ops[1:-1]:
         for i in op.inputs + op.outputs:
             assert details[i]["dtype"] in (np.int8, np.int32), (op.op, details[i]["name"])
-    integer = {K.quantize, K.dequantize, K.conv_int8, K.max_pool, K.fc_int8, K.softmax_int8}
+    integer = {K.quantize, K.dequantize, K.conv_int8, K.conv_pool_int8, K.conv_wide_int8,
+               K.max_pool, K.fc_int8, K.softmax_int8}
     assert all(kernel in integer for kernel, _ in it._plan)
     # weights: int8 in [-127, 127], zero point 0, one scale per output channel
     for d in details:
@@ -106,6 +107,53 @@ def test_int8_model_is_integer_between_quantize_and_dequantize():
         if d["name"].endswith("/bias"):
             assert d["dtype"] == np.int32
 
+
+
+@pytest.mark.parametrize("pool", [{}, {"pool_size": 3, "strides": 2}], ids=["2x2", "3x3s2"])
+def test_int8_conv_pool_fusion_is_bit_exact(pool):
+    model = tf.keras.Sequential([
+        L.Conv2D(4, 3, padding="same", activation="relu", input_shape=(9, 9, 2)),
+        L.MaxPooling2D(**pool), L.Flatten(), L.Dense(5)])
+    x = _data(model, 8)
+    content = _convert(model, x, "int8_io")
+    outs = []
+    for preserve in (False, True):
+        it = tf.lite.Interpreter(model_content=content,
+                                 experimental_preserve_all_tensors=preserve)
+        index = it.get_input_details()[0]["index"]
+        it.resize_tensor_input(index, x.shape)
+        it.allocate_tensors()
+        it.set_tensor(index, np.random.default_rng(1).integers(-128, 128, x.shape, np.int8))
+        it.invoke()
+        outs.append(it.get_tensor(it.get_output_details()[0]["index"]))
+        kernels = [k for k, _ in it._plan]
+        assert (K.max_pool in kernels) == preserve, kernels
+    assert np.array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("sh,pool", [(1, (1, 1, 1, 1)), (2, (2, 2, 2, 2)), (1, (3, 2, 2, 1))])
+def test_wide_int8_convolution_matches_the_row_kernel(sh, pool):
+    from minitf.lite.interpreter import _wide_args, _wide_conv
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(-128, 128, (2, 11, 9, 3), dtype=np.int8)
+    w = rng.integers(-127, 128, (3, 2, 3, 5), dtype=np.int8)
+    consts = (rng.integers(-999, 999, 5, dtype=np.int32),
+              rng.integers(1 << 30, 2**31 - 1, 5, dtype=np.int32),
+              rng.integers(-9, -6, 5, dtype=np.int32), -5, -5, 127)
+    oh, ow = (11 - 3) // sh + 1, 9 - 2 + 1
+    fh, fw, psh, psw = pool
+    ph, pw = (oh - fh) // psh + 1, (ow - fw) // psw + 1
+    cols = (pw - 1) * psw + fw
+    want, got = np.zeros((2, ph, pw, 5), np.int8), np.ones((2, ph, pw, 5), np.int8)
+    K.conv_pool_int8(x, w, *consts, sh, 1, fh, fw, psh, psw, np.zeros((fh, cols, 5), np.int32),
+                     np.zeros(5, np.int32), want)
+    K.conv_wide_int8(*_wide_args(_wide_conv(x, w, 1, ow), x, consts, sh, fh, fw, psh, psw, cols,
+                                 got))
+    assert np.array_equal(want, got)
+    # where int16 pair sums could overflow, or columns are strided, the row kernel runs
+    assert _wide_conv(x, np.full_like(w, -128), 1, ow) is None
+    assert _wide_conv(x, w, 2, ow) is None
 
 def test_sizes_and_io_details():
     big = tf.keras.Sequential([L.Dense(64, activation="relu", input_shape=(200,)), L.Dense(10)])
@@ -165,13 +213,27 @@ def test_converter_refuses_what_it_cannot_do():
 def test_pruned_dense_runs_the_sparse_kernel_with_the_same_result(monkeypatch):
     from minitf.lite import interpreter
 
-    monkeypatch.setattr(interpreter, "SPARSE_MAX_DENSITY", 0.3)  # off by default (slower)
+    monkeypatch.setattr(interpreter, "SPARSE", "always")  # the cost model wants big layers
     model = _mlp()
     w, b = model.layers[1].get_weights()
     w[np.abs(w) < np.quantile(np.abs(w), 0.9)] = 0.0
     model.layers[1].set_weights([w, b])
     x = _data(model)
-    for mode, kernel in (("float32", K.fc_csr_float), ("int8", K.fc_csr_int8)):
-        it, got = _run(_convert(model, x, mode), x)
+    for mode, kernel in (("float32", K.fc_sparse_float), ("int8", K.fc_sparse_int8)):
+        content = _convert(model, x, mode)
+        it, got = _run(content, x)
         assert kernel in [k for k, _ in it._plan]
         assert np.abs(got - model.predict(x)).max() <= TOL[mode] * 4
+        monkeypatch.setattr(interpreter, "SPARSE", "never")
+        dense = _run(content, x)[1]  # the same sums in another order: exact in integers
+        assert np.array_equal(dense, got) if mode == "int8" else np.allclose(dense, got, atol=1e-5)
+        monkeypatch.setattr(interpreter, "SPARSE", "always")
+
+
+def test_sparse_cost_model_picks_sparse_only_where_it_pays():
+    from minitf.lite.interpreter import sparse_pays
+
+    for kind in ("int8", "float32"):
+        assert sparse_pays(kind, 256, 784, 128, 784 * 128 // 10)  # pruned 90 %, big batch
+        assert not sparse_pays(kind, 1, 784, 128, 784 * 128 // 10)  # one image: dense wins
+        assert not sparse_pays(kind, 256, 784, 128, 784 * 128 // 2)  # half the weights

@@ -88,7 +88,8 @@ def test_int8_dense_kernel_matches_float_within_spec():
     m, sh = Q.multipliers(si * ws.astype(np.float64) / so)
     folded = (bq - zi * wq.astype(np.int64).sum(axis=0)).astype(np.int32)
     out = np.zeros((8, 12), np.int8)
-    K.fc_int8(xq, np.ascontiguousarray(wq.T), folded, m, sh, zo, -128, 127, out)
+    K.fc_int8(xq, np.ascontiguousarray(wq.T), folded, m, sh, zo, -128, 127,
+              np.zeros(wq.shape[0], np.int8), np.zeros(12, np.int32), out)
     acc = (xq.astype(np.int64) - zi) @ wq.astype(np.int64) + bq
     assert np.array_equal(out, Q.requantize(acc, m, sh, zo))
     err = np.abs(Q.dequantize(out, so, zo) - y)

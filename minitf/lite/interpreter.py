@@ -7,8 +7,10 @@ with its arguments. ``invoke`` then only walks that list of calls.
 
 Which kernel an op gets follows the dtypes in the file, as in TFLite: int8 input and weights
 run the integer kernels, a float input with int8 weights the hybrid (dynamic-range) ones,
-float ones the float32 kernels. A Dense whose weights are mostly zero (pruned) can run a CSR
-kernel instead (:data:`SPARSE_MAX_DENSITY`; off by default, see there).
+float ones the float32 kernels. A Dense whose weights are mostly zero (pruned) runs a sparse
+kernel instead where a cost model says it is faster (:func:`sparse_pays`). An int8 CONV_2D whose
+only reader is a MAX_POOL_2D runs fused with it (one kernel, no int8 conv output written); as in
+TFLite, intermediate tensors are then not kept unless ``experimental_preserve_all_tensors=True``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,28 @@ from . import format as fmt
 from . import kernels as K
 from .quantize import multipliers
 
-# A Dense layer runs the CSR kernels when at most this fraction of its weights is nonzero.
-# 0: never, because on the MNIST shapes they lost at every density measured (one thread,
-# 784x128 and 2704x64, int8 and float32, batch 1 and 256): at 5 % nonzeros CSR took 10 us
-# against 4.4 us for the vectorized dense int8 dot products, at 10-30 % 50-470 us. Pruning
-# pays here in file size (gzip), not speed. Raise it to try the CSR kernels.
-SPARSE_MAX_DENSITY = 0.0
+# Pruned Dense layers: "auto" lets sparse_pays() choose the kernel, "never"/"always" force it.
+SPARSE = "auto"
+
+# The cost model's constants, picoseconds per: dense multiply-add, sparse multiply-add (one
+# nonzero times one batch row), element of the input transpose the sparse kernels make.
+# Measured in thread CPU time, one thread, on the MNIST shapes (784x128 and 2704x64 at batch
+# 32 and 256, 10/20/50 % nonzeros; AMD EPYC with AVX-512). At batch 1 the sparse kernels lost
+# at every density (at 5 % nonzeros 10-24 us against 3.7-5 us for the dense dot products), so
+# they need a batch of at least SPARSE_MIN_BATCH.
+_COST_PS = {"int8": (30.0, 45.0, 1100.0), "float32": (55.0, 120.0, 1200.0)}
+SPARSE_MIN_BATCH = 16
+
+
+def sparse_pays(kind: str, batch: int, n_in: int, n_out: int, nnz: int) -> bool:
+    """Whether the sparse kernel should run a Dense layer ``n_in -> n_out`` with ``nnz``
+    nonzero weights at this batch size (``kind``: "int8" or "float32"): its estimated cost
+    must be under 0.8x the dense kernel's (a margin for the model's error)."""
+    if SPARSE != "auto":
+        return SPARSE == "always"
+    dense, sparse, transpose = _COST_PS[kind]
+    return batch >= SPARSE_MIN_BATCH and \
+        sparse * nnz + transpose * n_in < 0.8 * dense * n_out * n_in
 
 _INF = np.float32(np.inf)
 
@@ -59,12 +77,14 @@ class Interpreter:
     ``Interpreter(model_content=bytes)`` or ``Interpreter(model_path=...)``; then
     ``allocate_tensors()``, ``set_tensor``, ``invoke``, ``get_tensor``. Inputs default to a
     batch of 1; ``resize_tensor_input(index, shape)`` changes it (then allocate again).
-    ``num_threads`` and ``experimental_*`` arguments are accepted and ignored (one thread).
+    ``num_threads`` and the other ``experimental_*`` arguments are accepted and ignored (one
+    thread). ``experimental_preserve_all_tensors=True`` turns op fusion off, so that
+    ``get_tensor`` reads every intermediate tensor.
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None,
                  model_content: bytes | None = None, num_threads: int | None = None,
-                 **_ignored: Any) -> None:
+                 experimental_preserve_all_tensors: bool = False, **_ignored: Any) -> None:
         if (model_path is None) == (model_content is None):
             raise ValueError("Interpreter needs exactly one of model_path or model_content")
         if model_path is not None:
@@ -76,6 +96,10 @@ class Interpreter:
         self._plan: list[tuple[Callable, tuple]] = []
         self._allocated = False
         self._const: set[int] = set()
+        self._preserve = bool(experimental_preserve_all_tensors)
+        # planning state: consumers per tensor; int8 convs a following pool may fuse into
+        self._uses: dict[int, int] = {}
+        self._fusable: dict[int, tuple[int, tuple]] = {}
 
     # -- details ------------------------------------------------------------------------------
     def _details(self, i: int) -> dict:
@@ -171,6 +195,7 @@ class Interpreter:
         """Check the model, allocate every tensor for the current input shapes and bind each op
         to its kernel."""
         m = self._model
+        self._allocated = False  # until the whole plan is built
         arrays: dict[int, np.ndarray] = {}
         for i, t in enumerate(m.tensors):
             if t.data is not None:
@@ -182,6 +207,12 @@ class Interpreter:
                 raise fmt.InvalidModelError(f"invalid minitf-lite model: input {i} is constant")
             arrays[i] = np.zeros(self._shapes[i], fmt.DTYPES[t.dtype])
         self._arrays, plan = arrays, []
+        self._plan, self._fusable, self._uses = plan, {}, {}
+        for op in m.operators:
+            for i in op.inputs:
+                self._uses[i] = self._uses.get(i, 0) + 1
+        for i in m.outputs:
+            self._uses[i] = self._uses.get(i, 0) + 1
         for k, op in enumerate(m.operators):
             prepare = _PREPARE.get(op.op)
             if prepare is None:
@@ -306,17 +337,23 @@ def _prep_fc(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
         _fail(op, k, f"input {list(x.shape)} does not fit weights [out, in] = {list(w.shape)}")
     n, o = x.shape[0], w.shape[0]
-    sparse = np.count_nonzero(w) <= SPARSE_MAX_DENSITY * w.size and SPARSE_MAX_DENSITY > 0
-    if sparse:
+    kind = "int8" if x.dtype == np.int8 else "float32"
+    sparse = w.dtype == x.dtype and sparse_pays(kind, n, w.shape[1], o, np.count_nonzero(w))
+    if sparse:  # CSR by output row, and the scratch of the outer-product kernels
         indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(w, axis=1))]).astype(np.int32)
         rows, cols = np.nonzero(w)
         csr = (indptr, cols.astype(np.int32), np.ascontiguousarray(w[rows, cols]))
+        scratch = (np.zeros(x.shape[::-1], x.dtype),
+                   np.zeros(n, np.int32 if kind == "int8" else np.float32))
     if x.dtype == np.int8 and w.dtype == np.int8:
         consts = _epilogue(it, op, op.inputs[0], b, scales, w.sum(axis=1, dtype=np.int64))
         out = it._out(op, k, (n, o), "int8")
         if sparse:
-            return K.fc_csr_int8, (x, *csr, *consts, out)
-        return K.fc_int8, (x, w, *consts, out)
+            return K.fc_sparse_int8, (x, *csr, *consts, *scratch, out)
+        # int8 values held in int16: LLVM then feeds them to the int16 multiply-adds directly
+        # (vpmaddwd) instead of sign-extending every weight on every load (1.2-1.25x here)
+        return K.fc_int8, (x, w.astype(np.int16), *consts, np.zeros(w.shape[1], np.int16),
+                           np.zeros(o, np.int32), out)
     if x.dtype != np.float32 or b.dtype != np.float32:
         _fail(op, k, f"unsupported dtypes: input {x.dtype}, weights {w.dtype}, bias {b.dtype}")
     lo, hi = _float_bounds(op)
@@ -327,7 +364,7 @@ def _prep_fc(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     if w.dtype != np.float32:
         _fail(op, k, f"unsupported weight dtype {w.dtype}")
     if sparse:
-        return K.fc_csr_float, (x, *csr, b, lo, hi, out)
+        return K.fc_sparse_float, (x, *csr, b, lo, hi, *scratch, out)
     return K.fc_float, (x, w, b, lo, hi, out)
 
 
@@ -376,8 +413,15 @@ def _prep_conv(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     shape = (x.shape[0], oh, ow, co)
     if x.dtype == np.int8 and w.dtype == np.int8:
         consts = _epilogue(it, op, op.inputs[0], b, scales, w.sum(axis=(0, 1, 2), dtype=np.int64))
-        acc = np.zeros((ow, co), np.int32)
-        step = (K.conv_int8, (xp, w, *consts, sh, sw, acc, it._out(op, k, shape, "int8")))
+        out = it._out(op, k, shape, "int8")
+        wide = _wide_conv(xp, w, sw, ow)
+        if wide is not None:  # pool 1 x 1 = the plain convolution
+            step = (K.conv_wide_int8, _wide_args(wide, xp, consts, sh, 1, 1, 1, 1, ow, out))
+        else:
+            acc = np.zeros((ow, co), np.int32)
+            step = (K.conv_int8, (xp, w, *consts, sh, sw, acc, out))
+        if not it._preserve:  # a MAX_POOL_2D reading only this output may fuse (see there)
+            it._fusable[op.outputs[0]] = (len(it._plan), (pad_step, wide, xp, w, consts, sh, sw))
     elif x.dtype == np.float32 and b.dtype == np.float32 and w.dtype in (np.int8, np.float32):
         lo, hi = _float_bounds(op)
         out = it._out(op, k, shape, "float32")
@@ -393,6 +437,33 @@ def _prep_conv(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     return _chain(pad_step, step) if pad_step else step
 
 
+def _wide_conv(xp: np.ndarray, w: np.ndarray, sw: int, ow: int) -> tuple | None:
+    """(taps, per-tap weights) for :func:`kernels.conv_wide_int8`, or None where it does not
+    apply: column stride > 1, a weight of -128 (its int16 pair sums could overflow), or
+    buffers over 512 KiB (the row kernel keeps big layers in cache better)."""
+    kh, kw, ci, co = w.shape
+    n_taps = kh * kw * ci + (kh * kw * ci) % 2
+    if sw != 1 or w.min() < -127 or \
+            2 * (n_taps * ow * co + xp.shape[1] * ci * xp.shape[2] * co) > 1 << 19:
+        return None
+    taps = np.zeros((n_taps, 3), np.int64)  # a pad tap reads (0, 0, 0) with weight 0
+    taps[:kh * kw * ci] = np.stack(np.meshgrid(np.arange(kh), np.arange(kw), np.arange(ci),
+                                               indexing="ij"), -1).reshape(-1, 3)
+    flat = np.zeros((n_taps, co), np.int16)
+    flat[:kh * kw * ci] = w.reshape(-1, co)
+    return taps, flat
+
+
+def _wide_args(wide: tuple, xp: np.ndarray, consts: tuple, sh: int, fh: int, fw: int, psh: int,
+               psw: int, cols: int, out: np.ndarray) -> tuple:
+    """The arguments of :func:`kernels.conv_wide_int8` computing ``cols`` conv columns."""
+    taps, flat = wide
+    co = flat.shape[1]
+    return (xp, taps, np.tile(flat, (1, cols)), *consts, sh, fh, fw, psh, psw,
+            np.zeros((xp.shape[1], xp.shape[3], xp.shape[2] * co), np.int16),
+            np.zeros((fh, cols * co), np.int32), np.zeros(co, np.int32), out)
+
+
 def _prep_max_pool(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
     (x,) = _inputs(it, op, k, 1)
     fh, fw = _window(op, k, "pool_size")
@@ -401,7 +472,22 @@ def _prep_max_pool(it: Interpreter, op: fmt.OpSpec, k: int) -> tuple:
         _fail(op, k, f"pool {fh}x{fw} does not fit input {list(x.shape)}")
     _same_params(it, op, k)
     shape = (x.shape[0], (x.shape[1] - fh) // sh + 1, (x.shape[2] - fw) // sw + 1, x.shape[3])
-    return K.max_pool, (x, fh, fw, sh, sw, it._out(op, k, shape, it._t(op.inputs[0]).dtype))
+    out = it._out(op, k, shape, it._t(op.inputs[0]).dtype)
+    conv = it._fusable.get(op.inputs[0])
+    if conv is not None and it._uses[op.inputs[0]] == 1:
+        # replace the conv's step by conv + pool in one kernel; the conv output stays unwritten
+        at, (pad_step, wide, xp, w, consts, csh, csw) = conv
+        cols = (shape[2] - 1) * sw + fw  # the conv columns the pool reads
+        if wide is not None:
+            fused = (K.conv_wide_int8, _wide_args(wide, xp, consts, csh, fh, fw, sh, sw, cols,
+                                                  out))
+        else:
+            acc = np.zeros((fh, cols, shape[3]), np.int32)
+            fused = (K.conv_pool_int8, (xp, w, *consts, csh, csw, fh, fw, sh, sw, acc,
+                                        np.zeros(shape[3], np.int32), out))
+        it._plan[at] = _chain(pad_step, fused) if pad_step else fused
+        return None
+    return K.max_pool, (x, fh, fw, sh, sw, out)
 
 
 def _same_params(it: Interpreter, op: fmt.OpSpec, k: int) -> None:

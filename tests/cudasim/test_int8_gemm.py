@@ -19,7 +19,8 @@ def test_cuda_int8_gemm_matches_cpu_kernel(m, k, n):
     bias = rng.integers(-5000, 5000, n).astype(np.int32)
     mult, shift = Q.multipliers(rng.uniform(1e-4, 0.05, n))
     want = np.zeros((m, n), np.int8)
-    K.fc_int8(x, w, bias, mult, shift, 3, -128, 127, want)
+    K.fc_int8(x, w, bias, mult, shift, 3, -128, 127, np.zeros(k, np.int8), np.zeros(n, np.int32),
+              want)
     got = cuda_int8.fc_int8(x, w, bias, mult, shift, 3, -128, 127)
     assert np.array_equal(got, want)
     acc = x.astype(np.int64) @ w.T.astype(np.int64) + bias

@@ -1,16 +1,23 @@
-"""Mutation tests for the graders: plausible wrong answers must lose points.
+"""Mutation tests for the graders: plausible wrong answers must lose points, with feedback.
 
 ``tests/fixtures/mutants/<assignment>/<answer grade_id>/<mutant>.txt`` is the source of a wrong
-answer cell. Each is put into the assignment's solution in place of the right answer, all are
-graded in one ``python -m course autograde`` call, and each must fail ``test_<grade_id>``.
+answer cell (its first line says what is wrong). An answer's tests are the test cells between it
+and the next answer cell; a mutant loses points when one of them fails, and every failure must
+say more than the exception's name (what was expected, what came back).
+
+Grading a notebook per mutant costs a kernel start and the whole notebook each; instead each
+assignment is one notebook, run once by the grader's own executor (``run_worker``: a process,
+the sandbox, ``course.guard`` in front of every test cell). It holds the solution's cells without
+its tests (test_course grades those), then per mutant a block: the mutant's cell, the cells up
+to the next answer with the test cells copied, and the solution's cell again, so the next block
+and the later parts start from a right answer. The assignments run two at a time.
 """
 
 from __future__ import annotations
 
-import csv
-import os
-import subprocess
-import sys
+import copy
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,44 +25,105 @@ import pytest
 pytest.importorskip("nbclient")
 
 from course import ROOT, SOLUTIONS  # noqa: E402
-from course.cells import grade_id, read_notebook, write_notebook  # noqa: E402
+from course.autograde import _read_events, run_worker  # noqa: E402
+from course.cells import grade_id, is_answer, is_test, read_notebook, write_notebook  # noqa: E402
 
 MUTANTS = ROOT / "tests" / "fixtures" / "mutants"
 CASES = sorted(MUTANTS.glob("*/*/*.txt"))
+ASSIGNMENTS = sorted({p.parent.parent.name for p in CASES})
 
 
-def _student(path: Path) -> str:
-    return f"{path.parent.name}-{path.stem}"
+def _case_id(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.stem}"
+
+
+def _part(cells: list, answer: str) -> tuple[int, list]:
+    """The answer cell's index and the code cells after it, up to the next answer cell."""
+    starts = [i for i, c in enumerate(cells) if grade_id(c) == answer]
+    assert len(starts) == 1, f"no answer cell {answer!r}"
+    i = starts[0]
+    after = []
+    for c in cells[i + 1:]:
+        if is_answer(c):
+            break
+        if c.cell_type == "code":
+            after.append(c)
+    assert any(is_test(c) for c in after), f"answer {answer!r} has no test cell after it"
+    return i, after
+
+
+def build(assignment: str) -> tuple[object, dict[int, tuple[str, str]]]:
+    """The mutation notebook of ``assignment`` and {cell index: (case id, test grade_id)}."""
+    sol = read_notebook(SOLUTIONS / f"{assignment}.ipynb")
+    nb = copy.deepcopy(sol)
+    nb.cells = [c for c in sol.cells if c.cell_type == "code" and not is_test(c)]
+    where: dict[int, tuple[str, str]] = {}
+    for path in sorted((MUTANTS / assignment).glob("*/*.txt")):
+        answer = path.parent.name
+        i, after = _part(sol.cells, answer)
+        mutant = copy.deepcopy(sol.cells[i])
+        mutant.source = path.read_text()
+        nb.cells.append(mutant)
+        after = [*after, sol.cells[i]]  # the right answer again after the tests
+        for cell in after:
+            cell = copy.deepcopy(cell)
+            if is_test(cell):
+                where[len(nb.cells)] = (_case_id(path), grade_id(cell))
+                # a grade_id of its own: the worker puts the guard in front of it all the same
+                cell.metadata["nbgrader"]["grade_id"] = f"{grade_id(cell)}--{path.stem}"
+            nb.cells.append(cell)
+    for n, cell in enumerate(nb.cells):
+        cell.id = f"cell-{n}"  # the copies' ids must be unique too
+    return nb, where
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def outcomes(tmp_path_factory):
+    """{case id: [(test grade_id, done event)]} for every mutant, and the seconds per run."""
     tmp = tmp_path_factory.mktemp("mutants")
+
+    def run(assignment: str):
+        nb, where = build(assignment)
+        work = tmp / assignment
+        work.mkdir()
+        write_notebook(nb, work / f"{assignment}.ipynb")
+        t0 = time.monotonic()
+        rc = run_worker(work / f"{assignment}.ipynb", work / "events.jsonl", work,
+                        cell_timeout=60, notebook_timeout=240)
+        log = _read_events(work / "events.jsonl")
+        return assignment, rc, log, where, time.monotonic() - t0
+
+    found: dict[str, list] = {}
+    seconds = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for assignment, rc, log, where, dt in pool.map(run, ASSIGNMENTS):
+            seconds[assignment] = round(dt, 1)
+            assert rc == 0, f"{assignment}: the worker exited with {rc}: {log[-3:]}"
+            done = {e["index"]: e for e in log if e.get("event") == "done"}
+            for index, event in done.items():
+                if index not in where and not event["ok"]:
+                    pytest.fail(f"{assignment}: cell {index} (not a mutant's test) failed: "
+                                f"{event.get('error')}")
+            for index, (case, test) in where.items():
+                assert index in done, f"{case}: {test} did not run"
+                found.setdefault(case, []).append((test, done[index]))
+    print("mutation notebooks, seconds:", seconds)
+    return found
+
+
+@pytest.mark.parametrize("path", CASES, ids=_case_id)
+def test_each_mutant_loses_points_with_specific_feedback(outcomes, path):
+    tests = outcomes[_case_id(path)]
+    failed = [(test, e) for test, e in tests if not e["ok"]]
+    assert failed, f"{path.name} ({path.read_text().splitlines()[0]}) passes {[t for t, _ in tests]}"
+    for test, e in failed:
+        name, _, message = e.get("error", "").partition(":")
+        assert message.strip(), f"{test} fails {path.name} with a bare {name}: say what was wrong"
+
+
+def test_every_mutant_says_what_is_wrong():
+    assert CASES, "no mutants"
     for path in CASES:
-        assignment, answer = path.parent.parent.name, path.parent.name
-        nb = read_notebook(SOLUTIONS / f"{assignment}.ipynb")
-        cells = [c for c in nb.cells if grade_id(c) == answer]
-        assert len(cells) == 1, f"{path}: no answer cell {answer!r} in {assignment}"
-        cells[0].source = path.read_text()
-        (tmp / "subs" / _student(path)).mkdir(parents=True)
-        write_notebook(nb, tmp / "subs" / _student(path) / f"{assignment}.ipynb")
-    res = subprocess.run([sys.executable, "-m", "course", "autograde", str(tmp / "subs"),
-                          "--out", str(tmp / "grades.csv"), "--cell-timeout", "60",
-                          "--timeout", "180", "--jobs", "2"],
-                         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stdout + res.stderr
-    with (tmp / "grades.csv").open(newline="") as f:
-        rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
-    return rows, tmp / "feedback"
-
-
-@pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.parent.name}/{_student(p)}")
-def test_each_mutant_loses_points(graded, path):
-    rows, feedback = graded
-    assignment, answer = path.parent.parent.name, path.parent.name
-    row = rows[(_student(path), assignment)]
-    assert row["status"] == "ok", row
-    assert float(row["points"]) < float(row["max_points"]), f"{path.name} scored full marks"
-    text = (feedback / _student(path) / f"{assignment}.txt").read_text()
-    assert f"FAIL test_{answer} " in text, text
+        assert path.read_text().startswith("# "), f"{path}: first line is '# what is wrong'"
+    for assignment in ASSIGNMENTS:
+        assert (SOLUTIONS / f"{assignment}.ipynb").exists(), f"mutants for no assignment {assignment}"

@@ -8,7 +8,7 @@ say more than the exception's name (what was expected, what came back).
 Grading a notebook per mutant costs a kernel start and the whole notebook each; instead each
 assignment is one notebook, run once by the grader's own executor (``run_worker``: a process,
 the sandbox, ``course.guard`` in front of every test cell). It holds the solution's cells without
-its tests (test_course grades those), then per mutant a block: the mutant's cell, the cells up
+its tests, which must pass, then per mutant a block: the mutant's cell, the cells up
 to the next answer with the test cells copied, and the solution's cell again, so the next block
 and the later parts start from a right answer. The assignments run two at a time.
 """
@@ -56,7 +56,8 @@ def build(assignment: str) -> tuple[object, dict[int, tuple[str, str]]]:
     """The mutation notebook of ``assignment`` and {cell index: (case id, test grade_id)}."""
     sol = read_notebook(SOLUTIONS / f"{assignment}.ipynb")
     nb = copy.deepcopy(sol)
-    nb.cells = [c for c in sol.cells if c.cell_type == "code" and not is_test(c)]
+    # the solution with its tests: they must pass here too, so a mutant's failure is its own
+    nb.cells = [c for c in sol.cells if c.cell_type == "code"]
     where: dict[int, tuple[str, str]] = {}
     for path in sorted((MUTANTS / assignment).glob("*/*.txt")):
         answer = path.parent.name
@@ -78,9 +79,13 @@ def build(assignment: str) -> tuple[object, dict[int, tuple[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    """{case id: [(test grade_id, done event)]} for every mutant, and the seconds per run."""
+def outcomes(request, tmp_path_factory):
+    """{case id: [(test grade_id, done event)]} of every mutant selected (``-k 01_``: only 01's)."""
     tmp = tmp_path_factory.mktemp("mutants")
+    chosen = sorted({item.callspec.params["path"].parent.parent.name
+                     for item in request.session.items
+                     if getattr(item, "callspec", None) and "path" in item.callspec.params
+                     and item.module.__name__ == __name__})
 
     def run(assignment: str):
         nb, where = build(assignment)
@@ -96,13 +101,13 @@ def outcomes(tmp_path_factory):
     found: dict[str, list] = {}
     seconds = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for assignment, rc, log, where, dt in pool.map(run, ASSIGNMENTS):
+        for assignment, rc, log, where, dt in pool.map(run, chosen):
             seconds[assignment] = round(dt, 1)
             assert rc == 0, f"{assignment}: the worker exited with {rc}: {log[-3:]}"
             done = {e["index"]: e for e in log if e.get("event") == "done"}
             for index, event in done.items():
                 if index not in where and not event["ok"]:
-                    pytest.fail(f"{assignment}: cell {index} (not a mutant's test) failed: "
+                    pytest.fail(f"{assignment}: cell {index} (the solution's) failed: "
                                 f"{event.get('error')}")
             for index, (case, test) in where.items():
                 assert index in done, f"{case}: {test} did not run"
@@ -117,6 +122,7 @@ def test_each_mutant_loses_points_with_specific_feedback(outcomes, path):
     failed = [(test, e) for test, e in tests if not e["ok"]]
     assert failed, f"{path.name} ({path.read_text().splitlines()[0]}) passes {[t for t, _ in tests]}"
     for test, e in failed:
+        print(f"{_case_id(path)}: FAIL {test}: {e.get('error', '')[:300]}")
         name, _, message = e.get("error", "").partition(":")
         assert message.strip(), f"{test} fails {path.name} with a bare {name}: say what was wrong"
 

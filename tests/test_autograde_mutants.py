@@ -7,10 +7,11 @@ say more than the exception's name (what was expected, what came back).
 
 Grading a notebook per mutant costs a kernel start and the whole notebook each; instead each
 assignment is one notebook, run once by the grader's own executor (``run_worker``: a process,
-the sandbox, ``course.guard`` in front of every test cell). It holds the solution's cells without
-its tests, which must pass, then per mutant a block: the mutant's cell, the cells up
-to the next answer with the test cells copied, and the solution's cell again, so the next block
-and the later parts start from a right answer. The assignments run two at a time.
+the sandbox, ``course.guard`` in front of every test cell). It holds the solution with its tests,
+which must pass, then per mutant a block: the mutant's cell and the cells up to the next answer,
+test cells copied (the next mutant's cell replaces what this one defined); after a part's last
+mutant the solution's cell again, so the later parts start from a right answer. The assignments
+run two at a time.
 """
 
 from __future__ import annotations
@@ -59,20 +60,20 @@ def build(assignment: str) -> tuple[object, dict[int, tuple[str, str]]]:
     # the solution with its tests: they must pass here too, so a mutant's failure is its own
     nb.cells = [c for c in sol.cells if c.cell_type == "code"]
     where: dict[int, tuple[str, str]] = {}
-    for path in sorted((MUTANTS / assignment).glob("*/*.txt")):
-        answer = path.parent.name
-        i, after = _part(sol.cells, answer)
-        mutant = copy.deepcopy(sol.cells[i])
-        mutant.source = path.read_text()
-        nb.cells.append(mutant)
-        after = [*after, sol.cells[i]]  # the right answer again after the tests
-        for cell in after:
-            cell = copy.deepcopy(cell)
-            if is_test(cell):
-                where[len(nb.cells)] = (_case_id(path), grade_id(cell))
-                # a grade_id of its own: the worker puts the guard in front of it all the same
-                cell.metadata["nbgrader"]["grade_id"] = f"{grade_id(cell)}--{path.stem}"
-            nb.cells.append(cell)
+    for part in sorted(p for p in (MUTANTS / assignment).iterdir() if p.is_dir()):
+        i, after = _part(sol.cells, part.name)
+        for path in sorted(part.glob("*.txt")):
+            mutant = copy.deepcopy(sol.cells[i])
+            mutant.source = path.read_text()
+            nb.cells.append(mutant)
+            for cell in after:
+                cell = copy.deepcopy(cell)
+                if is_test(cell):
+                    where[len(nb.cells)] = (_case_id(path), grade_id(cell))
+                    # an id of its own: the worker puts the guard in front of it all the same
+                    cell.metadata["nbgrader"]["grade_id"] = f"{grade_id(cell)}--{path.stem}"
+                nb.cells.append(cell)
+        nb.cells.append(copy.deepcopy(sol.cells[i]))  # the right answer for the later parts
     for n, cell in enumerate(nb.cells):
         cell.id = f"cell-{n}"  # the copies' ids must be unique too
     return nb, where

@@ -10,13 +10,15 @@ assignment is one notebook, run once by the grader's own executor (``run_worker`
 the sandbox, ``course.guard`` in front of every test cell). It holds the solution with its tests,
 which must pass, then per mutant a block: the mutant's cell and the cells up to the next answer,
 test cells copied (the next mutant's cell replaces what this one defined); after a part's last
-mutant the solution's cell again, so the later parts start from a right answer. The assignments
+mutant the solution's cell again where a later cell reads what it defines. The assignments
 run two at a time.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,8 +55,23 @@ def _part(cells: list, answer: str) -> tuple[int, list]:
     return i, after
 
 
+def _used_later(cells: list, i: int, after: list) -> bool:
+    """Whether a cell after the part of answer ``i`` reads a name that answer defines."""
+    try:
+        tree = ast.parse(cells[i].source)
+    except SyntaxError:  # IPython syntax: assume it is
+        return True
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in ast.walk(n)
+              if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)}
+    end = cells.index(after[-1]) if after else i
+    later = " ".join(c.source for c in cells[end + 1:] if c.cell_type == "code")
+    return any(re.search(rf"\b{re.escape(name)}\b", later) for name in names)
+
+
 def build(assignment: str) -> tuple[object, dict[int, tuple[str, str]]]:
-    """The mutation notebook of ``assignment`` and {cell index: (case id, test grade_id)}."""
+    """The mutation notebook of ``assignment`` and {index: (case id, test grade_id or None)} of
+    the mutants' cells."""
     sol = read_notebook(SOLUTIONS / f"{assignment}.ipynb")
     nb = copy.deepcopy(sol)
     # the solution with its tests: they must pass here too, so a mutant's failure is its own
@@ -65,15 +82,17 @@ def build(assignment: str) -> tuple[object, dict[int, tuple[str, str]]]:
         for path in sorted(part.glob("*.txt")):
             mutant = copy.deepcopy(sol.cells[i])
             mutant.source = path.read_text()
+            where[len(nb.cells)] = (_case_id(path), None)  # its errors cost nothing
             nb.cells.append(mutant)
             for cell in after:
                 cell = copy.deepcopy(cell)
-                if is_test(cell):
-                    where[len(nb.cells)] = (_case_id(path), grade_id(cell))
-                    # an id of its own: the worker puts the guard in front of it all the same
-                    cell.metadata["nbgrader"]["grade_id"] = f"{grade_id(cell)}--{path.stem}"
+                test = grade_id(cell) if is_test(cell) else None
+                where[len(nb.cells)] = (_case_id(path), test)
+                if test:  # an id of its own: the worker puts the guard in front of it all the same
+                    cell.metadata["nbgrader"]["grade_id"] = f"{test}--{path.stem}"
                 nb.cells.append(cell)
-        nb.cells.append(copy.deepcopy(sol.cells[i]))  # the right answer for the later parts
+        if _used_later(sol.cells, i, after):  # the right answer again for the later parts
+            nb.cells.append(copy.deepcopy(sol.cells[i]))
     for n, cell in enumerate(nb.cells):
         cell.id = f"cell-{n}"  # the copies' ids must be unique too
     return nb, where
@@ -111,8 +130,9 @@ def outcomes(request, tmp_path_factory):
                     pytest.fail(f"{assignment}: cell {index} (the solution's) failed: "
                                 f"{event.get('error')}")
             for index, (case, test) in where.items():
-                assert index in done, f"{case}: {test} did not run"
-                found.setdefault(case, []).append((test, done[index]))
+                assert index in done, f"{case}: cell {index} did not run"
+                if test:
+                    found.setdefault(case, []).append((test, done[index]))
     print("mutation notebooks, seconds:", seconds)
     return found
 

@@ -7,10 +7,12 @@ say more than the exception's name (what was expected, what came back).
 
 Grading a notebook per mutant costs a kernel start and the whole notebook each; instead each
 assignment is one notebook, run once by the grader's own executor (``run_worker``: a process,
-the sandbox, ``course.guard`` in front of every test cell). It holds the solution with its tests,
-which must pass, then per mutant a block: the mutant's cell and the cells up to the next answer,
-test cells copied (the next mutant's cell replaces what this one defined); after a part's last
-mutant the solution's cell again where a later cell reads what it defines. The assignments
+the sandbox, ``course.guard`` in front of every test cell). It holds the solution's cells but its
+tests, then per mutant a block: the mutant's cell and the cells after it up to its part's last
+test cell (the next mutant's cell replaces what this one defined); after a part's last mutant the
+solution's cell again where a later cell reads what it defines. Then the same blocks with the
+solution's cells, which must pass: a mutant's failure is its own, not the notebook's. The cells
+after the solution's last test (a server's stop) run last. The assignments
 run two at a time.
 """
 
@@ -41,7 +43,7 @@ def _case_id(path: Path) -> str:
 
 
 def _part(cells: list, answer: str) -> tuple[int, list]:
-    """The answer cell's index and the code cells after it, up to the next answer cell."""
+    """The answer cell's index and the code cells after it, up to its last test cell."""
     starts = [i for i, c in enumerate(cells) if grade_id(c) == answer]
     assert len(starts) == 1, f"no answer cell {answer!r}"
     i = starts[0]
@@ -51,8 +53,9 @@ def _part(cells: list, answer: str) -> tuple[int, list]:
             break
         if c.cell_type == "code":
             after.append(c)
-    assert any(is_test(c) for c in after), f"answer {answer!r} has no test cell after it"
-    return i, after
+    tests = [k for k, c in enumerate(after) if is_test(c)]
+    assert tests, f"answer {answer!r} has no test cell after it"
+    return i, after[:tests[-1] + 1]
 
 
 def _used_later(cells: list, i: int, after: list) -> bool:
@@ -69,30 +72,39 @@ def _used_later(cells: list, i: int, after: list) -> bool:
     return any(re.search(rf"\b{re.escape(name)}\b", later) for name in names)
 
 
-def build(assignment: str) -> tuple[object, dict[int, tuple[str, str]]]:
+def build(assignment: str) -> tuple[object, dict[int, tuple[str, str | None]]]:
     """The mutation notebook of ``assignment`` and {index: (case id, test grade_id or None)} of
-    the mutants' cells."""
+    the mutants' cells (every other cell must run without error)."""
     sol = read_notebook(SOLUTIONS / f"{assignment}.ipynb")
+    code = [c for c in sol.cells if c.cell_type == "code"]
+    last = max(k for k, c in enumerate(code) if is_test(c))
     nb = copy.deepcopy(sol)
-    # the solution with its tests: they must pass here too, so a mutant's failure is its own
-    nb.cells = [c for c in sol.cells if c.cell_type == "code"]
-    where: dict[int, tuple[str, str]] = {}
-    for part in sorted(p for p in (MUTANTS / assignment).iterdir() if p.is_dir()):
-        i, after = _part(sol.cells, part.name)
-        for path in sorted(part.glob("*.txt")):
+    nb.cells = [c for c in code[:last + 1] if not is_test(c)]
+    where: dict[int, tuple[str, str | None]] = {}
+
+    def block(answer, after: list, path: Path | None) -> None:
+        """``answer`` and copies of ``after``; a mutant's cells are noted in ``where``."""
+        for cell in [answer, *after]:
+            cell = copy.deepcopy(cell)
+            test = grade_id(cell) if is_test(cell) else None
+            if test:  # an id of its own: the worker puts the guard in front of it all the same
+                cell.metadata["nbgrader"]["grade_id"] = f"{test}--{path.stem if path else 'ok'}"
+            if path is not None:
+                where[len(nb.cells)] = (_case_id(path), test)
+            nb.cells.append(cell)
+
+    parts = [_part(sol.cells, p.name) + (sorted(p.glob("*.txt")),)
+             for p in sorted((MUTANTS / assignment).iterdir()) if p.is_dir()]
+    for i, after, paths in parts:
+        for path in paths:
             mutant = copy.deepcopy(sol.cells[i])
             mutant.source = path.read_text()
-            where[len(nb.cells)] = (_case_id(path), None)  # its errors cost nothing
-            nb.cells.append(mutant)
-            for cell in after:
-                cell = copy.deepcopy(cell)
-                test = grade_id(cell) if is_test(cell) else None
-                where[len(nb.cells)] = (_case_id(path), test)
-                if test:  # an id of its own: the worker puts the guard in front of it all the same
-                    cell.metadata["nbgrader"]["grade_id"] = f"{test}--{path.stem}"
-                nb.cells.append(cell)
+            block(mutant, after, path)
         if _used_later(sol.cells, i, after):  # the right answer again for the later parts
             nb.cells.append(copy.deepcopy(sol.cells[i]))
+    for i, after, _ in parts:  # the right answers pass the same blocks
+        block(sol.cells[i], after, None)
+    nb.cells += code[last + 1:]  # what follows the last test (a server's stop) runs last
     for n, cell in enumerate(nb.cells):
         cell.id = f"cell-{n}"  # the copies' ids must be unique too
     return nb, where
@@ -127,7 +139,7 @@ def outcomes(request, tmp_path_factory):
             done = {e["index"]: e for e in log if e.get("event") == "done"}
             for index, event in done.items():
                 if index not in where and not event["ok"]:
-                    pytest.fail(f"{assignment}: cell {index} (the solution's) failed: "
+                    pytest.fail(f"{assignment}: cell {index} (a solution's) failed: "
                                 f"{event.get('error')}")
             for index, (case, test) in where.items():
                 assert index in done, f"{case}: cell {index} did not run"

@@ -166,3 +166,16 @@ def test_every_mutant_says_what_is_wrong():
         assert path.read_text().startswith("# "), f"{path}: first line is '# what is wrong'"
     for assignment in ASSIGNMENTS:
         assert (SOLUTIONS / f"{assignment}.ipynb").exists(), f"mutants for no assignment {assignment}"
+
+
+def test_every_assert_in_a_test_cell_says_what_came_back():
+    """A bare ``assert x == y`` tells a student only ``AssertionError``; each must have a message
+    (or be a ``course.checks`` call, whose failures say what was expected and what came back)."""
+    bare = []
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        for cell in read_notebook(path).cells:
+            if is_test(cell):
+                bare += [f"{path.stem}/{grade_id(cell)} line {n.lineno}"
+                         for n in ast.walk(ast.parse(cell.source))
+                         if isinstance(n, ast.Assert) and n.msg is None]
+    assert not bare, f"asserts without a message: {bare}"

@@ -12,8 +12,7 @@ tests, then per mutant a block: the mutant's cell and the cells after it up to i
 test cell (the next mutant's cell replaces what this one defined); after a part's last mutant the
 solution's cell again where a later cell reads what it defines. Then the same blocks with the
 solution's cells, which must pass: a mutant's failure is its own, not the notebook's. The cells
-after the solution's last test (a server's stop) run last. The assignments
-run two at a time.
+after the solution's last test (a server's stop) run last. The assignments run two at a time.
 """
 
 from __future__ import annotations
@@ -160,12 +159,19 @@ def test_each_mutant_loses_points_with_specific_feedback(outcomes, path):
         assert message.strip(), f"{test} fails {path.name} with a bare {name}: say what was wrong"
 
 
-def test_every_mutant_says_what_is_wrong():
-    assert CASES, "no mutants"
+def test_every_answer_has_mutants_that_say_what_is_wrong():
     for path in CASES:
         assert path.read_text().startswith("# "), f"{path}: first line is '# what is wrong'"
     for assignment in ASSIGNMENTS:
         assert (SOLUTIONS / f"{assignment}.ipynb").exists(), f"mutants for no assignment {assignment}"
+    few = []
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        for cell in read_notebook(path).cells:
+            if is_answer(cell) and cell.cell_type == "code":
+                n = len(list((MUTANTS / path.stem / grade_id(cell)).glob("*.txt")))
+                if not 2 <= n <= 4:
+                    few.append(f"{path.stem}/{grade_id(cell)}: {n}")
+    assert not few, f"expected 2 to 4 mutants per answer, got {few}"
 
 
 def test_every_assert_in_a_test_cell_says_what_came_back():

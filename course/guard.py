@@ -2,25 +2,27 @@
 
 The grader's kernel imports this module before the first cell (``snapshot``); the worker puts
 ``check()`` in front of every test cell, which fails the test when a student's cell replaced
-``numpy.testing.assert_allclose`` (or another helper below), patched a builtin, or the helpers'
-code. It raises with references saved at start-up, so a replaced ``AssertionError`` cannot hide
-it. This is a check inside the student's process: it stops monkeypatching, not an attacker who
-reads this file; the sandbox (``jail.py``) is what contains such code.
+``numpy.testing.assert_allclose`` (or another helper below, ``course.checks`` included), patched
+a builtin, or the helpers' code. It raises with references saved at start-up, so a replaced
+``AssertionError`` cannot hide it. This is a check inside the student's process: it stops
+monkeypatching, not an attacker who reads this file; the sandbox (``jail.py``) is what contains such code.
 """
 
 from __future__ import annotations
 
 import builtins
 import importlib
+import inspect
 from typing import Any
 
 CHECK_LINE = "__import__('course.guard').guard.check()"
-_HELPERS = {
+_HELPERS: dict[str, tuple[str, ...] | None] = {
     "numpy.testing": ("assert_allclose", "assert_array_equal", "assert_equal",
                       "assert_array_almost_equal", "assert_almost_equal", "assert_array_less",
                       "assert_raises"),
     "numpy": ("allclose", "isclose", "array_equal", "testing"),
     "math": ("isclose",),
+    "course.checks": None,  # every function (and module) it holds: the test cells' assertions
 }
 # IPython sets these anew around each cell: not a student's doing
 _VOLATILE = frozenset({"input", "getpass", "exit", "quit", "get_ipython", "display"})
@@ -38,6 +40,9 @@ def snapshot() -> None:
             mod = importlib.import_module(module)
         except ImportError:
             continue
+        if names is None:
+            names = tuple(k for k, v in vars(mod).items() if not k.startswith("__")
+                          and (inspect.isfunction(v) or inspect.ismodule(v)))
         for name in names:
             obj = getattr(mod, name, None)
             if obj is not None:

@@ -3,6 +3,24 @@
 from .base import Layer  # noqa: F401
 from .conv import Conv2D  # noqa: F401
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer  # noqa: F401
+from .merging import (  # noqa: F401
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .normalization import BatchNormalization  # noqa: F401
 from .pooling import (  # noqa: F401
     AveragePooling2D,

@@ -63,8 +63,10 @@ def layer_config(layer: Any, legacy: bool = False) -> dict:
         entry["module"] = "keras.layers" if spec else type(layer).__module__
         entry["registered_name"] = None if spec else \
             getattr(type(layer), "_registered_name", type(layer).__name__)
-        if layer.input_shape_ is not None:
-            entry["build_config"] = {"input_shape": list(layer.input_shape_.as_list())}
+        shape = layer.input_shape_
+        if shape is not None:  # a merge layer's is a list of shapes
+            entry["build_config"] = {"input_shape": [list(s.as_list()) for s in shape]
+                                     if isinstance(shape, list) else list(shape.as_list())}
     return entry
 
 
@@ -87,10 +89,16 @@ def _is_plain(value: Any) -> bool:
 
 
 def model_config(model: Any, legacy: bool = False) -> dict:
-    """Keras 3's config of a Sequential model (``legacy``: the ``.h5`` flavour, no modules)."""
+    """Keras 3's config of a Sequential or functional model (``legacy``: the ``.h5`` flavour,
+    no modules)."""
+    if type(model).__name__ == "Functional":
+        from . import functional_config
+
+        return functional_config.model_config(model, legacy)
     if type(model).__name__ != "Sequential" or not hasattr(model, "_input_declared"):
         raise NotImplementedError(
-            "minitf saves the architecture of Sequential models; for a subclassed Model use "
+            "minitf saves the architecture of Sequential and functional models; for a "
+            "subclassed Model use "
             "model.save_weights(path) and rebuild the model in code")
     if model.input_shape_ is None:
         raise ValueError(f"Model '{model.name}' is not built: call it on data or "
@@ -124,9 +132,17 @@ def compile_config(model: Any, legacy: bool = False) -> dict | None:
     optimizer = {"class_name": opt["class_name"], "config": opt_cfg}
     if not legacy:
         optimizer.update(module="keras.optimizers", registered_name=None)
-    out = {"loss": _loss_config(model.compiled_loss), "loss_weights": None,
-           "metrics": [m if isinstance(m, str) else getattr(m, "name", None)
-                       for m in model._metric_specs] or None,
+    outputs = getattr(model, "_output_losses", None)
+    if outputs is not None:  # per output, keyed by output name (Keras reads dicts back)
+        loss: Any = {n: _loss_config(fn) for n, fn in zip(outputs.names, outputs.losses)}
+        weights: Any = dict(zip(outputs.names, outputs.weights))
+        metrics: Any = {n: [m if isinstance(m, str) else getattr(m, "name", None) for m in ms]
+                        for n, ms in zip(outputs.names, outputs.metric_specs) if ms} or None
+    else:
+        loss, weights = _loss_config(model.compiled_loss), None
+        metrics = [m if isinstance(m, str) else getattr(m, "name", None)
+                   for m in model._metric_specs] or None
+    out = {"loss": loss, "loss_weights": weights, "metrics": metrics,
            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
            "jit_compile": False}
     out["optimizer_config" if legacy else "optimizer"] = optimizer

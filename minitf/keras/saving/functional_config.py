@@ -1,0 +1,322 @@
+"""Functional models in Keras 3's config schema, both ways.
+
+A functional config lists its layers (Keras' order), each with ``name`` and ``inbound_nodes``:
+one entry per call, ``{"args": [...], "kwargs": {}}`` with every input tensor written as
+``{"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history": [layer name,
+node index, tensor index]}}`` (node indices count only this model's calls of that layer);
+``input_layers``/``output_layers`` name the model's inputs and outputs the same way (one
+triple, a list or a dict of them). Keras 2's ``[["dense", 0, 0, {}]]`` nodes are read too.
+
+Loading builds nothing from the file but layers of known classes (``keras_config``), refuses
+unknown or duplicate names, references to layers or calls that do not exist, cycles, and models
+nested more than ``MAX_DEPTH`` deep, each with a ``ValueError`` naming what is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...framework import nest
+from . import keras_config, registry, weights
+
+MAX_DEPTH = 4  # models inside models
+MAX_LAYERS = 10_000
+
+
+# -- minitf -> Keras ------------------------------------------------------------------------------
+
+
+def model_config(model: Any, legacy: bool = False) -> dict:
+    """Keras 3's config of a functional model (``legacy``: the ``.h5`` flavour, no modules)."""
+    from ..keras_tensor import KerasTensor
+    from ..layers.core import InputLayer
+
+    own = {id(n) for n in model._nodes}
+
+    def history(t: KerasTensor) -> list:
+        layer, index, i = t._keras_history
+        mine = [n for n in layer._inbound_nodes if id(n) in own]
+        return [layer.name, mine.index(layer._inbound_nodes[index]), i]
+
+    def arg(value: Any) -> Any:
+        if isinstance(value, KerasTensor):
+            return {"class_name": "__keras_tensor__", "config": {
+                "shape": list(value.shape), "dtype": value.dtype,
+                "keras_history": history(value)}}
+        if not keras_config._is_plain(value):
+            raise ValueError(f"Model '{model.name}': a layer call has the argument {value!r}, "
+                             "which cannot be saved")
+        return value
+
+    entries = []
+    for layer in model.layers:
+        if isinstance(layer, InputLayer):
+            entry = _input_entry(layer, legacy)
+        elif type(layer).__name__ == "Functional":
+            entry = model_config(layer, legacy)
+        elif registry.model_children(layer) is not None:
+            entry = keras_config.model_config(layer, legacy)
+        else:
+            entry = keras_config.layer_config(layer, legacy)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [
+            {"args": [nest.map_structure(arg, node.args)],
+             "kwargs": {k: arg(v) for k, v in node.kwargs.items()}}
+            for node in model._model_nodes(layer) if node.inputs]
+        entries.append(entry)
+    cfg = {"class_name": "Functional", "config": {
+        "name": model.name, "trainable": bool(model.trainable), "layers": entries,
+        "input_layers": nest.map_structure(history, model._inputs_struct),
+        "output_layers": nest.map_structure(history, model._outputs_struct)}}
+    if not legacy:
+        cfg.update(module="keras.src.models.functional", registered_name="Functional",
+                   build_config={"input_shape": None})
+    return cfg
+
+
+def _input_entry(layer: Any, legacy: bool) -> dict:
+    entry = {"class_name": "InputLayer", "config": {
+        "batch_shape": list(layer.batch_shape), "dtype": str(layer.dtype), "sparse": False,
+        "ragged": False, "name": layer.name, "optional": False}}
+    if not legacy:
+        entry.update(module="keras.layers", registered_name=None)
+    return entry
+
+
+# -- Keras -> minitf ------------------------------------------------------------------------------
+
+
+def from_config(cfg: Any, custom_objects: dict, what: str, hook: Any = None, depth: int = 0,
+                prefix: str = "", top: str | None = None) -> Any:
+    """The functional model a Keras config describes. ``hook(layer, path, top)`` is called
+    for each layer with weights right after it is made (before it is built), with its path in
+    a ``.keras`` weights file and the name of the top-level layer holding it (so the caller
+    can guard its weight shapes)."""
+    from ..layers.core import InputLayer
+
+    body = cfg.get("config") if isinstance(cfg, dict) else None
+    entries = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError(f"{what}: the functional model config has no list of layers")
+    if len(entries) > MAX_LAYERS:
+        raise ValueError(f"{what}: the model lists {len(entries)} layers, more than "
+                         f"{MAX_LAYERS}")
+    model_name = body.get("name")
+    where = f"{what}: model {model_name!r}"
+    names = [_entry_name(e, where) for e in entries]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{where}: layer name {dup[0]!r} is used more than once")
+    paths = weights.keras_paths([e.get("class_name") if isinstance(e.get("class_name"), str)
+                                 else "" for e in entries])
+    layers: dict[str, Any] = {}
+    for entry, name, path in zip(entries, names, paths):
+        kind, full, owner = entry.get("class_name"), prefix + path, top or name
+        if kind == "InputLayer":
+            layer = _input_layer(entry, name, where)
+        elif kind in ("Functional", "Model", "Sequential"):
+            if depth >= MAX_DEPTH:
+                raise ValueError(f"{where}: models nested more than {MAX_DEPTH} deep")
+            make = from_config if kind != "Sequential" else _sequential
+            layer = make(entry, custom_objects, what, hook, depth + 1, full + "/", owner)
+        else:
+            layer = keras_config.layer_from_config(entry, custom_objects, what)
+            if hook is not None:
+                hook(layer, full, owner)
+        if layer.name != name:
+            raise ValueError(f"{where}: layer entry {name!r} configures a layer named "
+                             f"{layer.name!r}")
+        layers[name] = layer
+    tensors = _connect(entries, names, layers, where)
+    inputs = _tensors_of(body.get("input_layers"), tensors, "input_layers", where)
+    outputs = _tensors_of(body.get("output_layers"), tensors, "output_layers", where)
+    for t in nest.flatten(inputs):
+        if not isinstance(t._keras_history[0], InputLayer):
+            raise ValueError(f"{where}: input_layers names {t._keras_history[0].name!r}, "
+                             "which is not an InputLayer")
+    trainable = body.get("trainable", True)
+    try:
+        return registry.model_class("Functional")(inputs, outputs, name=model_name,
+                                                  trainable=bool(trainable))
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+def _entry_name(entry: dict, where: str) -> str:
+    cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    name = entry.get("name", cfg.get("name"))
+    if not isinstance(name, str) or not name or len(name) > 256:
+        raise ValueError(f"{where}: a layer entry has an invalid name {name!r}")
+    return name
+
+
+def _input_layer(entry: dict, name: str, where: str) -> Any:
+    from ..layers.core import InputLayer
+
+    cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
+    if not isinstance(shape, list) or not shape or not all(
+            d is None or isinstance(d, int) and 0 < d < 2**31 for d in shape):
+        raise ValueError(f"{where}: InputLayer {name!r} has an invalid batch_shape {shape!r}")
+    dtype = cfg.get("dtype")
+    if isinstance(dtype, dict):
+        dtype = (dtype.get("config") or {}).get("name")
+    if dtype not in (None, "float32", "int32", "int64", "uint8"):
+        raise ValueError(f"{where}: InputLayer {name!r} has dtype {dtype!r}, which minitf "
+                         "does not support")
+    if cfg.get("sparse") or cfg.get("ragged") or cfg.get("optional"):
+        raise ValueError(f"{where}: InputLayer {name!r} is sparse, ragged or optional, which "
+                         "minitf does not support")
+    return InputLayer(batch_shape=shape, dtype=dtype or "float32", name=name)
+
+
+def _sequential(entry: dict, custom_objects: dict, what: str, hook: Any, depth: int,
+                prefix: str, top: str) -> Any:
+    """A Sequential model nested in a functional one (its weights: ``<path>/layers/...``)."""
+
+    body = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    items = body.get("layers")
+    where = f"{what}: model {body.get('name')!r}"
+    if not isinstance(items, list) or not all(isinstance(e, dict) for e in items):
+        raise ValueError(f"{where}: the Sequential config has no list of layers")
+    layers = [e for e in items if e.get("class_name") != "InputLayer"]
+    if any(e.get("class_name") in ("Functional", "Model", "Sequential") for e in layers):
+        raise ValueError(f"{where}: minitf loads no models nested inside a nested Sequential")
+    made = []
+    for e, path in zip(layers, weights.keras_paths([str(e.get("class_name")) for e in layers])):
+        layer = keras_config.layer_from_config(e, custom_objects, what)
+        if hook is not None:
+            hook(layer, prefix + path, top)
+        made.append(layer)
+    first = next((e for e in items if e.get("class_name") == "InputLayer"), None)
+    shape = (first or {}).get("config", {}).get("batch_shape") or body.get("build_input_shape")
+    head = [] if shape is None else [_input_layer(
+        {"config": {"batch_shape": shape, "dtype": (first or {}).get("config", {}).get("dtype")}},
+        f"{body.get('name')}_input", where)]
+    return registry.model_class("Sequential")(head + made, name=body.get("name"))
+
+
+def _connect(entries: list, names: list, layers: dict, where: str) -> dict:
+    """Call the layers on each other as their ``inbound_nodes`` say; ``{(layer name, node
+    index, tensor index): KerasTensor}``. Nodes whose inputs do not exist yet wait (Keras
+    allows a layer listed before the layers it reads); no progress means a cycle."""
+    tensors: dict[tuple, Any] = {}
+    done: dict[str, int] = {}
+    pending = []
+    for entry, name in zip(entries, names):
+        layer = layers[name]
+        if entry.get("class_name") == "InputLayer":
+            tensors[(name, 0, 0)] = layer.output
+            done[name] = 1
+            continue
+        nodes = entry.get("inbound_nodes") or []
+        if not isinstance(nodes, list):
+            raise ValueError(f"{where}: layer {name!r} has invalid inbound_nodes")
+        pending += [(name, node) for node in nodes]
+        done.setdefault(name, 0)
+    while pending:
+        waiting = []
+        for name, node in pending:
+            if any(w[0] == name for w in waiting):
+                waiting.append((name, node))  # a layer's calls run in their order
+                continue
+            args = _node_args(node, name, layers, where)
+            try:
+                resolved = nest.map_structure(lambda h: _lookup(h, tensors), args)
+            except KeyError:
+                waiting.append((name, node))
+                continue
+            try:
+                out = layers[name](resolved)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"{where}: calling layer {name!r} on its inbound node failed "
+                                 f"({e})") from None
+            for i, t in enumerate(nest.flatten(out)):
+                tensors[(name, done[name], i)] = t
+            done[name] += 1
+        if len(waiting) == len(pending):
+            name, node = waiting[0]
+            raise ValueError(f"{where}: layer {name!r} reads "
+                             f"{_missing(node, name, layers, tensors, where)}, which no layer "
+                             "call before it makes (a cycle, or a node that does not exist)")
+        pending = waiting
+    return tensors
+
+
+class _History:
+    """A ``(layer name, node index, tensor index)`` reference inside a node's arguments."""
+
+    def __init__(self, ref: Any) -> None:
+        self.key = (ref[0], ref[1], ref[2])
+
+
+def _history(value: Any, name: str, layers: dict, where: str) -> _History:
+    if not (isinstance(value, list | tuple) and len(value) >= 3 and isinstance(value[0], str)
+            and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_LAYERS
+                    for v in value[1:3])):
+        raise ValueError(f"{where}: layer {name!r} has an invalid tensor reference {value!r}")
+    if value[0] not in layers:
+        raise ValueError(f"{where}: layer {name!r} reads from layer {value[0]!r}, which the "
+                         "model does not have")
+    return _History(value)
+
+
+def _node_args(node: Any, name: str, layers: dict, where: str) -> Any:
+    """The structure of tensor references a node calls its layer on."""
+    if isinstance(node, list):  # Keras 2: [["dense", 0, 0, {}], ...]
+        refs = [_history(v, name, layers, where) for v in node]
+        if not refs:
+            raise ValueError(f"{where}: layer {name!r} has an empty inbound node")
+        return refs[0] if len(refs) == 1 else refs
+    if not isinstance(node, dict) or not isinstance(node.get("args"), list) \
+            or len(node["args"]) != 1:
+        raise ValueError(f"{where}: layer {name!r} has an inbound node minitf cannot call "
+                         f"(one positional argument expected): {str(node)[:200]}")
+    kwargs = node.get("kwargs") or {}
+    if not isinstance(kwargs, dict) or any(
+            v is not None and not (k == "training" and isinstance(v, bool))
+            for k, v in kwargs.items()):
+        raise ValueError(f"{where}: layer {name!r} is called with keyword arguments "
+                         f"{sorted(map(str, kwargs))}, which minitf does not support")
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            cfg = value.get("config") if isinstance(value.get("config"), dict) else {}
+            return _history(cfg.get("keras_history"), name, layers, where)
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        raise ValueError(f"{where}: layer {name!r} has an argument minitf cannot read: "
+                         f"{str(value)[:200]}")
+
+    return convert(node["args"][0])
+
+
+def _lookup(ref: Any, tensors: dict) -> Any:
+    if isinstance(ref, _History):
+        return tensors[ref.key]
+    return ref
+
+
+def _missing(node: Any, name: str, layers: dict, tensors: dict, where: str) -> str:
+    refs = nest.flatten(_node_args(node, name, layers, where))
+    missing = [r.key for r in refs if isinstance(r, _History) and r.key not in tensors]
+    return ", ".join(f"{r[0]}[{r[1]}][{r[2]}]" for r in missing) or "its inputs"
+
+
+def _tensors_of(spec: Any, tensors: dict, key: str, where: str) -> Any:
+    """``input_layers``/``output_layers``: one ``[name, node, index]``, a list or a dict."""
+    def one(ref: Any) -> Any:
+        if not (isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str)):
+            raise ValueError(f"{where}: {key} holds an invalid entry {ref!r}")
+        t = tensors.get(tuple(ref[:3]))
+        if t is None:
+            raise ValueError(f"{where}: {key} names {ref[:3]}, which the model does not make")
+        return t
+
+    if isinstance(spec, dict) and spec:
+        return {k: one(v) for k, v in spec.items()}
+    if isinstance(spec, list) and spec and isinstance(spec[0], str):
+        return one(spec)
+    if isinstance(spec, list) and spec:
+        return [one(v) for v in spec]
+    raise ValueError(f"{where}: {key} is missing or empty")

@@ -471,6 +471,15 @@ class Model(Layer):
     def get_config(self) -> dict:
         return {"name": self.name}
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Layer:
+        """A model from ``get_config``'s output (a functional config gives a Functional)."""
+        if cls is Model and isinstance(config, dict) and "input_layers" in config:
+            from .functional import Functional
+
+            return Functional.from_config(config, custom_objects)
+        return super().from_config(config)
+
     # -- saving (minitf/keras/saving/: Keras 3's .keras and HDF5 formats, never pickle) -------
     def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
         """Architecture, weights, compile config and optimizer state to a Keras 3 '.keras'

@@ -304,9 +304,7 @@ def _check_dtype(value: Any, where: str) -> None:
 
 def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, list, Any, str]:
     """``(model name, layer entries, weight-path entries, input batch shape, input dtype)`` of
-    a Keras
-    model config. A functional model is accepted when it is one chain of layers (minitf builds
-    it as a Sequential model)."""
+    a Keras Sequential model config (functional ones: ``functional_config``)."""
     if not isinstance(cfg, dict) or not isinstance(cfg.get("config"), dict):
         raise ValueError(f"{what}: the model config is not a {{class_name, config}} object")
     kind, body = cfg.get("class_name"), cfg["config"]
@@ -318,14 +316,10 @@ def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, 
     first = inputs[0] if inputs else (entries[0] if entries else {})
     first_cfg = first.get("config") if isinstance(first.get("config"), dict) else {}
     shape = first_cfg.get("batch_shape") or first_cfg.get("batch_input_shape") or shape
-    if kind == "Sequential":
-        paths = [e for e in entries if e.get("class_name") != "InputLayer"]
-    elif kind in ("Functional", "Model"):
-        paths = entries
-        _check_chain(entries, body, what)
-    else:
-        raise ValueError(f"{what}: model class {kind!r} is not one minitf can load (Sequential, "
-                         "or a functional model that is a chain of layers)")
+    if kind != "Sequential":
+        raise ValueError(f"{what}: model class {kind!r} is not one minitf can load (Sequential "
+                         "or Functional)")
+    paths = [e for e in entries if e.get("class_name") != "InputLayer"]
     if len(inputs) > 1:
         raise ValueError(f"{what}: the model has {len(inputs)} inputs; minitf loads one")
     dtype = first_cfg.get("dtype") if first.get("class_name") == "InputLayer" else None
@@ -333,25 +327,6 @@ def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, 
         dtype = "float32"
     return body.get("name"), [e for e in entries if e.get("class_name") != "InputLayer"], \
         paths, shape, dtype
-
-
-def _check_chain(entries: list, body: dict, what: str) -> None:
-    previous = None
-    for e in entries:
-        nodes = e.get("inbound_nodes") or []
-        if previous is not None:
-            if len(nodes) == 1 and isinstance(nodes[0], list) and len(nodes[0]) == 1 \
-                    and isinstance(nodes[0][0], list) and nodes[0][0]:
-                source = nodes[0][0][0]  # Keras 2: [[["dense", 0, 0, {}]]]
-            else:
-                args = nodes[0].get("args", []) if len(nodes) == 1 and isinstance(
-                    nodes[0], dict) else []
-                source = (args[0].get("config", {}).get("keras_history") or [None])[0] \
-                    if len(args) == 1 and isinstance(args[0], dict) else None
-            if source != previous:
-                raise ValueError(f"{what}: the functional model is not a chain of layers (layer "
-                                 f"{e.get('name')!r}); minitf has no functional API to load it")
-        previous = e.get("name") or e.get("config", {}).get("name")
 
 
 def optimizer_from_config(cfg: Any, custom_objects: dict, what: str) -> Any:

@@ -234,7 +234,8 @@ def _nested(K):
     i = K.Input((4,))
     inner = K.Model(i, K.layers.Dense(3, activation="relu")(i), name="inner")
     x = K.Input((4,))
-    return K.Model(x, K.Sequential([K.layers.Dense(2)], name="head")(inner(x)))
+    h = inner(x)  # also an output: Keras counts a nested model's calls from 1 in output_layers
+    return K.Model(x, [K.Sequential([K.layers.Dense(2)], name="head")(h), h])
 
 
 ARCHS = {"residual": _residual, "two_inputs": _two_inputs, "two_outputs": _two_outputs,

@@ -48,6 +48,12 @@ def model_config(model: Any, legacy: bool = False) -> dict:
                              "which cannot be saved")
         return value
 
+    def io_history(t: KerasTensor) -> list:
+        # Keras counts a nested functional model's calls from 1 in input_layers and
+        # output_layers (and subtracts 1 when reading them), though from 0 in inbound_nodes
+        ref = history(t)
+        return [ref[0], ref[1] + (type(t._keras_history[0]).__name__ == "Functional"), ref[2]]
+
     entries = []
     for layer in model.layers:
         if isinstance(layer, InputLayer):
@@ -66,8 +72,8 @@ def model_config(model: Any, legacy: bool = False) -> dict:
         entries.append(entry)
     cfg = {"class_name": "Functional", "config": {
         "name": model.name, "trainable": bool(model.trainable), "layers": entries,
-        "input_layers": nest.map_structure(history, model._inputs_struct),
-        "output_layers": nest.map_structure(history, model._outputs_struct)}}
+        "input_layers": nest.map_structure(io_history, model._inputs_struct),
+        "output_layers": nest.map_structure(io_history, model._outputs_struct)}}
     if not legacy:
         cfg.update(module="keras.src.models.functional", registered_name="Functional",
                    build_config={"input_shape": None})
@@ -128,8 +134,8 @@ def from_config(cfg: Any, custom_objects: dict, what: str, hook: Any = None, dep
                              f"{layer.name!r}")
         layers[name] = layer
     tensors = _connect(entries, names, layers, where)
-    inputs = _tensors_of(body.get("input_layers"), tensors, "input_layers", where)
-    outputs = _tensors_of(body.get("output_layers"), tensors, "output_layers", where)
+    inputs = _tensors_of(body.get("input_layers"), tensors, layers, "input_layers", where)
+    outputs = _tensors_of(body.get("output_layers"), tensors, layers, "output_layers", where)
     for t in nest.flatten(inputs):
         if not isinstance(t._keras_history[0], InputLayer):
             raise ValueError(f"{where}: input_layers names {t._keras_history[0].name!r}, "
@@ -303,12 +309,16 @@ def _missing(node: Any, name: str, layers: dict, tensors: dict, where: str) -> s
     return ", ".join(f"{r[0]}[{r[1]}][{r[2]}]" for r in missing) or "its inputs"
 
 
-def _tensors_of(spec: Any, tensors: dict, key: str, where: str) -> Any:
+def _tensors_of(spec: Any, tensors: dict, layers: dict, key: str, where: str) -> Any:
     """``input_layers``/``output_layers``: one ``[name, node, index]``, a list or a dict."""
     def one(ref: Any) -> Any:
-        if not (isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str)):
+        if not (isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str)
+                and isinstance(ref[1], int)):
             raise ValueError(f"{where}: {key} holds an invalid entry {ref!r}")
-        t = tensors.get(tuple(ref[:3]))
+        node = ref[1]
+        if type(layers.get(ref[0])).__name__ == "Functional" and node > 0:
+            node -= 1  # Keras counts a nested functional model's calls from 1 here
+        t = tensors.get((ref[0], node, ref[2]))
         if t is None:
             raise ValueError(f"{where}: {key} names {ref[:3]}, which the model does not make")
         return t

@@ -209,6 +209,32 @@ def test_fit_with_two_inputs_and_one_output():
     assert list(hist) == ["loss"] and hist["loss"][-1] < hist["loss"][0]
 
 
+def test_fit_on_a_dataset_of_dict_inputs():
+    a, b = tf.keras.Input((3,), name="a"), tf.keras.Input((2,), name="b")
+    m = tf.keras.Model({"a": a, "b": b}, L.Dense(1)(L.Dropout(0.5)(L.concatenate([a, b]))))
+    m.compile("sgd", "mse")
+    x = {"a": np.ones((8, 3), "float32"), "b": np.ones((8, 2), "float32")}
+    ds = tf.data.Dataset.from_tensor_slices((x, np.ones((8, 1), "float32"))).batch(4)
+    assert list(m.fit(ds, epochs=1, verbose=0).history) == ["loss"]
+    assert m.predict(ds).shape == (8, 1)
+
+
+def test_keras_2_inbound_nodes_load():
+    """Keras 2 wrote a node as a list of ``[layer, node, tensor, kwargs]`` references."""
+    cfg = _two_output_model().get_config()
+    for entry in cfg["layers"]:
+        entry["inbound_nodes"] = [
+            [t["config"]["keras_history"] + [{}] for t in _as_refs(node["args"][0])]
+            for node in entry["inbound_nodes"]]
+    m = tf.keras.Model.from_config(cfg)
+    assert m.get_layer("add").input_shape_ == [tf.TensorShape([None, 4])] * 2
+    assert m.output_shape == [(None, 2), (None, 1)]
+
+
+def _as_refs(x):
+    return x if isinstance(x, list) else [x]
+
+
 # -- files with real Keras 3 -----------------------------------------------------------------------
 
 
@@ -361,3 +387,36 @@ def test_corrupt_functional_configs_are_refused_by_name(tmp_path, functional_fil
     path = _broken(tmp_path, functional_file, edit)
     with pytest.raises(ValueError, match=message):
         tf.keras.models.load_model(path)
+
+
+def test_fuzzed_functional_graphs_raise_value_errors_naming_the_file(tmp_path, functional_file):
+    """References, nodes, names, inputs and outputs set to junk (a seeded, bounded sample): the
+    load succeeds or raises a ValueError naming the file, never another exception."""
+    junk = [None, -1, 0, 2, 10**12, "x", [], {}, True, [[[1]]], ["a", 0, 0], [["a", 0, 0]],
+            {"class_name": "__keras_tensor__"}, {"x": ["cls", 0, 0]}]
+    names = ["a", "b", "h1", "h2", "add", "cat", "cls", "reg", "ghost"]
+    rng = _rng(5)
+
+    def edit(body):
+        entry = body["layers"][rng.integers(len(body["layers"]))]
+        kind, value = rng.integers(5), junk[rng.integers(len(junk))]
+        if kind == 0 and entry["inbound_nodes"]:
+            args = entry["inbound_nodes"][0]["args"][0]
+            ref = (args if isinstance(args, dict) else args[0])["config"]["keras_history"]
+            ref[rng.integers(3)] = [names[rng.integers(len(names))], int(rng.integers(-1, 3))][
+                rng.integers(2)]
+        elif kind == 1:
+            entry["inbound_nodes"] = value
+        elif kind == 2:
+            body["input_layers" if rng.integers(2) else "output_layers"] = value
+        elif kind == 3 and entry["inbound_nodes"]:
+            entry["inbound_nodes"][0]["args"] = value
+        else:
+            entry["name"] = value
+
+    for _ in range(60):
+        path = _broken(tmp_path, functional_file, edit)
+        try:
+            tf.keras.models.load_model(path)
+        except ValueError as e:
+            assert path.name in str(e), e

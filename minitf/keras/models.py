@@ -177,10 +177,10 @@ class Model(Layer):
             from .output_losses import OutputLosses
 
             self._output_losses = OutputLosses(names, loss, loss_weights, metrics)
-            loss, metrics = self._output_losses.losses[0], []
+            loss = next(fn for fn in self._output_losses.losses if fn is not None)
+            metrics = []  # per output, in OutputLosses
         elif isinstance(loss, list | tuple | dict) and len(loss) == 1:
             loss = next(iter(loss.values())) if isinstance(loss, dict) else loss[0]
-        self._loss_spec = (loss, loss_weights)
         self.compiled_loss = losses_module.get(loss) if loss is not None else None
         self._metric_specs = list(metrics or [])
         self.compiled_metrics = []

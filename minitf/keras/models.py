@@ -257,6 +257,12 @@ class Model(Layer):
                                     if getattr(self, "_jit_compile", False) else function(step))
         return fn
 
+    def _nested(self) -> tuple[bool, bool]:
+        """Whether ``x`` and ``y`` are lists of arrays (several inputs, several outputs)
+        rather than one array given as a list."""
+        return (len(getattr(self, "inputs", None) or ()) > 1,
+                len(getattr(self, "outputs", None) or ()) > 1)
+
     def _require_compiled(self) -> None:
         if self.optimizer is None or self.compiled_loss is None:
             raise RuntimeError("You must compile your model before training/testing: "
@@ -284,7 +290,8 @@ class Model(Layer):
         self._require_compiled()
         if class_weight is not None or sample_weight is not None:
             raise NotImplementedError("minitf's fit does not support class_weight/sample_weight")
-        data = _DataAdapter(x, y, batch_size, shuffle, steps_per_epoch, "steps_per_epoch")
+        data = _DataAdapter(x, y, batch_size, shuffle, steps_per_epoch, "steps_per_epoch",
+                            nested=self._nested())
         if validation_split < 0:
             raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}: "
                              "it is the fraction of the samples held out for validation")
@@ -296,7 +303,8 @@ class Model(Layer):
         val = None
         if validation_data is not None:
             val = _DataAdapter(*_unpack_xy(validation_data),
-                               validation_batch_size or batch_size, False, None)
+                               validation_batch_size or batch_size, False, None,
+                               nested=self._nested())
         verbose = 1 if verbose == "auto" else int(verbose)
         if (dist := _distributor(self)) is not None:  # this worker's share; rank 0 prints
             data, verbose = dist._distribute_fit_data(self, data), verbose if dist._is_chief else 0
@@ -362,7 +370,8 @@ class Model(Layer):
                  verbose: Any = "auto", return_dict: bool = False, **kwargs: Any) -> Any:
         """Loss (and metrics) over the data: a scalar, a list ``[loss, *metrics]`` or a dict."""
         self._require_compiled()
-        data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"), "steps")
+        data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"), "steps",
+                            nested=self._nested())
         dist = _distributor(self)
         if hasattr(dist, "_distribute_eval_data"):  # this worker's share; metrics summed
             data = dist._distribute_eval_data(self, data)
@@ -384,7 +393,8 @@ class Model(Layer):
 
         minitf differs: ``verbose`` defaults to 0 (Keras: "auto", a progress bar).
         """
-        data = _DataAdapter(x, None, batch_size, False, steps, "steps", predicting=True)
+        data = _DataAdapter(x, None, batch_size, False, steps, "steps", predicting=True,
+                            nested=self._nested())
         dist = _distributor(self)
         if not hasattr(dist, "_predict_batch"):
             dist = None
@@ -411,7 +421,8 @@ class Model(Layer):
 
     def train_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
         self._require_compiled()
-        x, y = _to_array(x), _to_array(y)
+        nx, ny = self._nested()
+        x, y = _to_array(x, nx), _to_array(y, ny)
         self._prepare(x, y)
         for m in self.metrics:
             m.reset_state()
@@ -422,13 +433,15 @@ class Model(Layer):
 
     def test_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
         self._require_compiled()
-        data = _DataAdapter(x, y, _num(_to_array(x)), False, None)
+        data = _DataAdapter(x, y, _num(_to_array(x, self._nested()[0])), False, None,
+                            nested=self._nested())
         logs = self._evaluate(data)
         return logs if return_dict else (list(logs.values()) if len(logs) > 1 else
                                          next(iter(logs.values())))
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
-        return nest.map_structure(np.asarray, self._fn("predict")(_to_array(x)))
+        return nest.map_structure(np.asarray,
+                                  self._fn("predict")(_to_array(x, self._nested()[0])))
 
     # -- description ------------------------------------------------------------------------------
     def summary(self, print_fn: Any = print) -> None:
@@ -561,15 +574,14 @@ class Sequential(Model):
 # -- data handling ------------------------------------------------------------------------------------
 
 
-def _to_array(a: Any) -> Any:
-    """``a`` as a NumPy array, or a dict or list of them (a multi-input model's ``x``, a
-    multi-output model's ``y``: a dict, or a list or tuple of arrays or tensors)."""
+def _to_array(a: Any, nested: bool = False) -> Any:
+    """``a`` as a NumPy array, or a dict of them, or (``nested``: for a model with several
+    inputs or outputs) a list of them."""
     if a is None:
         return None
     if isinstance(a, dict):
         return {k: _to_array(v) for k, v in a.items()}
-    if isinstance(a, list | tuple) and a and all(isinstance(v, np.ndarray | EagerTensor)
-                                                 for v in a):
+    if nested and isinstance(a, list | tuple):
         return [_to_array(v) for v in a]
     if isinstance(a, EagerTensor):
         return a.numpy()
@@ -641,7 +653,8 @@ class _DataAdapter:
     generator of ``(x, y)`` / ``(x,)`` tuples."""
 
     def __init__(self, x: Any, y: Any, batch_size: int | None, shuffle: bool,
-                 steps: int | None, steps_name: str = "steps", predicting: bool = False) -> None:
+                 steps: int | None, steps_name: str = "steps", predicting: bool = False,
+                 nested: tuple[bool, bool] = (False, False)) -> None:
         _positive(batch_size, "batch_size")
         if steps is not None and steps < 0:
             raise ValueError(f"{steps_name} should be a positive integer value, but got "
@@ -650,6 +663,7 @@ class _DataAdapter:
         self.dataset = x if hasattr(x, "as_numpy_iterator") or _is_generator(x) else None
         self.generator = _is_generator(x)
         self.predicting = predicting
+        self.nested = nested
         self.shuffle = shuffle
         self.max_steps = steps
         if self.dataset is not None:
@@ -663,7 +677,7 @@ class _DataAdapter:
             return
         if x is None:
             raise ValueError("fit/evaluate/predict need data: x (and y)")
-        self.x, self.y = _to_array(x), _to_array(y)
+        self.x, self.y = _to_array(x, nested[0]), _to_array(y, nested[1])
         self.n = _num(self.x)
         if self.n == 0:
             raise ValueError("num_samples should be a positive integer value, but got "
@@ -688,7 +702,7 @@ class _DataAdapter:
             raise ValueError(f"validation_split={fraction} leaves no validation samples")
         cut = slice(None, self.n - n_val), slice(self.n - n_val, None)
         train = _DataAdapter(_take(self.x, cut[0]), _take(self.y, cut[0]),
-                             self.batch_size, self.shuffle, self.max_steps)
+                             self.batch_size, self.shuffle, self.max_steps, nested=self.nested)
         return train, (_take(self.x, cut[1]), _take(self.y, cut[1]))
 
     def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
@@ -697,14 +711,15 @@ class _DataAdapter:
                 if self.max_steps is not None and i >= self.max_steps:
                     return
                 if isinstance(item, tuple | list):
-                    yield _to_array(item[0]), _to_array(item[1]) if len(item) > 1 else None
+                    yield (_to_array(item[0], self.nested[0]),
+                           _to_array(item[1], self.nested[1]) if len(item) > 1 else None)
                 elif self.generator:
                     raise ValueError(
                         "When passing a Python generator to a Keras model, the generator must "
                         "return a tuple, either (input,) or (inputs, targets) or (inputs, "
                         f"targets, sample_weights). Received: {_short(item)}")
                 else:
-                    yield _to_array(item), None
+                    yield _to_array(item, self.nested[0]), None
             return
         n = self.n
         if self.shuffle:

@@ -781,6 +781,8 @@ class _BatchLogs(dict):
 def _fmt_shape(shape: Any) -> str:
     if shape is None:
         return "?"
+    if isinstance(shape, dict):
+        shape = list(shape.values())
     if isinstance(shape, list) and shape and isinstance(shape[0], tuple | list):
         return ", ".join(_fmt_shape(s) for s in shape)  # a model with several outputs
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"

@@ -514,8 +514,9 @@ def load_weights(model: Any, filepath: str | Path, skip_mismatch: bool = False) 
             if len(names) != len(with_weights):
                 raise ValueError(f"{what}: the file has weights for {len(names)} layers, the "
                                  f"model has {len(with_weights)} layers with weights")
-            pairs = [(layer.weights, weights.read_checked(
-                layer.weights, _legacy_datasets(group, n, what), what, f"layer '{layer.name}'"))
+            pairs = [(legacy_weights(layer), weights.read_checked(
+                legacy_weights(layer), _legacy_datasets(group, n, what), what,
+                f"layer '{layer.name}'"))
                 for layer, n in zip(with_weights, names)]
         else:
             stored = weights.read_keras_layout(f, _class_names(model), model.layers, what)

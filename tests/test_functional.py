@@ -264,13 +264,22 @@ def _nested(K):
     return K.Model(x, [K.Sequential([K.layers.Dense(2)], name="head")(h), h])
 
 
+def _transfer(K):
+    """A functional base model inside a Sequential one (transfer learning's usual shape)."""
+    i = K.Input((3,))
+    base = K.Model(i, K.layers.Dense(4, activation="relu")(K.layers.BatchNormalization()(i)),
+                   name="base")
+    return K.Sequential([K.Input((3,)), base, K.layers.Dense(2)], name="transfer")
+
+
 ARCHS = {"residual": _residual, "two_inputs": _two_inputs, "two_outputs": _two_outputs,
-         "nested": _nested}
+         "nested": _nested, "transfer": _transfer}
 
 
 def _data(model):
     rng = _rng(3)
-    xs = [rng.normal(size=(3, *t.shape[1:])).astype("float32") for t in model.inputs]
+    shapes = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
+    xs = [rng.normal(size=(3, *s[1:])).astype("float32") for s in shapes]
     return xs if len(xs) > 1 else xs[0]
 
 

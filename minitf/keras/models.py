@@ -68,6 +68,16 @@ class Model(Layer):
     def layers(self) -> list[Layer]:
         return list(self._layers)
 
+    @property
+    def input_shape(self) -> Any:
+        """The input's shape, batch axis ``None`` (a functional model: one per input)."""
+        return None if self.input_shape_ is None else tuple(self.input_shape_.as_list())
+
+    @property
+    def output_shape(self) -> Any:
+        """The output's shape, batch axis ``None`` (a functional model: one per output)."""
+        return None if self.output_shape_ is None else tuple(self.output_shape_.as_list())
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer called ``name``, or at position ``index`` of ``model.layers``."""
         if index is not None and name is not None:

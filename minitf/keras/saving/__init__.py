@@ -314,7 +314,8 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, layout: Any,  # no
     """Build, check and fill the model a config describes; nothing is assigned until every
     array was read and checked."""
     try:
-        functional = isinstance(cfg, dict) and cfg.get("class_name") in ("Functional", "Model")
+        functional = isinstance(cfg, dict) and cfg.get("class_name") in ("Functional", "Model") \
+            or functional_config.has_nested_models(cfg)  # a Sequential holding a model
         model, pairs = (_build_functional if functional else _build_sequential)(
             cfg, custom, what, layout, path)
         cc = compile_cfg if compile_cfg is not None else cfg.get("compile_config")
@@ -338,8 +339,8 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, layout: Any,  # no
 
 
 def _build_functional(cfg: Any, custom: dict, what: str, layout: Any, path: str) -> tuple:
-    """A functional model, each layer's weight shapes guarded by the file's as it is built;
-    ``(model, [(variables, arrays)])``."""
+    """A functional model (or a Sequential holding models), each layer's weight shapes
+    guarded by the file's as it is built; ``(model, [(variables, arrays)])``."""
     guards, leaves, tops = weights.Guards(what), [], {}
 
     def hook(layer: Any, keras_path: str, top: str) -> None:
@@ -353,7 +354,7 @@ def _build_functional(cfg: Any, custom: dict, what: str, layout: Any, path: str)
             leaves.append((layer, stored))
 
     try:
-        model = functional_config.from_config(cfg, custom, path, hook)
+        model = functional_config.model_from_config(cfg, custom, path, hook)
     finally:
         guards.remove()
     if layout.legacy:

@@ -58,12 +58,8 @@ def model_config(model: Any, legacy: bool = False) -> dict:
     for layer in model.layers:
         if isinstance(layer, InputLayer):
             entry = _input_entry(layer, legacy)
-        elif type(layer).__name__ == "Functional":
-            entry = model_config(layer, legacy)
-        elif registry.model_children(layer) is not None:
-            entry = keras_config.model_config(layer, legacy)
         else:
-            entry = keras_config.layer_config(layer, legacy)
+            entry = keras_config.entry_config(layer, legacy)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [
             {"args": [nest.map_structure(arg, node.args)],
@@ -117,22 +113,8 @@ def from_config(cfg: Any, custom_objects: dict, what: str, hook: Any = None, dep
                                  else "" for e in entries])
     layers: dict[str, Any] = {}
     for entry, name, path in zip(entries, names, paths):
-        kind, full, owner = entry.get("class_name"), prefix + path, top or name
-        if kind == "InputLayer":
-            layer = _input_layer(entry, name, where)
-        elif kind in ("Functional", "Model", "Sequential"):
-            if depth >= MAX_DEPTH:
-                raise ValueError(f"{where}: models nested more than {MAX_DEPTH} deep")
-            make = from_config if kind != "Sequential" else _sequential
-            layer = make(entry, custom_objects, what, hook, depth + 1, full + "/", owner)
-        else:
-            layer = keras_config.layer_from_config(entry, custom_objects, what)
-            if hook is not None:
-                hook(layer, full, owner)
-        if layer.name != name:
-            raise ValueError(f"{where}: layer entry {name!r} configures a layer named "
-                             f"{layer.name!r}")
-        layers[name] = layer
+        layers[name] = _make(entry, name, prefix + path, custom_objects, what, hook, depth,
+                             top or name, where)
     tensors = _connect(entries, names, layers, where)
     inputs = _tensors_of(body.get("input_layers"), tensors, layers, "input_layers", where)
     outputs = _tensors_of(body.get("output_layers"), tensors, layers, "output_layers", where)
@@ -146,6 +128,46 @@ def from_config(cfg: Any, custom_objects: dict, what: str, hook: Any = None, dep
                                                   trainable=bool(trainable))
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None
+
+
+def model_from_config(cfg: Any, custom_objects: dict, what: str, hook: Any = None) -> Any:
+    """A functional or Sequential model from its Keras config (``from_config``'s ``hook``)."""
+    if isinstance(cfg, dict) and cfg.get("class_name") == "Sequential":
+        return _sequential(cfg, custom_objects, what, hook, 0, "", None)
+    return from_config(cfg, custom_objects, what, hook)
+
+
+def has_nested_models(cfg: Any) -> bool:
+    """Whether a Sequential config holds a model as a layer (then ``model_from_config``
+    loads it)."""
+    body = cfg.get("config") if isinstance(cfg, dict) else None
+    items = body.get("layers") if isinstance(body, dict) else None
+    return isinstance(items, list) and any(
+        isinstance(e, dict) and e.get("class_name") in _MODELS for e in items)
+
+
+_MODELS = ("Functional", "Model", "Sequential")
+
+
+def _make(entry: dict, name: str, path: str, custom_objects: dict, what: str, hook: Any,
+          depth: int, owner: str, where: str) -> Any:
+    """The layer (or nested model) of one entry, at ``path`` in a ``.keras`` weights file."""
+    kind = entry.get("class_name")
+    if kind == "InputLayer":
+        layer = _input_layer(entry, name, where)
+    elif kind in _MODELS:
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"{where}: models nested more than {MAX_DEPTH} deep")
+        make = from_config if kind != "Sequential" else _sequential
+        layer = make(entry, custom_objects, what, hook, depth + 1, path + "/", owner)
+    else:
+        layer = keras_config.layer_from_config(entry, custom_objects, what)
+        if hook is not None:
+            hook(layer, path, owner)
+    if layer.name != name:
+        raise ValueError(f"{where}: layer entry {name!r} configures a layer named "
+                         f"{layer.name!r}")
+    return layer
 
 
 def _entry_name(entry: dict, where: str) -> str:
@@ -177,8 +199,9 @@ def _input_layer(entry: dict, name: str, where: str) -> Any:
 
 
 def _sequential(entry: dict, custom_objects: dict, what: str, hook: Any, depth: int,
-                prefix: str, top: str) -> Any:
-    """A Sequential model nested in a functional one (its weights: ``<path>/layers/...``)."""
+                prefix: str, top: str | None) -> Any:
+    """A Sequential model (nested: its weights sit at ``<prefix>layers/...``, and ``top`` is
+    the top-level layer holding it)."""
 
     body = entry.get("config") if isinstance(entry.get("config"), dict) else {}
     items = body.get("layers")
@@ -186,14 +209,14 @@ def _sequential(entry: dict, custom_objects: dict, what: str, hook: Any, depth: 
     if not isinstance(items, list) or not all(isinstance(e, dict) for e in items):
         raise ValueError(f"{where}: the Sequential config has no list of layers")
     layers = [e for e in items if e.get("class_name") != "InputLayer"]
-    if any(e.get("class_name") in ("Functional", "Model", "Sequential") for e in layers):
-        raise ValueError(f"{where}: minitf loads no models nested inside a nested Sequential")
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(f"{where}: the model lists {len(layers)} layers, more than "
+                         f"{MAX_LAYERS}")
     made = []
     for e, path in zip(layers, weights.keras_paths([str(e.get("class_name")) for e in layers])):
-        layer = keras_config.layer_from_config(e, custom_objects, what)
-        if hook is not None:
-            hook(layer, prefix + path, top)
-        made.append(layer)
+        name = _entry_name(e, where)
+        made.append(_make(e, name, prefix + path, custom_objects, what, hook, depth,
+                          top or name, where))
     first = next((e for e in items if e.get("class_name") == "InputLayer"), None)
     shape = (first or {}).get("config", {}).get("batch_shape") or body.get("build_input_shape")
     head = [] if shape is None else [_input_layer(

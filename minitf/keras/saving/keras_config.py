@@ -70,6 +70,13 @@ def layer_config(layer: Any, legacy: bool = False) -> dict:
     return entry
 
 
+def entry_config(layer: Any, legacy: bool = False) -> dict:
+    """``layer_config``, or a whole model's config when the layer is a model."""
+    if registry.model_children(layer) is not None:
+        return model_config(layer, legacy)
+    return layer_config(layer, legacy)
+
+
 def _keras_value(key: str, value: Any) -> Any:
     module = _module_of(key)
     if module and isinstance(value, dict) and "class_name" in value:
@@ -108,7 +115,7 @@ def model_config(model: Any, legacy: bool = False) -> dict:
         "batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"}}
     if not legacy:
         inp.update(module="keras.layers", registered_name=None)
-    layers = [inp] + [layer_config(layer, legacy) for layer in model.layers]
+    layers = [inp] + [entry_config(layer, legacy) for layer in model.layers]
     cfg = {"class_name": "Sequential", "config": {
         "name": model.name, "trainable": bool(model.trainable), "dtype": "float32",
         "layers": layers, "build_input_shape": shape}}

@@ -40,9 +40,8 @@ class Model(Layer):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional  # Model(inputs, outputs) is a Functional
-
-            return super().__new__(Functional)
+            # Model(inputs, outputs) is a Functional (minitf.keras.functional registers it)
+            return super().__new__(saving.registry.model_class("Functional"))
         return super().__new__(cls)
 
     def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
@@ -498,9 +497,8 @@ class Model(Layer):
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Layer:
         """A model from ``get_config``'s output (a functional config gives a Functional)."""
         if cls is Model and isinstance(config, dict) and "input_layers" in config:
-            from .functional import Functional
-
-            return Functional.from_config(config, custom_objects)
+            functional = saving.registry.model_class("Functional")
+            return functional.from_config(config, custom_objects)
         return super().from_config(config)
 
     # -- saving (minitf/keras/saving/: Keras 3's .keras and HDF5 formats, never pickle) -------

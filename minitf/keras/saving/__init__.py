@@ -117,7 +117,7 @@ def save_model(model: Any, filepath: str | Path, overwrite: bool = True,
     if path.suffix == ".h5":
         _atomic(path, lambda tmp: _save_h5(model, tmp, optimizer))
         return
-    cfg = keras_config.model_config(model)
+    cfg = functional_config.model_config(model)
     compiled = keras_config.compile_config(model) if optimizer is not None else None
     if compiled is not None:
         cfg["compile_config"] = compiled
@@ -144,7 +144,7 @@ def _leaf(v: Any) -> str:
 
 
 def _save_h5(model: Any, tmp: Path, optimizer: Any) -> None:
-    cfg = keras_config.model_config(model, legacy=True)
+    cfg = functional_config.model_config(model, legacy=True)
     with _h5py().File(tmp, "w") as f:
         f.attrs["keras_version"] = KERAS_VERSION
         f.attrs["backend"] = "minitf"

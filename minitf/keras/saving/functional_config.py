@@ -27,7 +27,21 @@ MAX_LAYERS = 10_000
 
 
 def model_config(model: Any, legacy: bool = False) -> dict:
-    """Keras 3's config of a functional model (``legacy``: the ``.h5`` flavour, no modules)."""
+    """Keras 3's config of a Sequential or functional model (``legacy``: the ``.h5`` flavour,
+    no modules)."""
+    if type(model).__name__ != "Functional":
+        return keras_config.sequential_config(model, legacy, entry_config)
+    return _functional_config(model, legacy)
+
+
+def entry_config(layer: Any, legacy: bool = False) -> dict:
+    """One layer's entry, or a whole model's config when the layer is a model."""
+    if registry.model_children(layer) is not None:
+        return model_config(layer, legacy)
+    return keras_config.layer_config(layer, legacy)
+
+
+def _functional_config(model: Any, legacy: bool) -> dict:
     from ..keras_tensor import KerasTensor
     from ..layers.core import InputLayer
 
@@ -59,7 +73,7 @@ def model_config(model: Any, legacy: bool = False) -> dict:
         if isinstance(layer, InputLayer):
             entry = _input_entry(layer, legacy)
         else:
-            entry = keras_config.entry_config(layer, legacy)
+            entry = entry_config(layer, legacy)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [
             {"args": [nest.map_structure(arg, node.args)],

@@ -70,13 +70,6 @@ def layer_config(layer: Any, legacy: bool = False) -> dict:
     return entry
 
 
-def entry_config(layer: Any, legacy: bool = False) -> dict:
-    """``layer_config``, or a whole model's config when the layer is a model."""
-    if registry.model_children(layer) is not None:
-        return model_config(layer, legacy)
-    return layer_config(layer, legacy)
-
-
 def _keras_value(key: str, value: Any) -> Any:
     module = _module_of(key)
     if module and isinstance(value, dict) and "class_name" in value:
@@ -95,13 +88,10 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
-def model_config(model: Any, legacy: bool = False) -> dict:
-    """Keras 3's config of a Sequential or functional model (``legacy``: the ``.h5`` flavour,
-    no modules)."""
-    if type(model).__name__ == "Functional":
-        from . import functional_config
-
-        return functional_config.model_config(model, legacy)
+def sequential_config(model: Any, legacy: bool = False, entry: Any = layer_config) -> dict:
+    """Keras 3's config of a Sequential model (``legacy``: the ``.h5`` flavour, no modules);
+    ``entry(layer, legacy)`` writes each layer (``functional_config.entry_config`` writes a
+    nested model too)."""
     if type(model).__name__ != "Sequential" or not hasattr(model, "_input_declared"):
         raise NotImplementedError(
             "minitf saves the architecture of Sequential and functional models; for a "
@@ -115,7 +105,7 @@ def model_config(model: Any, legacy: bool = False) -> dict:
         "batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"}}
     if not legacy:
         inp.update(module="keras.layers", registered_name=None)
-    layers = [inp] + [entry_config(layer, legacy) for layer in model.layers]
+    layers = [inp] + [entry(layer, legacy) for layer in model.layers]
     cfg = {"class_name": "Sequential", "config": {
         "name": model.name, "trainable": bool(model.trainable), "dtype": "float32",
         "layers": layers, "build_input_shape": shape}}

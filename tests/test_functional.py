@@ -331,6 +331,34 @@ def test_compiled_two_output_model_travels_to_keras_and_back(tmp_path):
     _same(back.predict(x), m.predict(x))
 
 
+def test_tensor_arithmetic_is_keras_ops_both_ways(tmp_path):
+    """x + y, x - y, x * y (Keras 3 records them as ops, keras.src.ops.numpy.Add, ...)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x = _rng(6).normal(size=(3, 3)).astype("float32")
+    a = tf.keras.Input((3,))
+    h = L.Dense(3)(a)
+    m = tf.keras.Model(a, L.Dense(2)(2.0 * (h + a) - a))
+    m.save(tmp_path / "m.keras")
+    k = keras.models.load_model(tmp_path / "m.keras")
+    _same(k.predict(x, verbose=0), m.predict(x))
+    k.save(tmp_path / "k.keras")
+    _same(tf.keras.models.load_model(tmp_path / "k.keras").predict(x), m.predict(x))
+    with pytest.raises(ValueError, match="Multiply with a number.*legacy .h5"):
+        m.save(tmp_path / "m.h5")
+    i = keras.Input((3,))
+    k = keras.Model(i, keras.layers.Dense(2)(keras.layers.Dense(3)(i) + i))
+    k.save(tmp_path / "k.h5")  # Keras writes its ops to .h5 without their module
+    back = tf.keras.models.load_model(tmp_path / "k.h5")
+    _same(back.predict(x), k.predict(x, verbose=0))
+    back.save(tmp_path / "back.h5")  # as the Add layer, which Keras reads
+    _same(keras.models.load_model(tmp_path / "back.h5").predict(x, verbose=0), back.predict(x))
+    k = keras.Model(i, keras.ops.exp(i))
+    k.save(tmp_path / "exp.keras")
+    with pytest.raises(ValueError, match="keras.src.ops.numpy.Exp"):
+        tf.keras.models.load_model(tmp_path / "exp.keras")
+
+
 # -- corrupt functional configs --------------------------------------------------------------------
 
 

@@ -37,6 +37,26 @@ class KerasTensor:
         return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
                 f"name={self.name}>")
 
+    # x + y, x - y, x * y record the merge layer Keras 3 records as an op (saved as Keras'
+    # keras.src.ops.numpy.Add, ...); other arithmetic needs a layer
+    def __add__(self, other: Any) -> Any:
+        return _op("Add", [self, other])
+
+    def __radd__(self, other: Any) -> Any:
+        return _op("Add", [other, self])
+
+    def __sub__(self, other: Any) -> Any:
+        return _op("Subtract", [self, other])
+
+    def __rsub__(self, other: Any) -> Any:
+        return _op("Subtract", [other, self])
+
+    def __mul__(self, other: Any) -> Any:
+        return _op("Multiply", [self, other])
+
+    def __rmul__(self, other: Any) -> Any:
+        return _op("Multiply", [other, self])
+
     def __array__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(f"KerasTensor {self.name!r} is symbolic (it has no value): call a layer "
                         "or a model on it, or build tf.keras.Model(inputs, outputs) from it")
@@ -69,6 +89,22 @@ class Node:
     @property
     def is_input(self) -> bool:
         return not self.inputs
+
+
+OP_MODULE = "keras.src.ops.numpy"
+OP_LAYERS: dict[str, type] = {}  # "Add" -> the Add layer, ...: filled by layers/merging.py
+
+
+def op_layer(kind: str, name: str | None = None) -> Any:
+    """The merge layer standing for Keras 3's op ``kind`` (``Add``, ``Subtract``,
+    ``Multiply``): it is saved as that op, with its operands as positional arguments."""
+    layer = OP_LAYERS[kind](name=name)
+    layer._keras_op = OP_MODULE
+    return layer
+
+
+def _op(kind: str, operands: list) -> Any:
+    return op_layer(kind)(operands)
 
 
 def is_symbolic(structure: Any) -> bool:

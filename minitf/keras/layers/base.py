@@ -112,9 +112,9 @@ class Layer:
         if is_symbolic(inputs):  # the functional API: record a node, return KerasTensors
             return symbolic_call(self, lambda x, **kw: self.__call__(x, training, **kw),
                                  inputs, kwargs)
-        if isinstance(inputs, list | tuple) and inputs and not any(
-                isinstance(x, list | tuple | int | float) for x in inputs):
-            # a list of tensors (a merge layer's inputs); nested Python numbers are one tensor
+        if isinstance(inputs, list | tuple) and any(hasattr(x, "shape") for x in inputs):
+            # a list of tensors (a merge layer's inputs; Python numbers in it broadcast);
+            # nested Python numbers alone are one tensor
             inputs = [layer_input(x) for x in inputs]
             shape: Any = [x.shape for x in inputs]
         else:

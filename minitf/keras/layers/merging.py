@@ -8,6 +8,7 @@ from typing import Any
 
 from ...framework.tensor_shape import TensorShape
 from ...ops import array_ops, math_ops, reduction_ops
+from ..keras_tensor import OP_LAYERS
 from .base import Layer
 
 
@@ -38,6 +39,7 @@ class _Merge(Layer):
         self.built = True
 
     def _check_shapes(self, shapes: list[list]) -> None:
+        shapes = [s for s in shapes if s] or [[]]  # scalars (x * 2.0 in Keras) broadcast
         out = shapes[0]
         for s in shapes[1:]:
             if len(s) != len(out):
@@ -194,6 +196,9 @@ class Dot(_Merge):
 def _l2_normalize(x: Any, axis: int) -> Any:
     sq = reduction_ops.reduce_sum(math_ops.multiply(x, x), axis=axis, keepdims=True)
     return math_ops.multiply(x, math_ops.rsqrt(math_ops.maximum(sq, 1e-12)))
+
+
+OP_LAYERS.update(Add=Add, Subtract=Subtract, Multiply=Multiply)  # x + y, x - y, x * y
 
 
 def _functional_form(cls: type, name: str) -> Any:

@@ -74,9 +74,20 @@ def _functional_config(model: Any, legacy: bool) -> dict:
             entry = _input_entry(layer, legacy)
         else:
             entry = entry_config(layer, legacy)
+        op = getattr(layer, "_keras_op", None)
+        if op is not None and legacy:  # Keras cannot read its ops back from .h5: the layer
+            op = None
+            if any(not isinstance(t, KerasTensor) for n in model._model_nodes(layer)
+                   for t in n.args):
+                raise ValueError(f"Layer '{layer.name}' ({entry['class_name']} with a number) "
+                                 "cannot be saved in the legacy .h5 format; use '.keras'")
+        if op is not None:  # x + y: Keras' op, its operands as positional arguments
+            entry = {"class_name": entry["class_name"], "config": {"name": layer.name},
+                     "module": op, "registered_name": None}
         entry["name"] = layer.name
         entry["inbound_nodes"] = [
-            {"args": [nest.map_structure(arg, node.args)],
+            {"args": nest.map_structure(arg, list(node.args)) if op is not None
+             else [nest.map_structure(arg, node.args)],
              "kwargs": {k: arg(v) for k, v in node.kwargs.items()}}
             for node in model._model_nodes(layer) if node.inputs]
         entries.append(entry)
@@ -161,13 +172,27 @@ def has_nested_models(cfg: Any) -> bool:
 
 
 _MODELS = ("Functional", "Model", "Sequential")
+_OPS = ("Add", "Subtract", "Multiply")
 
 
 def _make(entry: dict, name: str, path: str, custom_objects: dict, what: str, hook: Any,
           depth: int, owner: str, where: str) -> Any:
     """The layer (or nested model) of one entry, at ``path`` in a ``.keras`` weights file."""
-    kind = entry.get("class_name")
-    if kind == "InputLayer":
+    kind, module = entry.get("class_name"), entry.get("module")
+    nodes = entry.get("inbound_nodes")
+    positional = isinstance(nodes, list) and nodes and isinstance(nodes[0], dict) and \
+        isinstance(nodes[0].get("args"), list) and len(nodes[0]["args"]) > 1
+    if module is None and kind in _OPS and positional:
+        module = "keras.src.ops.numpy"  # Keras' .h5 writes its ops without their module
+    if isinstance(module, str) and module.startswith("keras.src.ops"):
+        if kind not in _OPS or set(entry.get("config") or {}) - {"name"}:
+            raise ValueError(f"{where}: layer {name!r} is Keras' op {module}.{kind}, which "
+                             f"minitf does not load (it loads {', '.join(_OPS)}: x + y, x - y, "
+                             "x * y)")
+        from ..keras_tensor import op_layer
+
+        layer = op_layer(kind, name)
+    elif kind == "InputLayer":
         layer = _input_layer(entry, name, where)
     elif kind in _MODELS:
         if depth >= MAX_DEPTH:
@@ -311,8 +336,9 @@ def _node_args(node: Any, name: str, layers: dict, where: str) -> Any:
         if not refs:
             raise ValueError(f"{where}: layer {name!r} has an empty inbound node")
         return refs[0] if len(refs) == 1 else refs
+    op = getattr(layers.get(name), "_keras_op", None) is not None
     if not isinstance(node, dict) or not isinstance(node.get("args"), list) \
-            or len(node["args"]) != 1:
+            or len(node["args"]) != 1 and not (op and len(node["args"]) == 2):
         raise ValueError(f"{where}: layer {name!r} has an inbound node minitf cannot call "
                          f"(one positional argument expected): {str(node)[:200]}")
     kwargs = node.get("kwargs") or {}
@@ -328,10 +354,12 @@ def _node_args(node: Any, name: str, layers: dict, where: str) -> Any:
             return _history(cfg.get("keras_history"), name, layers, where)
         if isinstance(value, list):
             return [convert(v) for v in value]
+        if op and isinstance(value, int | float) and not isinstance(value, bool):
+            return value  # x * 2.0
         raise ValueError(f"{where}: layer {name!r} has an argument minitf cannot read: "
                          f"{str(value)[:200]}")
 
-    return convert(node["args"][0])
+    return [convert(v) for v in node["args"]] if op else convert(node["args"][0])
 
 
 def _lookup(ref: Any, tensors: dict) -> Any:

@@ -9,6 +9,7 @@ the model runs the nodes in that order on real tensors (eagerly, or traced by tf
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ..framework import nest
@@ -109,11 +110,11 @@ class Functional(Model):
         self._outputs_struct = _as_list(outputs)
         self._input_tensors, self._output_tensors = flat_in, flat_out
         self._nodes, layers = _map_graph(flat_in, flat_out)
-        names = [layer.name for layer in layers]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(layer.name for layer in layers)
+        dup = sorted(n for n, c in counts.items() if c > 1)
         if dup:
-            raise ValueError(f"The name {dup[0]!r} is used 2 times in the model. All operation "
-                             "names should be unique.")
+            raise ValueError(f"The name {dup[0]!r} is used {counts[dup[0]]} times in the model. "
+                             "All operation names should be unique.")
         self._layers.extend(layers)
         self._node_ids = {id(n) for n in self._nodes}
         self.built = True

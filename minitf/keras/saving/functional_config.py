@@ -14,6 +14,7 @@ nested more than ``MAX_DEPTH`` deep, each with a ``ValueError`` naming what is w
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ...framework import nest
@@ -131,7 +132,7 @@ def from_config(cfg: Any, custom_objects: dict, what: str, hook: Any = None, dep
     model_name = body.get("name")
     where = f"{what}: model {model_name!r}"
     names = [_entry_name(e, where) for e in entries]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(n for n, c in Counter(names).items() if c > 1)
     if dup:
         raise ValueError(f"{where}: layer name {dup[0]!r} is used more than once")
     paths = weights.keras_paths([e.get("class_name") if isinstance(e.get("class_name"), str)
@@ -266,49 +267,70 @@ def _sequential(entry: dict, custom_objects: dict, what: str, hook: Any, depth: 
 
 def _connect(entries: list, names: list, layers: dict, where: str) -> dict:
     """Call the layers on each other as their ``inbound_nodes`` say; ``{(layer name, node
-    index, tensor index): KerasTensor}``. Nodes whose inputs do not exist yet wait (Keras
-    allows a layer listed before the layers it reads); no progress means a cycle."""
+    index, tensor index): KerasTensor}``. The calls run in file order where they can (Keras
+    allows a layer listed before the layers it reads): a topological sort of the calls, in
+    time linear in their number; a call that reads one never made, or a cycle, is refused."""
+    import heapq
+
     tensors: dict[tuple, Any] = {}
-    done: dict[str, int] = {}
-    pending = []
+    calls: list[tuple[str, int, Any]] = []  # (layer name, its call number, argument refs)
     for entry, name in zip(entries, names):
-        layer = layers[name]
         if entry.get("class_name") == "InputLayer":
-            tensors[(name, 0, 0)] = layer.output
-            done[name] = 1
+            tensors[(name, 0, 0)] = layers[name].output
             continue
         nodes = entry.get("inbound_nodes") or []
         if not isinstance(nodes, list):
             raise ValueError(f"{where}: layer {name!r} has invalid inbound_nodes")
-        pending += [(name, node) for node in nodes]
-        done.setdefault(name, 0)
-    while pending:
-        waiting = []
-        for name, node in pending:
-            if any(w[0] == name for w in waiting):
-                waiting.append((name, node))  # a layer's calls run in their order
+        calls += [(name, k, _node_args(node, name, layers, where)) for k, node in
+                  enumerate(nodes)]
+    made_by = {(name, k): i for i, (name, k, _) in enumerate(calls)}
+    readers: list[list[int]] = [[] for _ in calls]
+    waits = [0] * len(calls)
+    for i, (name, k, args) in enumerate(calls):
+        needs = {made_by[(name, k - 1)]} if k else set()  # a layer's calls in their order
+        for ref in nest.flatten(args):
+            if not isinstance(ref, _History):
                 continue
-            args = _node_args(node, name, layers, where)
-            try:
-                resolved = nest.map_structure(lambda h: _lookup(h, tensors), args)
-            except KeyError:
-                waiting.append((name, node))
-                continue
-            try:
-                out = layers[name](resolved)
-            except (ValueError, TypeError) as e:
-                raise ValueError(f"{where}: calling layer {name!r} on its inbound node failed "
-                                 f"({e})") from None
-            for i, t in enumerate(nest.flatten(out)):
-                tensors[(name, done[name], i)] = t
-            done[name] += 1
-        if len(waiting) == len(pending):
-            name, node = waiting[0]
-            raise ValueError(f"{where}: layer {name!r} reads "
-                             f"{_missing(node, name, layers, tensors, where)}, which no layer "
-                             "call before it makes (a cycle, or a node that does not exist)")
-        pending = waiting
+            if ref.key[:2] in made_by:
+                needs.add(made_by[ref.key[:2]])
+            elif (ref.key[0], ref.key[1], 0) not in tensors:  # else an Input, ready now
+                raise ValueError(f"{where}: layer {name!r} reads {_ref(ref)}, a call of layer "
+                                 f"{ref.key[0]!r} that the model does not make")
+        waits[i] = len(needs)
+        for j in needs:
+            readers[j].append(i)
+    ready = [i for i, n in enumerate(waits) if n == 0]
+    heapq.heapify(ready)
+    done = 0
+    while ready:
+        i = heapq.heappop(ready)
+        name, _, args = calls[i]
+        try:
+            resolved = nest.map_structure(lambda h: _lookup(h, tensors), args)
+        except KeyError as e:
+            raise ValueError(f"{where}: layer {name!r} reads {e.args[0][0]}"
+                             f"[{e.args[0][1]}][{e.args[0][2]}], which does not exist") from None
+        try:
+            out = layers[name](resolved)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{where}: calling layer {name!r} on its inbound node failed "
+                             f"({e})") from None
+        for t_index, t in enumerate(nest.flatten(out)):
+            tensors[(name, calls[i][1], t_index)] = t
+        done += 1
+        for j in readers[i]:
+            waits[j] -= 1
+            if waits[j] == 0:
+                heapq.heappush(ready, j)
+    if done < len(calls):
+        name, k, args = next(c for c, n in zip(calls, waits) if n)
+        refs = ", ".join(_ref(r) for r in nest.flatten(args) if isinstance(r, _History))
+        raise ValueError(f"{where}: layer {name!r} reads {refs}: the calls form a cycle")
     return tensors
+
+
+def _ref(ref: Any) -> str:
+    return f"{ref.key[0]}[{ref.key[1]}][{ref.key[2]}]"
 
 
 class _History:
@@ -366,12 +388,6 @@ def _lookup(ref: Any, tensors: dict) -> Any:
     if isinstance(ref, _History):
         return tensors[ref.key]
     return ref
-
-
-def _missing(node: Any, name: str, layers: dict, tensors: dict, where: str) -> str:
-    refs = nest.flatten(_node_args(node, name, layers, where))
-    missing = [r.key for r in refs if isinstance(r, _History) and r.key not in tensors]
-    return ", ".join(f"{r[0]}[{r[1]}][{r[2]}]" for r in missing) or "its inputs"
 
 
 def _tensors_of(spec: Any, tensors: dict, layers: dict, key: str, where: str) -> Any:

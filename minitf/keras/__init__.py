@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     activations,
     backend,
     callbacks,
+    functional,  # registers the Functional class for model loading
     initializers,
     layers,
     losses,

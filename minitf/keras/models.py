@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..framework import nest
 from ..framework.api_export import keras_export
 from ..framework.backprop import GradientTape
 from ..framework.execute import convert_to_tensor
@@ -30,6 +31,7 @@ from . import fusion, saving
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
+from .keras_tensor import KerasTensor, is_symbolic, symbolic_call
 from .layers.base import Layer
 from .layers.core import InputLayer
 
@@ -37,6 +39,12 @@ from .layers.core import InputLayer
 @keras_export("keras.Model")
 class Model(Layer):
     """A layer with training: subclass it and define ``call``, or use ``Sequential``."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            # Model(inputs, outputs) is a Functional (minitf.keras.functional registers it)
+            return super().__new__(saving.registry.model_class("Functional"))
+        return super().__new__(cls)
 
     def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
         object.__setattr__(self, "_layers", [])
@@ -60,6 +68,33 @@ class Model(Layer):
     @property
     def layers(self) -> list[Layer]:
         return list(self._layers)
+
+    @property
+    def input_shape(self) -> Any:
+        """The input's shape, batch axis ``None`` (a functional model: one per input)."""
+        return None if self.input_shape_ is None else tuple(self.input_shape_.as_list())
+
+    @property
+    def output_shape(self) -> Any:
+        """The output's shape, batch axis ``None`` (a functional model: one per output)."""
+        return None if self.output_shape_ is None else tuple(self.output_shape_.as_list())
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of ``model.layers``."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index, not both")
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(self._layers)} layers.")
+            return self._layers[index]
+        if name is None:
+            raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self._layers]}.")
 
     @property
     def weights(self) -> list[Variable]:
@@ -117,6 +152,10 @@ class Model(Layer):
         self.built = True
 
     def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if is_symbolic(inputs):  # a model used as a layer of a functional model
+            kwargs.pop("mask", None)
+            return symbolic_call(self, lambda x, **kw: self.__call__(x, training, **kw),
+                                 inputs, kwargs)
         inputs = convert_to_tensor(inputs)
         if self.input_shape_ is None:
             self.input_shape_ = TensorShape((None, *inputs.shape[1:]))
@@ -143,6 +182,16 @@ class Model(Layer):
             raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
         self._jit_compile = jit_compile is True
         self.optimizer = optimizers_module.get(optimizer)
+        names = getattr(self, "output_names", None) or []
+        self._output_losses = None
+        if len(names) > 1:  # one loss, weight and metric list per output
+            from .output_losses import OutputLosses
+
+            self._output_losses = OutputLosses(names, loss, loss_weights, metrics)
+            loss = next(fn for fn in self._output_losses.losses if fn is not None)
+            metrics = []  # per output, in OutputLosses
+        elif isinstance(loss, list | tuple | dict) and len(loss) == 1:
+            loss = next(iter(loss.values())) if isinstance(loss, dict) else loss[0]
         self.compiled_loss = losses_module.get(loss) if loss is not None else None
         self._metric_specs = list(metrics or [])
         self.compiled_metrics = []
@@ -164,8 +213,28 @@ class Model(Layer):
 
     @property
     def metrics(self) -> list[Any]:
+        out = getattr(self, "_output_losses", None)
+        per_output = out.trackers + [m for _, m in out.metrics] if out is not None else []
         return ([self._loss_tracker] if self._loss_tracker is not None else []) + \
-            self.compiled_metrics
+            per_output + self.compiled_metrics
+
+    def _compute_loss(self, y: Any, y_pred: Any) -> tuple[Any, Any]:
+        """The total loss (data loss, per-output weights, regularization) and what the
+        metrics update needs."""
+        out = getattr(self, "_output_losses", None)
+        loss, per = out.total(y, y_pred) if out is not None else \
+            (self.compiled_loss(y, y_pred), None)
+        reg = self.losses
+        return (math_ops.add_n([loss, *reg]) if reg else loss), per
+
+    def _update_metrics(self, y: Any, y_pred: Any, total: Any, per: Any) -> None:
+        # Keras logs the total loss (data plus regularization), weighted by batch size so a
+        # short last batch counts for what it holds
+        self._loss_tracker.update_state(total, sample_weight=_batch_size(y_pred))
+        if per is not None:
+            self._output_losses.update(y, y_pred, per)
+        for m in self.compiled_metrics:
+            m.update_state(y, y_pred)
 
     @property
     def metrics_names(self) -> list[str]:
@@ -175,27 +244,17 @@ class Model(Layer):
     def train_step(self, x: Any, y: Any) -> Any:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compiled_loss(y, y_pred)
-            reg = self.losses
-            total = math_ops.add_n([loss, *reg]) if reg else loss
+            total, per = self._compute_loss(y, y_pred)
         variables = self.trainable_variables
         grads = tape.gradient(total, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        # Keras logs the total loss: data loss plus the regularization losses
-        self._loss_tracker.update_state(total, sample_weight=_batch_size(y_pred))
-        for m in self.compiled_metrics:
-            m.update_state(y, y_pred)
+        self._update_metrics(y, y_pred, total, per)
         return total
 
     def test_step(self, x: Any, y: Any) -> Any:
         y_pred = self(x, training=False)
-        loss = self.compiled_loss(y, y_pred)
-        reg = self.losses
-        total = math_ops.add_n([loss, *reg]) if reg else loss
-        # weighted by batch size, so a short last batch counts for what it holds (as Keras)
-        self._loss_tracker.update_state(total, sample_weight=_batch_size(y_pred))
-        for m in self.compiled_metrics:
-            m.update_state(y, y_pred)
+        total, per = self._compute_loss(y, y_pred)
+        self._update_metrics(y, y_pred, total, per)
         return total
 
     def predict_step(self, x: Any) -> Any:
@@ -209,15 +268,26 @@ class Model(Layer):
                                     if getattr(self, "_jit_compile", False) else function(step))
         return fn
 
+    def _nested(self) -> tuple[bool, bool]:
+        """Whether ``x`` and ``y`` are lists of arrays (several inputs, several outputs)
+        rather than one array given as a list."""
+        return (len(getattr(self, "inputs", None) or ()) > 1,
+                len(getattr(self, "outputs", None) or ()) > 1)
+
     def _require_compiled(self) -> None:
         if self.optimizer is None or self.compiled_loss is None:
             raise RuntimeError("You must compile your model before training/testing: "
                                "model.compile(optimizer='adam', loss='...')")
 
-    def _prepare(self, x: np.ndarray, y: np.ndarray) -> None:
-        if not self.built or self.output_shape_ is None:
-            self.build((None, *x.shape[1:]))
-        self._resolve_metrics(y, self.output_shape_)
+    def _prepare(self, x: Any, y: Any) -> None:
+        if not self.built or (self.output_shape_ is None and
+                              getattr(self, "_output_losses", None) is None):
+            self.build((None, *_first(x).shape[1:]))
+        out = getattr(self, "_output_losses", None)
+        if out is not None:
+            out.resolve_metrics(out.targets(y), [t.shape for t in self.outputs])
+        else:
+            self._resolve_metrics(y, self.output_shape_)
 
     # -- fit / evaluate / predict ------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -231,7 +301,8 @@ class Model(Layer):
         self._require_compiled()
         if class_weight is not None or sample_weight is not None:
             raise NotImplementedError("minitf's fit does not support class_weight/sample_weight")
-        data = _DataAdapter(x, y, batch_size, shuffle, steps_per_epoch, "steps_per_epoch")
+        data = _DataAdapter(x, y, batch_size, shuffle, steps_per_epoch, "steps_per_epoch",
+                            nested=self._nested())
         if validation_split < 0:
             raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}: "
                              "it is the fraction of the samples held out for validation")
@@ -243,7 +314,8 @@ class Model(Layer):
         val = None
         if validation_data is not None:
             val = _DataAdapter(*_unpack_xy(validation_data),
-                               validation_batch_size or batch_size, False, None)
+                               validation_batch_size or batch_size, False, None,
+                               nested=self._nested())
         verbose = 1 if verbose == "auto" else int(verbose)
         if (dist := _distributor(self)) is not None:  # this worker's share; rank 0 prints
             data, verbose = dist._distribute_fit_data(self, data), verbose if dist._is_chief else 0
@@ -309,7 +381,8 @@ class Model(Layer):
                  verbose: Any = "auto", return_dict: bool = False, **kwargs: Any) -> Any:
         """Loss (and metrics) over the data: a scalar, a list ``[loss, *metrics]`` or a dict."""
         self._require_compiled()
-        data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"), "steps")
+        data = _DataAdapter(x, y, batch_size, False, kwargs.get("steps"), "steps",
+                            nested=self._nested())
         dist = _distributor(self)
         if hasattr(dist, "_distribute_eval_data"):  # this worker's share; metrics summed
             data = dist._distribute_eval_data(self, data)
@@ -331,7 +404,8 @@ class Model(Layer):
 
         minitf differs: ``verbose`` defaults to 0 (Keras: "auto", a progress bar).
         """
-        data = _DataAdapter(x, None, batch_size, False, steps, "steps", predicting=True)
+        data = _DataAdapter(x, None, batch_size, False, steps, "steps", predicting=True,
+                            nested=self._nested())
         dist = _distributor(self)
         if not hasattr(dist, "_predict_batch"):
             dist = None
@@ -344,20 +418,22 @@ class Model(Layer):
         outs = []
         for i, (xb, _) in enumerate(data.batches()):
             if not self.built:
-                self.build((None, *xb.shape[1:]))
+                self.build((None, *_first(xb).shape[1:]))
             # under a strategy each worker predicts its share and the shares are gathered
-            outs.append(np.asarray(fn(xb)) if dist is None else dist._predict_batch(fn, xb))
+            outs.append(nest.map_structure(np.asarray, fn(xb)) if dist is None
+                        else dist._predict_batch(fn, xb))
             if bar is not None:
                 bar.on_predict_batch_end(i)
         if not outs:
             raise ValueError(_EMPTY_PREDICT)
         if bar is not None:
             bar.on_predict_end()
-        return np.concatenate(outs)
+        return nest.map_structure(lambda *parts: np.concatenate(parts), *outs)
 
     def train_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
         self._require_compiled()
-        x, y = _to_array(x), _to_array(y)
+        nx, ny = self._nested()
+        x, y = _to_array(x, nx), _to_array(y, ny)
         self._prepare(x, y)
         for m in self.metrics:
             m.reset_state()
@@ -368,13 +444,15 @@ class Model(Layer):
 
     def test_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
         self._require_compiled()
-        data = _DataAdapter(x, y, len(x), False, None)
+        data = _DataAdapter(x, y, _num(_to_array(x, self._nested()[0])), False, None,
+                            nested=self._nested())
         logs = self._evaluate(data)
         return logs if return_dict else (list(logs.values()) if len(logs) > 1 else
                                          next(iter(logs.values())))
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
-        return np.asarray(self._fn("predict")(_to_array(x)))
+        return nest.map_structure(np.asarray,
+                                  self._fn("predict")(_to_array(x, self._nested()[0])))
 
     # -- description ------------------------------------------------------------------------------
     def summary(self, print_fn: Any = print) -> None:
@@ -383,15 +461,20 @@ class Model(Layer):
             raise ValueError("This model has not yet been built. Build it by calling it on data, "
                              "by calling model.build(input_shape), or give the first layer an "
                              "input_shape.")
-        names = [f"{layer.name} ({type(layer).__name__})" for layer in self.layers]
-        name_w = max([28] + [len(n) + 2 for n in names])  # long names widen the column
-        width = name_w + 37
+        rows = self._summary_rows()
+        name_w = max([28] + [len(r[0]) + 2 for r in rows])  # long names widen the column
+        connected = rows and rows[0][3] is not None  # a functional model: "Connected to"
+        width = name_w + 37 + (max(len(c) for r in rows for c in r[3]) + 2 if connected else 0)
         lines = [f'Model: "{self.name}"', "_" * width,
-                 f" {'Layer (type)':<{name_w}}{'Output Shape':<26}{'Param #':<10}", "=" * width]
-        for i, (layer, name) in enumerate(zip(self.layers, names)):
-            shape = _fmt_shape(layer.output_shape_)
-            lines.append(f" {name:<{name_w}}{shape:<26}{layer.count_params():<10}")
-            lines.append("=" * width if i == len(self.layers) - 1 else "")
+                 f" {'Layer (type)':<{name_w}}{'Output Shape':<26}{'Param #':<10}"
+                 + ("Connected to" if connected else ""), "=" * width]
+        for i, (name, shape, params, sources) in enumerate(rows):
+            if connected:  # Keras lists the sources one a line, separated by commas
+                sources = [src + "," for src in sources[:-1]] + sources[-1:]
+            line = f" {name:<{name_w}}{_fmt_shape(shape):<26}{params:<10}"
+            lines.append((line + (sources[0] if connected else "")).rstrip())
+            lines += [" " * (name_w + 37) + src for src in (sources[1:] if connected else [])]
+            lines.append("=" * width if i == len(rows) - 1 else "")
         total = sum(int(np.prod(w.shape)) for w in self.weights)
         trainable = sum(int(np.prod(w.shape)) for w in self.trainable_weights)
         lines += [f"Total params: {total:,} ({_fmt_bytes(total * 4)})",
@@ -401,11 +484,24 @@ class Model(Layer):
         for line in lines:
             print_fn(line)
 
+    def _summary_rows(self) -> list[tuple[str, Any, int, Any]]:
+        """``(name (class), output shape, params, connected-to or None)`` per layer."""
+        return [(f"{layer.name} ({type(layer).__name__})", layer.output_shape_,
+                 layer.count_params(), None) for layer in self.layers]
+
     def count_params(self) -> int:
         return int(sum(np.prod(w.shape) for w in self.weights))
 
     def get_config(self) -> dict:
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Layer:
+        """A model from ``get_config``'s output (a functional config gives a Functional)."""
+        if cls is Model and isinstance(config, dict) and "input_layers" in config:
+            functional = saving.registry.model_class("Functional")
+            return functional.from_config(config, custom_objects)
+        return super().from_config(config)
 
     # -- saving (minitf/keras/saving/: Keras 3's .keras and HDF5 formats, never pickle) -------
     def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
@@ -434,7 +530,7 @@ class Model(Layer):
 
 def _batch_size(y_pred: Any) -> Any:
     """The number of samples in ``y_pred`` (a run-time value: the last batch may be short)."""
-    return array_ops.shape(y_pred)[0]
+    return array_ops.shape(nest.flatten(y_pred)[0])[0]
 
 
 @keras_export("keras.Sequential")
@@ -449,6 +545,9 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer: Layer) -> None:
+        if isinstance(layer, KerasTensor) and isinstance(
+                (layer._keras_history or (None,))[0], InputLayer):
+            layer = layer._keras_history[0]  # Sequential([tf.keras.Input((784,)), ...])
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add takes a layer, got {layer!r}")
         if isinstance(layer, InputLayer):
@@ -486,15 +585,36 @@ class Sequential(Model):
 # -- data handling ------------------------------------------------------------------------------------
 
 
-def _to_array(a: Any) -> Any:
+def _to_array(a: Any, nested: bool = False) -> Any:
+    """``a`` as a NumPy array, or a dict of them, or (``nested``: for a model with several
+    inputs or outputs) a list of them."""
     if a is None:
         return None
+    if isinstance(a, dict):
+        return {k: _to_array(v) for k, v in a.items()}
+    if nested and isinstance(a, list | tuple):
+        return [_to_array(v) for v in a]
     if isinstance(a, EagerTensor):
         return a.numpy()
-    if isinstance(a, dict | list | tuple) and not isinstance(a, np.ndarray):
-        arr = np.asarray(a)
-        return arr
     return np.asarray(a)
+
+
+def _first(a: Any) -> np.ndarray:
+    """The first array of a (possibly structured) ``x`` or ``y``."""
+    return nest.flatten(a)[0]
+
+
+def _num(a: Any) -> int:
+    """The number of samples of ``a`` (every array of a structure must hold as many)."""
+    sizes = {len(v) if np.ndim(v) else 0 for v in nest.flatten(a)}
+    if len(sizes) > 1:
+        raise ValueError(f"Data arrays have different numbers of samples: {sorted(sizes)}")
+    return sizes.pop()
+
+
+def _take(a: Any, index: Any) -> Any:
+    """``a[index]`` for an array or each array of a structure."""
+    return None if a is None else nest.map_structure(lambda v: v[index], a)
 
 
 def _distributor(model: Model) -> Any:
@@ -544,7 +664,8 @@ class _DataAdapter:
     generator of ``(x, y)`` / ``(x,)`` tuples."""
 
     def __init__(self, x: Any, y: Any, batch_size: int | None, shuffle: bool,
-                 steps: int | None, steps_name: str = "steps", predicting: bool = False) -> None:
+                 steps: int | None, steps_name: str = "steps", predicting: bool = False,
+                 nested: tuple[bool, bool] = (False, False)) -> None:
         _positive(batch_size, "batch_size")
         if steps is not None and steps < 0:
             raise ValueError(f"{steps_name} should be a positive integer value, but got "
@@ -553,6 +674,7 @@ class _DataAdapter:
         self.dataset = x if hasattr(x, "as_numpy_iterator") or _is_generator(x) else None
         self.generator = _is_generator(x)
         self.predicting = predicting
+        self.nested = nested
         self.shuffle = shuffle
         self.max_steps = steps
         if self.dataset is not None:
@@ -566,33 +688,33 @@ class _DataAdapter:
             return
         if x is None:
             raise ValueError("fit/evaluate/predict need data: x (and y)")
-        self.x, self.y = _to_array(x), _to_array(y)
-        if self.x.ndim == 0 or len(self.x) == 0:
+        self.x, self.y = _to_array(x, nested[0]), _to_array(y, nested[1])
+        self.n = _num(self.x)
+        if self.n == 0:
             raise ValueError("num_samples should be a positive integer value, but got "
-                             f"num_samples={0 if self.x.ndim == 0 else len(self.x)} (x is "
-                             f"empty: shape {self.x.shape})")
-        if self.y is not None and len(self.y) != len(self.x):
-            raise ValueError(f"x and y have different numbers of samples: {len(self.x)} vs "
-                             f"{len(self.y)}")
+                             f"num_samples=0 (x is empty: shape {_first(self.x).shape})")
+        if self.y is not None and _num(self.y) != self.n:
+            raise ValueError(f"x and y have different numbers of samples: {self.n} vs "
+                             f"{_num(self.y)}")
         self.batch_size = int(batch_size or 32)
-        n_steps = math.ceil(len(self.x) / self.batch_size)
+        n_steps = math.ceil(self.n / self.batch_size)
         self.steps = min(n_steps, steps) if steps else n_steps
 
     def split(self, fraction: float) -> tuple[_DataAdapter, tuple]:
         """Keras' validation_split: the *last* fraction of the samples, taken before shuffling."""
         if fraction >= 1:
             raise ValueError(
-                f"Training data contains {len(self.x)} samples, which is not sufficient to "
+                f"Training data contains {self.n} samples, which is not sufficient to "
                 "split it into a validation and training set as specified by "
                 f"`validation_split={fraction}`. Either provide more data, or a different value "
                 "for the `validation_split` argument.")
-        n_val = int(len(self.x) * fraction)
+        n_val = int(self.n * fraction)
         if n_val == 0:
             raise ValueError(f"validation_split={fraction} leaves no validation samples")
-        cut = len(self.x) - n_val
-        train = _DataAdapter(self.x[:cut], None if self.y is None else self.y[:cut],
-                             self.batch_size, self.shuffle, self.max_steps)
-        return train, (self.x[cut:], None if self.y is None else self.y[cut:])
+        cut = slice(None, self.n - n_val), slice(self.n - n_val, None)
+        train = _DataAdapter(_take(self.x, cut[0]), _take(self.y, cut[0]),
+                             self.batch_size, self.shuffle, self.max_steps, nested=self.nested)
+        return train, (_take(self.x, cut[1]), _take(self.y, cut[1]))
 
     def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         if self.dataset is not None:
@@ -600,16 +722,17 @@ class _DataAdapter:
                 if self.max_steps is not None and i >= self.max_steps:
                     return
                 if isinstance(item, tuple | list):
-                    yield _to_array(item[0]), _to_array(item[1]) if len(item) > 1 else None
+                    yield (_to_array(item[0], self.nested[0]),
+                           _to_array(item[1], self.nested[1]) if len(item) > 1 else None)
                 elif self.generator:
                     raise ValueError(
                         "When passing a Python generator to a Keras model, the generator must "
                         "return a tuple, either (input,) or (inputs, targets) or (inputs, "
                         f"targets, sample_weights). Received: {_short(item)}")
                 else:
-                    yield _to_array(item), None
+                    yield _to_array(item, self.nested[0]), None
             return
-        n = len(self.x)
+        n = self.n
         if self.shuffle:
             from ..ops.random_ops import get_global_generator
 
@@ -618,11 +741,8 @@ class _DataAdapter:
             order = None
         for s in range(self.steps):
             lo, hi = s * self.batch_size, min(n, (s + 1) * self.batch_size)
-            if order is None:
-                yield self.x[lo:hi], None if self.y is None else self.y[lo:hi]
-            else:
-                idx = order[lo:hi]
-                yield self.x[idx], None if self.y is None else self.y[idx]
+            idx = slice(lo, hi) if order is None else order[lo:hi]
+            yield _take(self.x, idx), _take(self.y, idx)
 
 
 def _short(value: Any) -> str:
@@ -672,6 +792,10 @@ class _BatchLogs(dict):
 def _fmt_shape(shape: Any) -> str:
     if shape is None:
         return "?"
+    if isinstance(shape, dict):
+        shape = list(shape.values())
+    if isinstance(shape, list) and shape and isinstance(shape[0], tuple | list):
+        return ", ".join(_fmt_shape(s) for s in shape)  # a model with several outputs
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 

@@ -38,6 +38,11 @@ DT_NAMES = {"float32": "DT_FLOAT", "float64": "DT_DOUBLE", "float16": "DT_HALF",
 def _signature(model: Any) -> dict:
     """The ``serving_default`` signature of a Keras model: names, dtypes and shapes."""
     in_shape = getattr(model, "input_shape_", None)
+    n_in, n_out = (len(getattr(model, a, None) or [None]) for a in ("inputs", "outputs"))
+    if n_in > 1 or n_out > 1:
+        raise ValueError(f"minitf's SavedModel signature has one input and one output; model "
+                         f"'{model.name}' has {n_in} inputs and {n_out} outputs (save it with "
+                         "model.save('m.keras') instead)")
     if in_shape is None:
         raise ValueError("the model has no known input shape: build it or call it once before "
                          "saving (e.g. give the first layer input_shape=...)")

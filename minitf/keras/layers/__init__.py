@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - importing them declares their layers
     base,
     conv,
     core,
+    merging,
     normalization,
     pooling,
     recurrent,

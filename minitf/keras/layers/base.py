@@ -14,6 +14,7 @@ from ...framework.tensor_shape import TensorShape
 from ...framework.variables import Variable
 from ...ops.math_ops import cast
 from .. import backend, initializers, regularizers
+from ..keras_tensor import is_symbolic, symbolic_call
 
 _BUILTIN: dict[str, type] = {}
 """minitf's own layer classes by name (nested configs such as ``RNN(cell)`` name them);
@@ -110,12 +111,23 @@ class Layer:
         return inputs
 
     def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
-        inputs = layer_input(inputs)
+        if is_symbolic(inputs):  # the functional API: record a node, return KerasTensors
+            return symbolic_call(self, lambda x, **kw: self.__call__(x, training, **kw),
+                                 inputs, kwargs)
+        if isinstance(inputs, list | tuple) and any(hasattr(x, "shape") for x in inputs):
+            # a list of tensors (a merge layer's inputs; Python numbers in it broadcast);
+            # nested Python numbers alone are one tensor
+            inputs = [layer_input(x) for x in inputs]
+            shape: Any = [x.shape for x in inputs]
+        else:
+            inputs = layer_input(inputs)
+            shape = inputs.shape
         if not self.built:
-            self._check_input(inputs.shape)
-            self.build(inputs.shape)
+            if not isinstance(inputs, list):
+                self._check_input(shape)
+            self.build(shape)
             self.built = True
-            self.input_shape_ = inputs.shape
+            self.input_shape_ = shape
         with name_scope(self.name):
             out = self.call(inputs, training=training, **kwargs) if _takes_training(self) else \
                 self.call(inputs, **kwargs)

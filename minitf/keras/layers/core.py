@@ -134,24 +134,47 @@ class Activation(Layer):
 
 @keras_export("keras.layers.InputLayer")
 class InputLayer(Layer):
-    """Declares the input shape (without the batch axis) of a Sequential model."""
+    """The entry of a model: its ``output`` is the symbolic input (``tf.keras.Input`` returns
+    it); in a Sequential model it declares the input shape (without the batch axis)."""
 
-    def __init__(self, input_shape: Any = None, shape: Any = None, dtype: Any = "float32",
-                 name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, input_shape: Any = None, shape: Any = None, dtype: Any = None,
+                 name: str | None = None, batch_size: int | None = None,
+                 batch_shape: Any = None, sparse: Any = None, optional: bool = False,
+                 **kwargs: Any) -> None:
+        from ..keras_tensor import KerasTensor, Node
+
         shape = shape if shape is not None else input_shape
+        if shape is None and batch_shape is not None:
+            batch_size, shape = batch_shape[0], batch_shape[1:]
         if shape is None:
             raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
-        super().__init__(name=name, input_shape=tuple(shape), **kwargs)
-        self.dtype = dtype
+        if sparse or optional:
+            raise ValueError("minitf's InputLayer supports neither sparse nor optional inputs")
+        shape = tuple(shape)
+        if not all(d is None or isinstance(d, int | np.integer) and d > 0 for d in shape):
+            raise ValueError(f"InputLayer shape must hold positive integers or None, got {shape}")
+        super().__init__(name=name, input_shape=shape, **kwargs)
+        self.dtype = dtype or "float32"
+        self.batch_shape = (batch_size, *shape)
+        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name)
+        Node(self, (), {}, self.output)
+        self.built = True
+
+    def get_config(self) -> dict:
+        return {"batch_shape": list(self.batch_shape), "dtype": str(self.dtype),
+                "sparse": False, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> InputLayer:
+        cfg = dict(config)
+        cfg.pop("trainable", None)
+        return cls(**cfg)
 
 
 @keras_export("keras.Input", "keras.layers.Input")
-def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,  # noqa: N802
-          batch_size: int | None = None) -> InputLayer:
-    """``tf.keras.Input(shape=(784,))``: for a Sequential model's first entry.
-
-    (minitf has no functional API: Input returns an InputLayer, usable in Sequential.)
-    """
-    return InputLayer(shape=shape, dtype=dtype, name=name)
-
-
+def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,  # noqa: N802
+          name: str | None = None, batch_shape: Any = None, **kwargs: Any) -> Any:
+    """``tf.keras.Input(shape=(784,))``: a symbolic input (a ``KerasTensor``, batch axis
+    ``None``) for ``tf.keras.Model(inputs, outputs)``, or the first entry of a Sequential."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                      batch_shape=batch_shape, **kwargs).output

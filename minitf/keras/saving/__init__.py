@@ -32,7 +32,7 @@ from ..object_registration import (  # noqa: F401  (tf.keras.saving's names)
     register_keras_serializable,
 )
 from ..object_registration import resolve as _custom
-from . import keras_config, limits, registry, weights
+from . import functional_config, keras_config, limits, registry, weights
 from .limits import read_npz_dict  # noqa: F401  (checkpoints use it)
 from .registry import LayerSpec, register, register_model  # noqa: F401
 
@@ -88,11 +88,7 @@ def check_rng_state(state: Any, what: str) -> None:
 
 
 def _class_names(model: Any) -> list[str]:
-    out = []
-    for layer in model.layers:
-        spec = registry.by_minitf_class(type(layer))
-        out.append(spec.keras_class if spec else type(layer).__name__)
-    return out
+    return [registry.keras_class_name(layer) for layer in model.layers]
 
 
 def _atomic(path: Path, write: Any) -> None:
@@ -121,7 +117,7 @@ def save_model(model: Any, filepath: str | Path, overwrite: bool = True,
     if path.suffix == ".h5":
         _atomic(path, lambda tmp: _save_h5(model, tmp, optimizer))
         return
-    cfg = keras_config.model_config(model)
+    cfg = functional_config.model_config(model)
     compiled = keras_config.compile_config(model) if optimizer is not None else None
     if compiled is not None:
         cfg["compile_config"] = compiled
@@ -148,7 +144,7 @@ def _leaf(v: Any) -> str:
 
 
 def _save_h5(model: Any, tmp: Path, optimizer: Any) -> None:
-    cfg = keras_config.model_config(model, legacy=True)
+    cfg = functional_config.model_config(model, legacy=True)
     with _h5py().File(tmp, "w") as f:
         f.attrs["keras_version"] = KERAS_VERSION
         f.attrs["backend"] = "minitf"
@@ -171,7 +167,10 @@ def _write_legacy_weights(g: Any, model: Any) -> None:
     g.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
     for layer in model.layers:
         spec = registry.by_minitf_class(type(layer))
-        if spec and spec.nested:  # a wrapper: 'forward_layer/cell/kernel', ... stay distinct
+        variables = legacy_weights(layer)
+        if registry.model_children(layer) is not None:  # a nested model: 'sub/dense/kernel'
+            leaves = [v.name.split(":")[0] for v in variables]
+        elif spec and spec.nested:  # a wrapper: 'forward_layer/cell/kernel', ... stay distinct
             leaves = [f"{sub}/{_leaf(v)}" for sub, owner in weights.weight_groups(layer)
                       for v in owner.weights]
         elif spec and spec.h5_names:
@@ -181,7 +180,7 @@ def _write_legacy_weights(g: Any, model: Any) -> None:
         names = [f"{model.name}/{layer.name}/{leaf}" for leaf in leaves]
         lg = g.create_group(layer.name)
         lg.attrs["weight_names"] = [n.encode() for n in names]
-        for n, v in zip(names, layer.weights):
+        for n, v in zip(names, variables):
             lg.create_dataset(n, data=np.asarray(v.numpy()))
     g.create_group("top_level_model_weights").attrs["weight_names"] = np.array([], dtype="S1")
 
@@ -273,41 +272,59 @@ def load_model(filepath: str | Path, custom_objects: dict | None = None,
                                 f"{path}: minitf_rng.json") if "minitf_rng.json" in names else None
     what = f"{path}: model.weights.h5"
     with _h5_errors(what), _h5_file(io.BytesIO(data), what) as f:
-        return _finish(cfg, custom, compile, what,
-                       lambda classes, layers: weights.read_keras_layout(f, classes, layers,
-                                                                         what),
+        return _finish(cfg, custom, compile, what, _KerasLayout(f, what),
                        lambda: weights.optimizer_datasets(f, what), rng, str(path))
 
 
-def _finish(cfg: Any, custom: dict, compile: bool, what: str, stored_of: Any,  # noqa: A002
+class _KerasLayout:
+    """Weights in Keras 3's layout (``layers/dense/vars/0``), in the open h5py file ``f``."""
+
+    legacy = False
+
+    def __init__(self, f: Any, what: str) -> None:
+        self.f, self.what = f, what
+
+    def stored_of(self, classes: list, layers: list) -> list:
+        return weights.read_keras_layout(self.f, classes, layers, self.what)
+
+    def leaf(self, path: str, layer: Any) -> list:
+        """The datasets of one layer at ``path`` (``layers/functional/layers/dense``)."""
+        return weights.read_keras_layout(self.f, [""], [layer], self.what, [path])[0]
+
+
+class _LegacyLayout:
+    """Weights in Keras' legacy ``.h5`` layout: ``model_weights/<layer name>`` with its
+    ``weight_names`` (a nested model's weights all sit in its top-level group)."""
+
+    legacy = True
+
+    def __init__(self, group: Any, cfg: Any, custom: dict, what: str) -> None:
+        self.group, self.cfg, self.custom, self.what = group, cfg, custom, what
+
+    def stored_of(self, classes: list, layers: list) -> list:
+        entries = keras_config.model_layers(self.cfg, self.custom, self.what)[2]
+        return [self.top(e.get("config", {}).get("name")) for e in entries]
+
+    def top(self, name: Any) -> list:
+        return _legacy_datasets(self.group, name, self.what)
+
+
+def _finish(cfg: Any, custom: dict, compile: bool, what: str, layout: Any,  # noqa: A002
             optimizer_of: Any, rng: Any, path: str, compile_cfg: Any = None) -> Any:
     """Build, check and fill the model a config describes; nothing is assigned until every
     array was read and checked."""
     try:
-        name, entries, path_entries, shape, dtype = keras_config.model_layers(cfg, custom, path)
-        layers = [keras_config.layer_from_config(e, custom, path) for e in entries]
-        built = iter(layers)
-        path_layers = [None if e.get("class_name") == "InputLayer" else next(built)
-                       for e in path_entries]
-        stored_all = stored_of([e.get("class_name") for e in path_entries], path_layers)
-        stored = [s for e, s in zip(path_entries, stored_all) if e.get("class_name") != "InputLayer"]
-        if not isinstance(shape, list) or not all(d is None or isinstance(d, int) and 0 < d < 2**31
-                                                  for d in shape):
-            raise ValueError(f"{path}: the model's input shape {shape!r} is invalid")
-        with weights.shapes_checked(layers, stored, what):
-            model = registry.model_class("Sequential")(layers, name=name)
-            if not model.built or model.input_shape_ is None:
-                _build(model, shape, dtype)
-        pairs = [(layer.weights, weights.read_checked(layer.weights, s, what,
-                                                      f"layer '{layer.name}'"))
-                 for layer, s in zip(layers, stored)]
+        functional = isinstance(cfg, dict) and cfg.get("class_name") in ("Functional", "Model") \
+            or functional_config.has_nested_models(cfg)  # a Sequential holding a model
+        model, pairs = (_build_functional if functional else _build_sequential)(
+            cfg, custom, what, layout, path)
         cc = compile_cfg if compile_cfg is not None else cfg.get("compile_config")
         if compile and isinstance(cc, dict) and cc.get("optimizer") is not None:
             pairs.append(_compile(model, cc, custom, what, optimizer_of()))
         if rng is not None:
             check_rng_state(rng, path)
     except (TypeError, KeyError, AttributeError, IndexError, OverflowError,
-            ZeroDivisionError) as e:
+            ZeroDivisionError, RecursionError) as e:
         raise ValueError(f"{path} holds an invalid model description "
                          f"({type(e).__name__}: {e}); refusing to load it") from None
     except ValueError as e:
@@ -319,6 +336,69 @@ def _finish(cfg: Any, custom: dict, compile: bool, what: str, stored_of: Any,  #
     if rng is not None:
         _set_rng(rng, path)
     return model
+
+
+def _build_functional(cfg: Any, custom: dict, what: str, layout: Any, path: str) -> tuple:
+    """A functional model (or a Sequential holding models), each layer's weight shapes
+    guarded by the file's as it is built; ``(model, [(variables, arrays)])``."""
+    guards, leaves, tops = weights.Guards(what), [], {}
+
+    def hook(layer: Any, keras_path: str, top: str) -> None:
+        if layout.legacy:  # one list per top-level layer, shared by a nested model's layers
+            if top not in tops:
+                tops[top] = [tuple(ds.shape) for ds in layout.top(top)]
+            guards.add(layer, tops[top], any_order="/layers/" in keras_path)
+        else:
+            stored = layout.leaf(keras_path, layer)
+            guards.add(layer, [tuple(ds.shape) for ds in stored])
+            leaves.append((layer, stored))
+
+    try:
+        model = functional_config.model_from_config(cfg, custom, path, hook)
+    finally:
+        guards.remove()
+    if layout.legacy:
+        pairs = []
+        for layer in model.layers:
+            variables = legacy_weights(layer)
+            stored = layout.top(layer.name)
+            if variables or stored:
+                pairs.append((variables, weights.read_checked(variables, stored, what,
+                                                              f"layer '{layer.name}'")))
+        return model, pairs
+    return model, [(layer.weights, weights.read_checked(layer.weights, stored, what,
+                                                        f"layer '{layer.name}'"))
+                   for layer, stored in leaves]
+
+
+def _build_sequential(cfg: Any, custom: dict, what: str, layout: Any, path: str) -> tuple:
+    """A Sequential model (or a Keras functional chain written as one: model_layers)."""
+    name, entries, path_entries, shape, dtype = keras_config.model_layers(cfg, custom, path)
+    layers = [keras_config.layer_from_config(e, custom, path) for e in entries]
+    built = iter(layers)
+    path_layers = [None if e.get("class_name") == "InputLayer" else next(built)
+                   for e in path_entries]
+    stored_all = layout.stored_of([e.get("class_name") for e in path_entries], path_layers)
+    stored = [s for e, s in zip(path_entries, stored_all) if e.get("class_name") != "InputLayer"]
+    if not isinstance(shape, list) or not all(d is None or isinstance(d, int) and 0 < d < 2**31
+                                              for d in shape):
+        raise ValueError(f"{path}: the model's input shape {shape!r} is invalid")
+    with weights.shapes_checked(layers, stored, what):
+        model = registry.model_class("Sequential")(layers, name=name)
+        if not model.built or model.input_shape_ is None:
+            _build(model, shape, dtype)
+    pairs = [(layer.weights, weights.read_checked(layer.weights, s, what,
+                                                  f"layer '{layer.name}'"))
+             for layer, s in zip(layers, stored)]
+    return model, pairs
+
+
+def legacy_weights(layer: Any) -> list:
+    """A layer's weights in the legacy ``.h5`` order: a nested model's trainable weights,
+    then its others (Keras' order); any other layer's in its own order."""
+    if registry.model_children(layer) is None:
+        return layer.weights
+    return layer.trainable_weights + layer.non_trainable_weights
 
 
 def _build(model: Any, shape: list, dtype: str) -> None:
@@ -333,14 +413,33 @@ def _build(model: Any, shape: list, dtype: str) -> None:
 
 def _compile(model: Any, cc: dict, custom: dict, what: str, datasets: list) -> tuple:
     opt = keras_config.optimizer_from_config(cc["optimizer"], custom, what)
-    loss = keras_config.loss_from_config(cc.get("loss"), custom, what)
-    metrics = [m for m in cc.get("metrics") or [] if isinstance(m, str)]
-    model.compile(optimizer=opt, loss=loss, metrics=metrics)
+    loss = _per_output(cc.get("loss"),
+                       lambda c: keras_config.loss_from_config(c, custom, what))
+    weights_ = _per_output(cc.get("loss_weights"), lambda w: _weight(w, what))
+    metrics = _per_output(cc.get("metrics"), lambda ms: [m for m in ms or [] if isinstance(
+        m, str)] if isinstance(ms, list) else ms if isinstance(ms, str) else None)
+    model.compile(optimizer=opt, loss=loss, metrics=metrics, loss_weights=weights_)
     if len(datasets) > len(opt.variables):  # saved after training began: slots exist
         opt.build(model.trainable_variables)
     if not datasets:
         return [], []
     return opt.variables, weights.read_checked(list(opt.variables), datasets, what, "the optimizer")
+
+
+def _per_output(value: Any, read: Any) -> Any:
+    """A compile setting that may be per output (a dict by output name, or a list)."""
+    if isinstance(value, dict) and "class_name" not in value:
+        return {str(k): read(v) for k, v in value.items()}
+    if isinstance(value, list) and value and all(isinstance(v, list | dict | type(None))
+                                                 for v in value):
+        return [read(v) for v in value]
+    return read(value)
+
+
+def _weight(value: Any, what: str) -> Any:
+    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"{what}: invalid loss weight {value!r}")
 
 
 def _load_h5(path: Path, custom: dict, compile: bool) -> Any:  # noqa: A002
@@ -359,11 +458,6 @@ def _load_h5(path: Path, custom: dict, compile: bool) -> Any:  # noqa: A002
         if group is None:
             raise ValueError(f"{path} has no model_weights group")
 
-        def stored_of(classes: list, layers: list) -> list:
-            entries = keras_config.model_layers(cfg, custom, what)[2]  # weight-path entries
-            return [_legacy_datasets(group, e.get("config", {}).get("name"), what)
-                    for e in entries]
-
         def optimizer_of() -> list:
             g = f.get("optimizer_weights")
             if g is None:
@@ -373,8 +467,8 @@ def _load_h5(path: Path, custom: dict, compile: bool) -> Any:  # noqa: A002
         cc = None
         if isinstance(training, dict) and training.get("optimizer_config") is not None:
             cc = {**training, "optimizer": training["optimizer_config"]}
-        return _finish(cfg, custom, compile, what, stored_of, optimizer_of, rng, what,
-                       compile_cfg=cc or {})
+        return _finish(cfg, custom, compile, what, _LegacyLayout(group, cfg, custom, what),
+                       optimizer_of, rng, what, compile_cfg=cc or {})
 
 
 def _text(value: Any) -> bytes:
@@ -421,8 +515,9 @@ def load_weights(model: Any, filepath: str | Path, skip_mismatch: bool = False) 
             if len(names) != len(with_weights):
                 raise ValueError(f"{what}: the file has weights for {len(names)} layers, the "
                                  f"model has {len(with_weights)} layers with weights")
-            pairs = [(layer.weights, weights.read_checked(
-                layer.weights, _legacy_datasets(group, n, what), what, f"layer '{layer.name}'"))
+            pairs = [(legacy_weights(layer), weights.read_checked(
+                legacy_weights(layer), _legacy_datasets(group, n, what), what,
+                f"layer '{layer.name}'"))
                 for layer, n in zip(with_weights, names)]
         else:
             stored = weights.read_keras_layout(f, _class_names(model), model.layers, what)

@@ -63,8 +63,10 @@ def layer_config(layer: Any, legacy: bool = False) -> dict:
         entry["module"] = "keras.layers" if spec else type(layer).__module__
         entry["registered_name"] = None if spec else \
             getattr(type(layer), "_registered_name", type(layer).__name__)
-        if layer.input_shape_ is not None:
-            entry["build_config"] = {"input_shape": list(layer.input_shape_.as_list())}
+        shape = layer.input_shape_
+        if shape is not None:  # a merge layer's is a list of shapes
+            entry["build_config"] = {"input_shape": [list(s.as_list()) for s in shape]
+                                     if isinstance(shape, list) else list(shape.as_list())}
     return entry
 
 
@@ -86,11 +88,14 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
-def model_config(model: Any, legacy: bool = False) -> dict:
-    """Keras 3's config of a Sequential model (``legacy``: the ``.h5`` flavour, no modules)."""
+def sequential_config(model: Any, legacy: bool = False, entry: Any = layer_config) -> dict:
+    """Keras 3's config of a Sequential model (``legacy``: the ``.h5`` flavour, no modules);
+    ``entry(layer, legacy)`` writes each layer (``functional_config.entry_config`` writes a
+    nested model too)."""
     if type(model).__name__ != "Sequential" or not hasattr(model, "_input_declared"):
         raise NotImplementedError(
-            "minitf saves the architecture of Sequential models; for a subclassed Model use "
+            "minitf saves the architecture of Sequential and functional models; for a "
+            "subclassed Model use "
             "model.save_weights(path) and rebuild the model in code")
     if model.input_shape_ is None:
         raise ValueError(f"Model '{model.name}' is not built: call it on data or "
@@ -100,7 +105,7 @@ def model_config(model: Any, legacy: bool = False) -> dict:
         "batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"}}
     if not legacy:
         inp.update(module="keras.layers", registered_name=None)
-    layers = [inp] + [layer_config(layer, legacy) for layer in model.layers]
+    layers = [inp] + [entry(layer, legacy) for layer in model.layers]
     cfg = {"class_name": "Sequential", "config": {
         "name": model.name, "trainable": bool(model.trainable), "dtype": "float32",
         "layers": layers, "build_input_shape": shape}}
@@ -124,9 +129,17 @@ def compile_config(model: Any, legacy: bool = False) -> dict | None:
     optimizer = {"class_name": opt["class_name"], "config": opt_cfg}
     if not legacy:
         optimizer.update(module="keras.optimizers", registered_name=None)
-    out = {"loss": _loss_config(model.compiled_loss), "loss_weights": None,
-           "metrics": [m if isinstance(m, str) else getattr(m, "name", None)
-                       for m in model._metric_specs] or None,
+    outputs = getattr(model, "_output_losses", None)
+    if outputs is not None:  # per output, keyed by output name (Keras reads dicts back)
+        loss: Any = {n: _loss_config(fn) for n, fn in zip(outputs.names, outputs.losses)}
+        weights: Any = dict(zip(outputs.names, outputs.weights))
+        metrics: Any = {n: [m if isinstance(m, str) else getattr(m, "name", None) for m in ms]
+                        for n, ms in zip(outputs.names, outputs.metric_specs) if ms} or None
+    else:
+        loss, weights = _loss_config(model.compiled_loss), None
+        metrics = [m if isinstance(m, str) else getattr(m, "name", None)
+                   for m in model._metric_specs] or None
+    out = {"loss": loss, "loss_weights": weights, "metrics": metrics,
            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
            "jit_compile": False}
     out["optimizer_config" if legacy else "optimizer"] = optimizer
@@ -288,9 +301,7 @@ def _check_dtype(value: Any, where: str) -> None:
 
 def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, list, Any, str]:
     """``(model name, layer entries, weight-path entries, input batch shape, input dtype)`` of
-    a Keras
-    model config. A functional model is accepted when it is one chain of layers (minitf builds
-    it as a Sequential model)."""
+    a Keras Sequential model config (functional ones: ``functional_config``)."""
     if not isinstance(cfg, dict) or not isinstance(cfg.get("config"), dict):
         raise ValueError(f"{what}: the model config is not a {{class_name, config}} object")
     kind, body = cfg.get("class_name"), cfg["config"]
@@ -302,14 +313,10 @@ def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, 
     first = inputs[0] if inputs else (entries[0] if entries else {})
     first_cfg = first.get("config") if isinstance(first.get("config"), dict) else {}
     shape = first_cfg.get("batch_shape") or first_cfg.get("batch_input_shape") or shape
-    if kind == "Sequential":
-        paths = [e for e in entries if e.get("class_name") != "InputLayer"]
-    elif kind in ("Functional", "Model"):
-        paths = entries
-        _check_chain(entries, body, what)
-    else:
-        raise ValueError(f"{what}: model class {kind!r} is not one minitf can load (Sequential, "
-                         "or a functional model that is a chain of layers)")
+    if kind != "Sequential":
+        raise ValueError(f"{what}: model class {kind!r} is not one minitf can load (Sequential "
+                         "or Functional)")
+    paths = [e for e in entries if e.get("class_name") != "InputLayer"]
     if len(inputs) > 1:
         raise ValueError(f"{what}: the model has {len(inputs)} inputs; minitf loads one")
     dtype = first_cfg.get("dtype") if first.get("class_name") == "InputLayer" else None
@@ -317,25 +324,6 @@ def model_layers(cfg: Any, custom_objects: dict, what: str) -> tuple[str, list, 
         dtype = "float32"
     return body.get("name"), [e for e in entries if e.get("class_name") != "InputLayer"], \
         paths, shape, dtype
-
-
-def _check_chain(entries: list, body: dict, what: str) -> None:
-    previous = None
-    for e in entries:
-        nodes = e.get("inbound_nodes") or []
-        if previous is not None:
-            if len(nodes) == 1 and isinstance(nodes[0], list) and len(nodes[0]) == 1 \
-                    and isinstance(nodes[0][0], list) and nodes[0][0]:
-                source = nodes[0][0][0]  # Keras 2: [[["dense", 0, 0, {}]]]
-            else:
-                args = nodes[0].get("args", []) if len(nodes) == 1 and isinstance(
-                    nodes[0], dict) else []
-                source = (args[0].get("config", {}).get("keras_history") or [None])[0] \
-                    if len(args) == 1 and isinstance(args[0], dict) else None
-            if source != previous:
-                raise ValueError(f"{what}: the functional model is not a chain of layers (layer "
-                                 f"{e.get('name')!r}); minitf has no functional API to load it")
-        previous = e.get("name") or e.get("config", {}).get("name")
 
 
 def optimizer_from_config(cfg: Any, custom_objects: dict, what: str) -> Any:

@@ -115,6 +115,26 @@ register(LayerSpec("Bidirectional", "Bidirectional", ("merge_mode",), nested={
 register(LayerSpec("Embedding", "Embedding", ("input_dim", "output_dim", "embeddings_initializer",
                                               "embeddings_regularizer", "mask_zero")))
 
+# merge layers: no weights; Keras writes only name, trainable and dtype (and these settings)
+for _name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
+    register(LayerSpec(_name, _name))
+register(LayerSpec("Concatenate", "Concatenate", ("axis",)))
+register(LayerSpec("Dot", "Dot", ("axes", "normalize")))
+
+
+def keras_class_name(layer: Any) -> str:
+    """The ``class_name`` Keras writes for ``layer`` (a model: ``Functional``/``Sequential``;
+    a custom layer: its own class name)."""
+    spec = by_minitf_class(type(layer))
+    return spec.keras_class if spec else type(layer).__name__
+
+
+def model_children(layer: Any) -> list | None:
+    """The layers of ``layer`` when it is a model used as a layer (their weights sit below
+    ``<its path>/layers/`` in Keras 3's files), else None."""
+    return list(layer.layers) if type(layer).__name__ in _MODELS and \
+        type(layer).__module__.startswith("minitf.") else None
+
 
 _MODELS: dict[str, type] = {}
 

@@ -35,6 +35,13 @@ def weight_groups(layer: Any, depth: int = 0) -> list[tuple[str, Any]]:
     """``(sub-path, owner)`` of each group of ``layer``'s weights below its own group, in the
     order of ``layer.weights``: ``[("", layer)]`` for most, ``[("cell", layer)]`` for LSTM,
     ``[("forward_layer/cell", fw), ("backward_layer/cell", bw)]`` for a Bidirectional LSTM."""
+    children = registry.model_children(layer) if layer is not None else None
+    if children is not None:  # a model inside the model: layers/functional/layers/dense/...
+        if depth > 4:
+            raise ValueError(f"model '{layer.name}' nests models more than 4 deep")
+        paths = keras_paths([registry.keras_class_name(c) for c in children])
+        return [(f"{path}/{sub}" if sub else path, owner) for path, child in zip(paths, children)
+                for sub, owner in weight_groups(child, depth + 1)]
     spec = registry.by_minitf_class(type(layer)) if layer is not None else None
     if spec is None or not spec.nested:
         return [(spec.weights_path if spec else "", layer)]
@@ -74,7 +81,8 @@ def write_keras_weights(f: Any, layer_classes: list[str], layers: list, optimize
         for group, owner in _groups(path, layer):
             parts = group.split("/")
             for i in range(2, len(parts)):  # Keras has a vars group at every level
-                f.require_group("/".join(parts[:i]) + "/vars")
+                if parts[i - 1] != "layers":
+                    f.require_group("/".join(parts[:i]) + "/vars")
             g = f.require_group(f"{group}/vars")
             g.attrs["name"] = getattr(owner, "name", path)
             for i, w in enumerate(owner.weights if owner is not None else []):
@@ -87,32 +95,52 @@ def write_keras_weights(f: Any, layer_classes: list[str], layers: list, optimize
             g.create_dataset(str(i), data=np.asarray(v.numpy()))
 
 
-def read_keras_layout(f: Any, layer_classes: list[str], layers: list, what: str) -> list[list]:
-    """For each layer (None: an InputLayer), its stored datasets (checked, not read)."""
+def read_keras_layout(f: Any, layer_classes: list[str], layers: list, what: str,
+                      paths: list[str] | None = None) -> list[list]:
+    """For each layer (None: an InputLayer), its stored datasets (checked, not read);
+    ``paths``: the layers' groups when not ``keras_paths(layer_classes)``."""
     return [[ds for group, _ in _groups(path, layer)
              for ds in h5_datasets(f.get(f"{group}/vars"), what)]
-            for path, layer in zip(keras_paths(layer_classes), layers)]
+            for path, layer in zip(paths or keras_paths(layer_classes), layers)]
 
 
 def optimizer_datasets(f: Any, what: str) -> list:
     return h5_datasets(f.get("optimizer/vars"), what)
 
 
+class Guards:
+    """Weight-creation guards: a guarded layer may create only weights of the shapes the file
+    stores for it, so a config claiming ``units=10**12`` fails before allocating."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self._guarded = what, []
+
+    def add(self, layer: Any, queue: list, any_order: bool = False) -> None:
+        """Guard ``layer`` (and the layers inside it) with ``queue``, the stored shapes
+        (shared by every layer given the same list; ``any_order``: each weight takes the
+        first stored shape equal to its own, for files whose order is not creation order)."""
+        n = len(queue)
+        for obj in _with_sublayers(layer):
+            obj.add_weight = _guard(obj, queue, n, self.what, any_order)
+            self._guarded.append(obj)
+
+    def remove(self) -> None:
+        for obj in self._guarded:
+            obj.__dict__.pop("add_weight", None)
+        self._guarded = []
+
+
 @contextlib.contextmanager
 def shapes_checked(layers: list, stored: list[list], what: str) -> Iterator[None]:
     """While building, each layer may create exactly the weights the file stores for it, of
-    the same shapes: a config claiming ``units=10**12`` fails here, before allocating."""
-    guarded = []
+    the same shapes."""
+    guards = Guards(what)
     try:
         for layer, datasets in zip(layers, stored):
-            queue = [tuple(ds.shape) for ds in datasets]
-            for obj in _with_sublayers(layer):
-                obj.add_weight = _guard(obj, queue, len(queue), what)
-                guarded.append(obj)
+            guards.add(layer, [tuple(ds.shape) for ds in datasets])
         yield
     finally:
-        for obj in guarded:
-            obj.__dict__.pop("add_weight", None)
+        guards.remove()
 
 
 def _with_sublayers(layer: Any) -> list:
@@ -128,7 +156,7 @@ def _with_sublayers(layer: Any) -> list:
     return out
 
 
-def _guard(layer: Any, queue: list, n: int, what: str) -> Any:
+def _guard(layer: Any, queue: list, n: int, what: str, any_order: bool = False) -> Any:
     original = type(layer).add_weight
     sig = inspect.signature(original)
 
@@ -139,7 +167,7 @@ def _guard(layer: Any, queue: list, n: int, what: str) -> Any:
         if not queue:
             raise ValueError(f"{what}: layer '{layer.name}' creates weight '{name}' of shape "
                              f"{shape}, but the file stores only {n} weights for it")
-        want = queue.pop(0)
+        want = queue.pop(queue.index(shape) if any_order and shape in queue else 0)
         if want != shape:
             raise ValueError(f"{what}: layer '{layer.name}' weight '{name}' has shape {shape} "
                              f"by its config, but the file stores shape {want}")

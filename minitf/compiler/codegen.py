@@ -1,11 +1,22 @@
-"""Source generation: one Python module per program, with a ``numba.vectorize`` kernel per
-element-wise (possibly fused) node and whole-array NumPy calls for the rest (GEMMs through the
-active backend's ``matmul``, BLAS).
+"""Source generation: one Python module per program.
 
-The module's ``run(be, inputs..., variables...)`` returns the outputs as a tuple. Kernels have
-explicit signatures from the IR's dtypes, so they compile eagerly, once, when the source is
-loaded (exec'd source has no file, so Numba's on-disk ``cache=True`` cannot apply: the
-compiled function is cached in memory per signature instead).
+The module's ``run(inputs..., variables...)`` returns ``(outputs, written)``: the outputs as
+a tuple, and the final arrays of the variables the program assigns (in
+``Program.writes()`` order) for the caller to store. In the body:
+
+* GEMMs call BLAS (``np.matmul`` on one thread) into a planned buffer; a fused epilogue then
+  rewrites that buffer in place (``@numba.njit`` loops over the static 2-D shape, a column
+  sum in the same loop when one was fused);
+* each other element-wise (possibly fused) node is a ``numba.vectorize`` kernel writing its
+  planned buffer (``out=``); 0-d ones are NumPy scalar arithmetic;
+* an optimizer node is one call of a kernel of ``kernels.py`` over all its variables, which
+  updates them in place when liveness allows, else a copy of them (copy-on-write);
+* ops of ``rules.KERNEL`` call the registry's kernel, the rest whole-array NumPy.
+
+Kernels have explicit signatures from the IR's dtypes, so they compile eagerly, once, when
+the source is loaded (exec'd source has no file, so Numba's on-disk ``cache=True`` cannot
+apply to them: the compiled module is kept in memory per traced signature instead; the
+optimizer kernels live in a real module and are cached on disk).
 """
 
 from __future__ import annotations
@@ -16,45 +27,208 @@ from typing import Any
 import numba
 import numpy as np
 
-from .ir import Program
-from .rules import ARRAY, sparse_xent
+from ..framework import registry
+from . import kernels
+from .ir import Node, Program
+from .passes import alias_roots, last_uses
+from .rules import ARRAY, ASSIGN, KERNEL, OPTIMIZERS
+
+
+class _Runtime:
+    """What a registry kernel sees as ``rt`` inside generated code (only ``be`` is used)."""
+
+    be: Any = None
 
 
 def generate(prog: Program) -> str:
     """The source of the module running ``prog``."""
-    head = ["import math", "import numba", "import numpy as np", ""]
-    body = []
-    args = ["be", *prog.inputs, *prog.variables]  # be: the active backend, per call
-    for k, n in enumerate(prog.nodes):
+    return _Generator(prog).source()
+
+
+class _Generator:
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+        self.head = ["import math", "import numba", "import numpy as np", ""]
+        self.body: list[str] = []
+        self.cur: dict[int, str] = {}  # variable -> the name of its current array
+        for name, var in prog.variables.items():
+            self.cur.setdefault(id(var), name)
+        self.root = alias_roots(prog)
+        self.last = last_uses(prog, self.root)
+        self.copies = 0
+
+    def source(self) -> str:
+        prog = self.prog
+        for k, n in enumerate(prog.nodes):
+            self.node(k, n)
+        args = [*prog.inputs, *prog.variables]
+        outs = "".join(f"{self.output(o)}, " for o in prog.outputs)
+        written = "".join(f"{self.cur[id(v)]}, " for v in prog.writes())
+        return "\n".join(self.head + [f"def run({', '.join(args)}):"] + self.body
+                         + [f"    return ({outs}), ({written})", ""])
+
+    def output(self, o: str) -> str:
+        r = self.root.get(o, o)
+        if r in self.prog.variables:
+            return f"np.array({o})"  # never hand out an array a later step may update
+        return f"np.asarray({o})"
+
+    def emit(self, line: str) -> None:
+        self.body.append(f"    {line}")
+
+    def node(self, k: int, n: Node) -> None:
         if n.op == "Fused":
-            dt = {v: _dtype_of(prog, v) for v in n.inputs}
-            sig = f"{n.dtypes[0].name}({', '.join(dt[v] for v in n.inputs)})"
-            head += [f"@numba.vectorize([{sig!r}])",
-                     f"def kernel_{k}({', '.join(n.inputs)}):  # {' -> '.join(n.attrs['ops'])}",
-                     f"    return {n.attrs['expr']}", ""]
-            body.append(f"    {n.outputs[0]} = kernel_{k}({', '.join(n.inputs)})")
+            self.fused(k, n)
+        elif n.op == "Gemm":
+            self.gemm(k, n)
+        elif n.op == "MatMul":
+            self.emit(f"{n.outputs[0]} = {_matmul(n, *n.inputs)}  # MatMul '{n.name}'")
+        elif n.op in OPTIMIZERS:
+            self.optimizer(k, n)
+        elif n.op in ASSIGN:
+            var = n.attrs["var"]
+            new = ASSIGN[n.op].format(self.cur[id(var)], n.inputs[0])
+            self.emit(f"{n.outputs[0]} = np.array({new}, dtype=np.{var.dtype.np.name})"
+                      f".reshape({tuple(var.shape)!r})  # {n.op} '{var.name}'")
+            self.cur[id(var)] = n.outputs[0]
+        elif n.op == "ReadVariableOp":
+            self.emit(f"{n.outputs[0]} = {self.cur[id(n.attrs['var'])]}  # read after a write")
+        elif n.op in KERNEL:
+            self.emit(f"{', '.join(n.outputs)}{',' if len(n.outputs) == 1 else ''} = "
+                      f"_kernel(op_{k}(rt, {', '.join(n.inputs)}, **attrs_{k}), "
+                      f"{len(n.outputs)})  # {n.op} '{n.name}'")
         else:
-            rhs = ARRAY[n.op](n, n.inputs)
-            body.append(f"    {', '.join(n.outputs)} = {rhs}  # {n.op} '{n.name}'")
-    outs = ", ".join(f"np.asarray({o})" for o in prog.outputs)
-    return "\n".join(head + [f"def run({', '.join(args)}):"] + body
-                     + [f"    return ({outs},)", ""])
+            self.emit(f"{', '.join(n.outputs)} = {ARRAY[n.op](n, n.inputs)}  # {n.op} '{n.name}'")
+
+    def fused(self, k: int, n: Node) -> None:
+        expr, out, dt = n.attrs["expr"], n.outputs[0], n.dtypes[0].name
+        if len(n.shapes[0]) == 0:  # a scalar: NumPy arithmetic, no kernel call
+            self.emit(f"{out} = np.{dt}({expr})  # {' -> '.join(n.attrs['ops'])}")
+            return
+        sig = f"{_nb(n.dtypes[0])}({', '.join(_nb(self.dtype(v)) for v in n.inputs)})"
+        self.head += [f"@numba.vectorize([{sig!r}])",
+                      f"def kernel_{k}({', '.join(n.inputs)}):  # {' -> '.join(n.attrs['ops'])}",
+                      f"    return {expr}", ""]
+        into = f", out={n.attrs['buffer']}" if "buffer" in n.attrs else ""
+        self.emit(f"{out} = kernel_{k}({', '.join(n.inputs)}{into})")
+
+    def gemm(self, k: int, n: Node) -> None:
+        """BLAS into the buffer, then one loop over it: the epilogue (and a column sum)."""
+        a = n.attrs
+        acc, out = a["acc"], n.outputs[0]
+        m, c = n.shapes[0]
+        buf = a.get("buffer") or f"np.empty(({m}, {c}), dtype=np.{n.dtypes[0].name})"
+        self.emit(f"{acc} = {_matmul(Node('MatMul', n.inputs[:2], [acc], a, [], []), *n.inputs[:2], buf)}"
+                  f"  # {' -> '.join(a['ops'])} '{n.name}'")
+        params = a["params"]
+        colsum = n.outputs[1] if len(n.outputs) > 1 else None
+        expr = a["expr"]
+        for p in params:  # each parameter read at its broadcast index
+            expr = _replace_name(expr, p, f"{p}{_index(self.prog.info[p][0] if p != acc else (m, c))}")
+        lines = ["@numba.njit(error_model='numpy')",
+                 f"def epilogue_{k}({', '.join(params)}{', colsum' if colsum else ''}):"
+                 f"  # {' -> '.join(a['ops'][1:])}, in place"]
+        if colsum:
+            lines += [f"    for j in range({c}):", "        colsum[j] = 0"]
+        lines += [f"    for i in range({m}):", f"        for j in range({c}):",
+                  f"            t = {expr}", f"            {acc}[i, j] = t"]
+        if colsum:
+            lines.append("            colsum[j] += t")
+        self.head += lines + [""]
+        if colsum:
+            self.emit(f"{colsum} = np.empty({c}, dtype=np.{n.dtypes[1].name})")
+        self.emit(f"epilogue_{k}({', '.join(params)}{f', {colsum}' if colsum else ''})")
+        self.emit(f"{out} = {acc}")
+
+    def optimizer(self, k: int, n: Node) -> None:
+        group = n.attrs.get("group") or [n.attrs]
+        grads, scalars = n.inputs[:len(group)], n.inputs[len(group):]
+        slots = {"ApplyGradientDescent": (), "ApplyMomentum": ("accum",),
+                 "ApplyAdam": ("m", "v")}[n.op]
+        arrays = []
+        for attrs in group:
+            for var in [attrs["var"]] + [attrs[s] for s in slots]:
+                name = self.cur[id(var)]
+                if self.last.get(self.root.get(name, name), -1) > k:
+                    # its current array is read later: update a copy (copy-on-write)
+                    self.emit(f"{name}_w = {name}.copy()  # read later: not in place")
+                    self.copies += 1
+                    name = self.cur[id(var)] = f"{name}_w"
+                arrays.append(name)
+        per = 1 + len(slots)
+        tuples = [f"({''.join(f'{arrays[i * per + s]}.reshape(-1), ' for i in range(len(group)))})"
+                  for s in range(per)]
+        dt = f"np.{group[0]['var'].dtype.np.name}"
+        g = "(" + "".join(f"_flat({x}, {dt}), " for x in grads) + ")"
+        lr = f"float({scalars[0]})"
+        if n.op == "ApplyGradientDescent":
+            call = f"sgd_all({tuples[0]}, {g}, {dt}({lr}))"
+        elif n.op == "ApplyMomentum":
+            call = (f"momentum_all({tuples[0]}, {tuples[1]}, {g}, {dt}({lr}), "
+                    f"{dt}({n.attrs['momentum']!r}), {bool(n.attrs['nesterov'])})")
+        else:
+            b1, b2, eps = n.attrs["beta1"], n.attrs["beta2"], n.attrs["epsilon"]
+            self.emit(f"t_{k} = float({scalars[1]})")
+            alpha = f"{lr} * math.sqrt(1.0 - {b2!r} ** t_{k}) / (1.0 - {b1!r} ** t_{k})"
+            call = (f"adam_all({tuples[0]}, {tuples[1]}, {tuples[2]}, {g}, {dt}({alpha}), "
+                    f"{dt}({1.0 - b1!r}), {dt}({1.0 - b2!r}), {dt}({eps!r}))")
+        self.emit(f"{call}  # {n.name or n.op}: {len(group)} variable(s) in one loop")
+
+    def dtype(self, v: str) -> np.dtype:
+        return np.dtype(self.prog.info[v][1]) if v in self.prog.info else \
+            np.dtype(self.prog.consts[v].dtype)
 
 
-def _dtype_of(prog: Program, v: str) -> str:
-    if v in prog.consts:
-        return prog.consts[v].dtype.name
-    if v in prog.variables:
-        return prog.variables[v].dtype.np.name
-    for n in prog.nodes:
-        if v in n.outputs:
-            return n.dtypes[n.outputs.index(v)].name
-    return prog.input_dtypes[v]
+def _nb(dtype: np.dtype) -> str:
+    """A dtype as a Numba signature type name."""
+    name = np.dtype(dtype).name
+    return "boolean" if name == "bool" else name
 
 
-def load(source: str, prog: Program) -> Any:
-    """Compile the generated source; its ``run`` with the constants bound."""
-    namespace: dict[str, Any] = {"math": math, "numba": numba, "np": np,
-                                 "sparse_xent": sparse_xent, **prog.consts}
+def _index(shape: tuple, out_ndim: int = 2) -> str:
+    """The index of a value of ``shape`` broadcast in a loop over ``i, j`` (2-D)."""
+    if len(shape) == 0:
+        return "[()]"
+    loop = ["i", "j"][out_ndim - len(shape):]
+    return "[" + ", ".join("0" if s == 1 else ix for s, ix in zip(shape, loop)) + "]"
+
+
+def _replace_name(expr: str, name: str, new: str) -> str:
+    import re
+
+    return re.sub(rf"\b{name}\b", new, expr)
+
+
+def _matmul(n: Node, a: str, b: str, out: str | None = None) -> str:
+    """BLAS product on one thread (the caller holds single-threaded BLAS), into ``out``."""
+    ta, tb = n.attrs.get("transpose_a"), n.attrs.get("transpose_b")
+    a, b = f"{a}.T" if ta else a, f"{b}.T" if tb else b
+    if out is None and "buffer" in n.attrs:
+        out = n.attrs["buffer"]
+    return f"np.matmul({a}, {b}{f', out={out}' if out else ''})"
+
+
+def _kernel(result: Any, n: int) -> tuple:
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _flat(a: Any, dtype: Any) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+def load(source: str, prog: Program) -> tuple[Any, _Runtime]:
+    """Compile the generated source; its ``run`` with the constants, buffers and kernels
+    bound, and the runtime object whose ``be`` the caller sets."""
+    rt = _Runtime()
+    namespace: dict[str, Any] = {
+        "math": math, "numba": numba, "np": np, "rt": rt, "_kernel": _kernel, "_flat": _flat,
+        "sgd_all": kernels.sgd_all, "momentum_all": kernels.momentum_all,
+        "adam_all": kernels.adam_all, **prog.consts}
+    for b, (shape, dtype) in prog.buffers.items():
+        namespace[b] = np.empty(shape, dtype=dtype)
+    for k, n in enumerate(prog.nodes):
+        if n.op in KERNEL:
+            namespace[f"op_{k}"] = registry.get(n.op).forward
+            namespace[f"attrs_{k}"] = {a: v for a, v in n.attrs.items() if a != "writes"}
     exec(compile(source, "<minitf.compiler>", "exec"), namespace)
-    return namespace["run"]
+    return namespace["run"], rt

@@ -1,10 +1,20 @@
 """Passes over a :class:`~minitf.compiler.ir.Program`; each returns the program it changed.
 
-* :func:`dead_code`: drops nodes no output depends on.
+* :func:`dead_code`: drops nodes no output or variable write depends on.
 * :func:`fold_constants`: runs nodes whose inputs are all constants once, now (with the
-  registry's own op, so folding cannot change a value), and keeps the result as a constant.
+  registry's own op, so folding cannot change a value), and keeps the result as a constant;
+  ops whose value is their input's static shape (``Shape``, ``OnesLike``...) fold too.
 * :func:`fuse_elementwise`: merges chains of element-wise nodes into one ``Fused`` node, one
   loop, when the inner values are used once and are not outputs (no intermediate array).
+* :func:`fuse_gemm_epilogue`: a ``MatMul`` whose result only feeds one element-wise loop of
+  its shape becomes one ``Gemm`` node: BLAS writes a buffer, the loop (bias + activation
+  forward, ``ReluGrad`` backward...) rewrites it in place, and a column sum that consumes the
+  loop's result (a bias gradient) is computed in the same loop.
+* :func:`fuse_optimizer`: the optimizer updates of one step (same rule, hyper-parameters,
+  learning rate and step) become one node: one kernel call over all variables.
+* :func:`plan_buffers`: a liveness analysis gives every intermediate array of static shape a
+  preallocated buffer, shared by values whose lifetimes do not overlap and reused by every
+  call of the compiled function.
 """
 
 from __future__ import annotations
@@ -12,27 +22,33 @@ from __future__ import annotations
 from ..framework.execute import execute
 from ..framework.tensor import EagerTensor
 from .ir import Node, Program
-from .rules import ELEMENTWISE
+from .rules import ELEMENTWISE, OPTIMIZERS, SHAPE_ONLY, VIEWS
 
 
 def dead_code(prog: Program) -> Program:
     live = set(prog.outputs)
     kept = []
     for n in reversed(prog.nodes):
-        if any(o in live for o in n.outputs):
+        if any(o in live for o in n.outputs) or n.attrs.get("writes"):
             kept.append(n)
             live.update(n.inputs)
     prog.nodes = kept[::-1]
     prog.consts = {k: v for k, v in prog.consts.items() if k in live}
-    prog.variables = {k: v for k, v in prog.variables.items() if k in live}
+    written = {id(v) for v in prog.writes()}
+    prog.variables = {k: v for k, v in prog.variables.items()
+                      if k in live or id(v) in written}
     return prog
 
 
 def fold_constants(prog: Program) -> Program:
     kept = []
     for n in prog.nodes:
-        if n.op != "Fused" and n.inputs and all(i in prog.consts for i in n.inputs):
-            out = execute(n.op, [EagerTensor(prog.consts[i]) for i in n.inputs], n.attrs)
+        shape = prog.info.get(n.inputs[0], (None,))[0] if n.inputs else None
+        if n.op in SHAPE_ONLY and shape is not None and None not in shape:
+            prog.consts[n.outputs[0]] = SHAPE_ONLY[n.op](shape, n.dtypes[0])
+        elif (n.op not in ("Fused", "ReadVariableOp") and not n.attrs.get("writes")
+              and n.inputs and all(i in prog.consts for i in n.inputs)):
+            out = execute(n.op, [EagerTensor(prog.consts[i]) for i in n.inputs], _attrs(n))
             outs = out if isinstance(out, tuple) else (out,)
             for name, value in zip(n.outputs, outs):
                 prog.consts[name] = value.numpy()
@@ -42,11 +58,22 @@ def fold_constants(prog: Program) -> Program:
     return dead_code(prog)
 
 
-def fuse_elementwise(prog: Program) -> Program:
+def _attrs(n: Node) -> dict:
+    return {k: v for k, v in n.attrs.items() if k != "writes"}
+
+
+def _uses(prog: Program) -> dict[str, int]:
     uses: dict[str, int] = {}
     for n in prog.nodes:
         for i in n.inputs:
             uses[i] = uses.get(i, 0) + 1
+    for o in prog.outputs:
+        uses[o] = uses.get(o, 0) + 1
+    return uses
+
+
+def fuse_elementwise(prog: Program) -> Program:
+    uses = _uses(prog)
     outputs = set(prog.outputs)
     pending: dict[str, Node] = {}  # value -> the element-wise node that makes it, not yet placed
     kept: list[Node] = []
@@ -101,5 +128,161 @@ def _rename(p: Node, into: list[str]) -> str:
     return p.attrs["expr"]
 
 
+def _static_2d(shape: tuple | None) -> bool:
+    return shape is not None and len(shape) == 2 and None not in shape
+
+
+def fuse_gemm_epilogue(prog: Program) -> Program:
+    uses = _uses(prog)
+    consumers: dict[str, list[Node]] = {}
+    for n in prog.nodes:
+        for i in set(n.inputs):
+            consumers.setdefault(i, []).append(n)
+    dropped: set[int] = set()
+    for n in list(prog.nodes):
+        if n.op != "MatMul" or n.dtypes[0].kind != "f" or not _static_2d(n.shapes[0]):
+            continue
+        acc = n.outputs[0]
+        users = consumers.get(acc, [])
+        if uses.get(acc) != 1 or len(users) != 1 or users[0].op != "Fused":
+            continue
+        epi = users[0]
+        if epi not in prog.nodes:  # already the epilogue of another product
+            continue
+        if tuple(epi.shapes[0]) != tuple(n.shapes[0]) or epi.dtypes[0] != n.dtypes[0]:
+            continue
+        if any(not _broadcasts(prog.info.get(i, (None,))[0], n.shapes[0])
+               for i in epi.inputs):
+            continue
+        gemm = Node("Gemm", n.inputs + [i for i in epi.inputs if i != acc], epi.outputs,
+                    {"transpose_a": bool(n.attrs.get("transpose_a")),
+                     "transpose_b": bool(n.attrs.get("transpose_b")),
+                     "acc": acc, "params": list(epi.inputs), "expr": epi.attrs["expr"],
+                     "ops": ["MatMul", *epi.attrs["ops"]]},
+                    epi.shapes, epi.dtypes, epi.name)
+        colsum = _column_sum(epi.outputs[0], consumers, uses, prog)
+        if colsum is not None:
+            gemm.outputs = gemm.outputs + colsum.outputs
+            gemm.shapes = gemm.shapes + colsum.shapes
+            gemm.dtypes = gemm.dtypes + colsum.dtypes
+            gemm.attrs["ops"].append(colsum.op)
+            dropped.add(id(colsum))
+        # at the loop's place: the product's inputs exist there, and so do the loop's others
+        prog.nodes[prog.nodes.index(epi)] = gemm
+        dropped.add(id(n))
+    prog.nodes = [n for n in prog.nodes if id(n) not in dropped]
+    return prog
+
+
+def _broadcasts(shape: tuple | None, out: tuple) -> bool:
+    """``shape`` is known and broadcasts to the 2-D ``out`` (a loop can index it)."""
+    if shape is None or None in shape or len(shape) > 2:
+        return False
+    return all(s in (1, o) for s, o in zip(shape[::-1], out[::-1]))
+
+
+def _column_sum(v: str, consumers: dict, uses: dict, prog: Program) -> Node | None:
+    """The node summing 2-D ``v`` over its rows (a bias gradient), if one does."""
+    for c in consumers.get(v, []):
+        if (c.op == "SumToShapeOf" and c.inputs[0] == v and c.outputs[0] not in prog.outputs
+                and prog.info.get(c.inputs[1], (None,))[0] == (prog.info[v][0][1],)):
+            return c
+    return None
+
+
+def fuse_optimizer(prog: Program) -> Program:
+    groups: dict[tuple, list[Node]] = {}
+    for n in prog.nodes:
+        if n.op in OPTIMIZERS:
+            hyper = tuple(sorted((k, v) for k, v in n.attrs.items()
+                                 if isinstance(v, int | float | bool)))
+            key = (n.op, tuple(n.inputs[1:]), hyper, n.attrs["var"].dtype.name)
+            groups.setdefault(key, []).append(n)
+    for members in groups.values():
+        if len(members) < 2 or not _movable(prog, members):
+            continue
+        first = members[0]
+        merged = Node(first.op, [m.inputs[0] for m in members] + first.inputs[1:], [],
+                      {**first.attrs, "group": [m.attrs for m in members],
+                       "writes": [v for m in members for v in m.attrs["writes"]]},
+                      [], [], f"{len(members)} x {first.op}")
+        last = prog.nodes.index(members[-1])
+        prog.nodes[last] = merged
+        prog.nodes = [n for n in prog.nodes if not any(n is m for m in members[:-1])]
+    return prog
+
+
+def _movable(prog: Program, members: list[Node]) -> bool:
+    """Moving the updates to the last one's place changes nothing: no node in between
+    reads or writes their variables after the graph asked for the update."""
+    ids = {id(v) for m in members for v in m.attrs["writes"]}
+    lo, hi = prog.nodes.index(members[0]), prog.nodes.index(members[-1])
+    for n in prog.nodes[lo:hi]:
+        if any(n is m for m in members):
+            continue
+        touched = list(n.attrs.get("writes", ()))
+        if n.op == "ReadVariableOp":
+            touched.append(n.attrs["var"])
+        if any(id(v) in ids for v in touched):
+            return False
+    return True
+
+
+def alias_roots(prog: Program) -> dict[str, str]:
+    """For every value, the value whose memory it may share: views follow their input, a
+    read after a write the variable's array at that point."""
+    root: dict[str, str] = {}
+    cur: dict[int, str] = {}
+    for name, var in prog.variables.items():
+        root[name] = cur.setdefault(id(var), name)
+    for n in prog.nodes:
+        for o in n.outputs:
+            root[o] = o
+        if n.op == "ReadVariableOp":
+            root[n.outputs[0]] = root.get(cur[id(n.attrs["var"])], cur[id(n.attrs["var"])])
+        elif n.op in VIEWS and n.inputs:
+            root[n.outputs[0]] = root.get(n.inputs[0], n.inputs[0])
+        if n.outputs and n.op not in OPTIMIZERS:
+            for v in n.attrs.get("writes", ()):
+                cur[id(v)] = n.outputs[0]
+    return root
+
+
+def last_uses(prog: Program, root: dict[str, str]) -> dict[str, int]:
+    """The index of the last node using each root's memory (outputs: past the end)."""
+    last: dict[str, int] = {}
+    for k, n in enumerate(prog.nodes):
+        for i in n.inputs:
+            last[root.get(i, i)] = k
+    for o in prog.outputs:
+        last[root.get(o, o)] = len(prog.nodes)
+    return last
+
+
+def plan_buffers(prog: Program) -> Program:
+    root = alias_roots(prog)
+    last = last_uses(prog, root)
+    outputs = {root.get(o, o) for o in prog.outputs}
+    free: dict[tuple, list[tuple[str, int]]] = {}  # (shape, dtype) -> [(buffer, busy until)]
+    for k, n in enumerate(prog.nodes):
+        if n.op not in ("MatMul", "Gemm", "Fused"):
+            continue
+        v, shape, dtype = n.outputs[0], tuple(n.shapes[0]), n.dtypes[0]
+        if not shape or None in shape or v in outputs or dtype.kind not in "fiub":
+            continue
+        key = (shape, dtype.str)
+        pool = free.setdefault(key, [])
+        j = next((j for j, (_, until) in enumerate(pool) if until < k), None)
+        if j is None:  # every buffer of this shape is in use: a new one
+            j = len(pool)
+            pool.append((f"b{len(prog.buffers)}", 0))
+            prog.buffers[pool[j][0]] = (shape, dtype)
+        buf = pool[j][0]
+        pool[j] = (buf, last.get(v, k))
+        n.attrs["buffer"] = buf
+    return prog
+
+
 PASSES = {"dead_code": dead_code, "fold_constants": fold_constants,
-          "fuse_elementwise": fuse_elementwise}
+          "fuse_elementwise": fuse_elementwise, "fuse_gemm_epilogue": fuse_gemm_epilogue,
+          "fuse_optimizer": fuse_optimizer, "plan_buffers": plan_buffers}

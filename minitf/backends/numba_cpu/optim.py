@@ -33,19 +33,29 @@ def _sgd(w, g, lr):
 
 
 @njit(cache=True, error_model="numpy")
+def momentum_step(wi, ai, gi, r, mu, nesterov):  # noqa: ANN001, ANN201 - Numba kernel
+    """One element of Keras SGD momentum: the new ``(w, accum)``."""
+    ai = mu * ai - r * gi
+    return (wi + mu * ai - r * gi if nesterov else wi + ai), ai
+
+
+@njit(cache=True, error_model="numpy")
+def adam_step(wi, mi, vi, gi, a, c1, c2, eps):  # noqa: ANN001, ANN201 - Numba kernel
+    """One element of Adam (``c1 = 1 - beta1``, ``c2 = 1 - beta2``, ``a`` the step's
+    bias-corrected rate): the new ``(w, m, v)``; also used by minitf.compiler's kernels."""
+    mi = mi + (gi - mi) * c1
+    vi = vi + (gi * gi - vi) * c2
+    return wi - a * mi / (np.sqrt(vi) + eps), mi, vi
+
+
+@njit(cache=True, error_model="numpy")
 def _momentum(w, a, g, lr, momentum, nesterov):
     out_w = np.empty_like(w)
     out_a = np.empty_like(a)
     dt = w.dtype.type
     r, mu = dt(lr), dt(momentum)
     for i in range(w.size):
-        gi = g[i]
-        ai = mu * a[i] - r * gi
-        out_a[i] = ai
-        if nesterov:
-            out_w[i] = w[i] + mu * ai - r * gi
-        else:
-            out_w[i] = w[i] + ai
+        out_w[i], out_a[i] = momentum_step(w[i], a[i], g[i], r, mu, nesterov)
     return out_w, out_a
 
 
@@ -57,12 +67,7 @@ def _adam(w, m, v, g, alpha, beta1, beta2, epsilon):
     dt = w.dtype.type
     c1, c2, a, eps = dt(1.0 - beta1), dt(1.0 - beta2), dt(alpha), dt(epsilon)
     for i in range(w.size):
-        gi = g[i]
-        mi = m[i] + (gi - m[i]) * c1
-        vi = v[i] + (gi * gi - v[i]) * c2
-        out_m[i] = mi
-        out_v[i] = vi
-        out_w[i] = w[i] - a * mi / (np.sqrt(vi) + eps)
+        out_w[i], out_m[i], out_v[i] = adam_step(w[i], m[i], v[i], g[i], a, c1, c2, eps)
     return out_w, out_m, out_v
 
 

@@ -213,7 +213,7 @@ def test_without_fusion_each_elementwise_op_is_its_own_kernel():
     fused = compiler.CompiledFunction(cf)
     unfused = compiler.CompiledFunction(cf, ("dead_code", "fold_constants"))
     assert unfused.fusions == 0 and "fuse_elementwise" not in unfused.stages
-    assert unfused.source.count("@numba.vectorize") > fused.source.count("@numba.vectorize")
+    assert unfused.source.count("@numba.") > fused.source.count("@numba.")  # kernels
     for a, b in zip(unfused(list(args)), fused(list(args))):
         np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-6)
 

@@ -44,7 +44,7 @@ from . import codegen, ir, passes, rules, state
 __all__ = ["CompiledFunction", "compile_function"]
 
 DEFAULT_PASSES = ("dead_code", "fold_constants", "fuse_elementwise", "fuse_gemm_epilogue",
-                  "fuse_optimizer", "plan_buffers")
+                  "fuse_column_sums", "fuse_optimizer", "plan_buffers")
 
 
 class CompiledFunction:
@@ -73,10 +73,11 @@ class CompiledFunction:
         if "fuse_elementwise" not in pass_names and "plan_buffers" not in pass_names:
             prog = passes.one_kernel_per_op(prog)
         self.program = prog
-        self.source = codegen.generate(prog)
+        self.source, self._writeback = codegen.generate(prog)
         self.fusion_counts = _count_fusions(prog)
         c = self.fusion_counts
-        self.fusions = c["elementwise"] + c["gemm_epilogue"] + c["optimizer_groups"]
+        self.fusions = (c["elementwise"] + c["gemm_epilogue"] + c["column_sum"]
+                        + c["optimizer_groups"])
         self._run, self._rt = codegen.load(self.source, prog)
         inplace = {id(v): v for n in prog.nodes if n.op in rules.OPTIMIZERS
                    for v in n.attrs["writes"]}
@@ -86,8 +87,6 @@ class CompiledFunction:
         order = {i: k for k, i in enumerate(inplace)}
         self._slots = [order.get(id(v), -1) for v in entry]
         self._entry = entry
-        self._writes = prog.writes()
-        self._owned = order
         self._lock = threading.Lock()
 
     def __call__(self, arrays: Sequence[np.ndarray]) -> tuple:
@@ -99,11 +98,7 @@ class CompiledFunction:
             state_args = [owned[s] if s >= 0 else v._value
                           for s, v in zip(self._slots, self._entry)]
             outs, written = self._run(*arrays, *state_args)
-            for var, value in zip(self._writes, written):
-                k = self._owned.get(id(var))
-                if k is not None and value is owned[k]:
-                    continue  # updated in place: the variable holds a view of it already
-                value = np.array(value, dtype=var.dtype.np)
+            for var, value in zip(self._writeback, written):  # new arrays, made by run
                 value.flags.writeable = False
                 var._value = value
         if not any(self._returns_op):
@@ -127,10 +122,11 @@ def _count_fusions(prog: ir.Program) -> dict[str, int]:
     counts = {"elementwise": 0, "gemm_epilogue": 0, "column_sum": 0, "optimizer": 0,
               "optimizer_groups": 0, "buffers": len(prog.buffers)}
     for n in prog.nodes:
-        if n.op == "Fused" and len(n.attrs["ops"]) > 1:
+        if n.op == "Fused" and len([o for o in n.attrs["ops"] if o != "SumToShapeOf"]) > 1:
             counts["elementwise"] += 1
-        elif n.op == "Gemm":
+        if n.op == "Gemm":
             counts["gemm_epilogue"] += 1
+        if n.op in ("Fused", "Gemm"):
             counts["column_sum"] += len(n.outputs) > 1
         elif n.op in rules.OPTIMIZERS and len(n.attrs.get("group", ())) > 1:
             counts["optimizer"] += len(n.attrs["group"])

@@ -1,8 +1,9 @@
 """Source generation: one Python module per program.
 
 The module's ``run(inputs..., variables...)`` returns ``(outputs, written)``: the outputs as
-a tuple, and the final arrays of the variables the program assigns (in
-``Program.writes()`` order) for the caller to store. In the body:
+a tuple, and the new arrays of the variables that were given one (assigned, or updated in a
+copy), in ``generate``'s ``writeback`` order, for the caller to store; variables updated in
+place need nothing stored. In the body:
 
 * GEMMs call BLAS (``np.matmul`` on one thread) into a planned buffer; a fused epilogue then
   rewrites that buffer in place (``@numba.njit`` loops over the static 2-D shape, a column
@@ -22,6 +23,7 @@ optimizer kernels live in a real module and are cached on disk).
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numba
@@ -30,7 +32,7 @@ import numpy as np
 from ..framework import registry
 from . import kernels
 from .ir import Node, Program
-from .passes import alias_roots, last_uses
+from .passes import alias_roots, last_uses, loopable
 from .rules import ARRAY, ASSIGN, KERNEL, OPTIMIZERS
 
 
@@ -40,9 +42,12 @@ class _Runtime:
     be: Any = None
 
 
-def generate(prog: Program) -> str:
-    """The source of the module running ``prog``."""
-    return _Generator(prog).source()
+def generate(prog: Program) -> tuple[str, list]:
+    """The source of the module running ``prog``, and the variables whose new arrays its
+    ``run`` returns (in order)."""
+    g = _Generator(prog)
+    source = g.source()
+    return source, g.writeback
 
 
 class _Generator:
@@ -53,6 +58,8 @@ class _Generator:
         self.cur: dict[int, str] = {}  # variable -> the name of its current array
         for name, var in prog.variables.items():
             self.cur.setdefault(id(var), name)
+        self.entry = dict(self.cur)  # each variable's array at entry
+        self.writeback: list = []
         self.root = alias_roots(prog)
         self.last = last_uses(prog, self.root)
         self.copies = 0
@@ -63,7 +70,8 @@ class _Generator:
             self.node(k, n)
         args = [*prog.inputs, *prog.variables]
         outs = "".join(f"{self.output(o)}, " for o in prog.outputs)
-        written = "".join(f"{self.cur[id(v)]}, " for v in prog.writes())
+        self.writeback = [v for v in prog.writes() if self.cur[id(v)] != self.entry[id(v)]]
+        written = "".join(f"{self.cur[id(v)]}, " for v in self.writeback)
         return "\n".join(self.head + [f"def run({', '.join(args)}):"] + self.body
                          + [f"    return ({outs}), ({written})", ""])
 
@@ -93,6 +101,9 @@ class _Generator:
             self.cur[id(var)] = n.outputs[0]
         elif n.op == "ReadVariableOp":
             self.emit(f"{n.outputs[0]} = {self.cur[id(n.attrs['var'])]}  # read after a write")
+        elif n.op == "SumToShapeOf" and self._sum_axes(n) is not None:
+            self.emit(f"{n.outputs[0]} = {n.inputs[0]}.sum(axis={self._sum_axes(n)!r})"
+                      f".reshape({tuple(n.shapes[0])!r})  # SumToShapeOf '{n.name}'")
         elif n.op in KERNEL:
             self.emit(f"{', '.join(n.outputs)}{',' if len(n.outputs) == 1 else ''} = "
                       f"_kernel(op_{k}(rt, {', '.join(n.inputs)}, **attrs_{k}), "
@@ -105,6 +116,11 @@ class _Generator:
         if len(n.shapes[0]) == 0:  # a scalar: NumPy arithmetic, no kernel call
             self.emit(f"{out} = np.{dt}({expr})  # {' -> '.join(n.attrs['ops'])}")
             return
+        if loopable(self.prog, n):
+            buf = n.attrs.get("buffer") or f"np.empty({tuple(n.shapes[0])!r}, dtype=np.{dt})"
+            self.emit(f"{out} = {buf}")
+            self.loop(k, n, list(n.inputs), out, "")
+            return
         sig = f"{_nb(n.dtypes[0])}({', '.join(_nb(self.dtype(v)) for v in n.inputs)})"
         self.head += [f"@numba.vectorize([{sig!r}])",
                       f"def kernel_{k}({', '.join(n.inputs)}):  # {' -> '.join(n.attrs['ops'])}",
@@ -116,29 +132,45 @@ class _Generator:
         """BLAS into the buffer, then one loop over it: the epilogue (and a column sum)."""
         a = n.attrs
         acc, out = a["acc"], n.outputs[0]
+        buf = a.get("buffer") or f"np.empty({tuple(n.shapes[0])!r}, dtype=np.{n.dtypes[0].name})"
+        mm = _matmul(Node("MatMul", n.inputs[:2], [acc], a, [], []), *n.inputs[:2], buf)
+        self.emit(f"{acc} = {mm}  # {' -> '.join(a['ops'])} '{n.name}'")
+        self.loop(k, n, [p for p in a["params"] if p != acc], acc, ", in place")
+        self.emit(f"{out} = {acc}")
+
+    def loop(self, k: int, n: Node, params: list[str], out: str, note: str) -> None:
+        """One ``@numba.njit`` loop nest over ``n``'s static 2-D shape computing its
+        expression into ``out`` (and, with a second output, its column sums)."""
         m, c = n.shapes[0]
-        buf = a.get("buffer") or f"np.empty(({m}, {c}), dtype=np.{n.dtypes[0].name})"
-        self.emit(f"{acc} = {_matmul(Node('MatMul', n.inputs[:2], [acc], a, [], []), *n.inputs[:2], buf)}"
-                  f"  # {' -> '.join(a['ops'])} '{n.name}'")
-        params = a["params"]
+        expr = n.attrs["expr"]
+        for p in params + [out]:  # each parameter read at its broadcast index
+            shape = (m, c) if p == out else self._shape(p)
+            expr = re.sub(rf"\b{p}\b", f"{p}{_index(shape)}", expr)
         colsum = n.outputs[1] if len(n.outputs) > 1 else None
-        expr = a["expr"]
-        for p in params:  # each parameter read at its broadcast index
-            expr = _replace_name(expr, p, f"{p}{_index(self.prog.info[p][0] if p != acc else (m, c))}")
-        lines = ["@numba.njit(error_model='numpy')",
-                 f"def epilogue_{k}({', '.join(params)}{', colsum' if colsum else ''}):"
-                 f"  # {' -> '.join(a['ops'][1:])}, in place"]
+        args = ", ".join(params + [out] + (["colsum"] if colsum else []))
+        ops = " -> ".join(n.attrs["ops"][1:] if n.op == "Gemm" else n.attrs["ops"])
+        lines = ["@numba.njit(error_model='numpy')", f"def loop_{k}({args}):  # {ops}{note}"]
         if colsum:
             lines += [f"    for j in range({c}):", "        colsum[j] = 0"]
         lines += [f"    for i in range({m}):", f"        for j in range({c}):",
-                  f"            t = {expr}", f"            {acc}[i, j] = t"]
-        if colsum:
-            lines.append("            colsum[j] += t")
+                  f"            {out}[i, j] = {expr}"]
+        if colsum:  # the stored (rounded) value, as a separate sum would see it
+            lines.append(f"            colsum[j] += {out}[i, j]")
         self.head += lines + [""]
         if colsum:
             self.emit(f"{colsum} = np.empty({c}, dtype=np.{n.dtypes[1].name})")
-        self.emit(f"epilogue_{k}({', '.join(params)}{f', {colsum}' if colsum else ''})")
-        self.emit(f"{out} = {acc}")
+        self.emit(f"loop_{k}({', '.join(params + [out] + ([colsum] if colsum else []))})")
+
+    def _sum_axes(self, n: Node) -> tuple | None:
+        """The axes ``SumToShapeOf`` sums over, when both shapes are static."""
+        g, ref = self._shape(n.inputs[0]), self._shape(n.inputs[1])
+        if g is None or ref is None or None in g or None in ref:
+            return None
+        lead = len(g) - len(ref)
+        return tuple(i for i in range(len(g)) if i < lead or (ref[i - lead] == 1 and g[i] != 1))
+
+    def _shape(self, v: str) -> tuple:
+        return tuple(self.prog.consts[v].shape) if v in self.prog.consts else self.prog.info[v][0]
 
     def optimizer(self, k: int, n: Node) -> None:
         group = n.attrs.get("group") or [n.attrs]
@@ -191,12 +223,6 @@ def _index(shape: tuple, out_ndim: int = 2) -> str:
         return "[()]"
     loop = ["i", "j"][out_ndim - len(shape):]
     return "[" + ", ".join("0" if s == 1 else ix for s, ix in zip(shape, loop)) + "]"
-
-
-def _replace_name(expr: str, name: str, new: str) -> str:
-    import re
-
-    return re.sub(rf"\b{name}\b", new, expr)
 
 
 def _matmul(n: Node, a: str, b: str, out: str | None = None) -> str:

@@ -8,8 +8,9 @@
   loop, when the inner values are used once and are not outputs (no intermediate array).
 * :func:`fuse_gemm_epilogue`: a ``MatMul`` whose result only feeds one element-wise loop of
   its shape becomes one ``Gemm`` node: BLAS writes a buffer, the loop (bias + activation
-  forward, ``ReluGrad`` backward...) rewrites it in place, and a column sum that consumes the
-  loop's result (a bias gradient) is computed in the same loop.
+  forward, ``ReluGrad`` backward...) rewrites it in place.
+* :func:`fuse_column_sums`: a sum over the rows of a loop's result (a bias gradient,
+  ``SumToShapeOf``) is computed in that loop.
 * :func:`fuse_optimizer`: the optimizer updates of one step (same rule, hyper-parameters,
   learning rate and step) become one node: one kernel call over all variables.
 * :func:`plan_buffers`: a liveness analysis gives every intermediate array of static shape a
@@ -18,6 +19,8 @@
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..framework.execute import execute
 from ..framework.tensor import EagerTensor
@@ -44,8 +47,13 @@ def fold_constants(prog: Program) -> Program:
     kept = []
     for n in prog.nodes:
         shape = prog.info.get(n.inputs[0], (None,))[0] if n.inputs else None
+        ref = prog.info.get(n.inputs[-1], (None,))[0] if n.inputs else None
         if n.op in SHAPE_ONLY and shape is not None and None not in shape:
             prog.consts[n.outputs[0]] = SHAPE_ONLY[n.op](shape, n.dtypes[0])
+        elif (n.op == "BroadcastLike" and n.inputs[0] in prog.consts and ref is not None
+              and None not in ref):  # a constant broadcast to a static shape
+            prog.consts[n.outputs[0]] = np.ascontiguousarray(
+                np.broadcast_to(prog.consts[n.inputs[0]], ref))
         elif (n.op not in ("Fused", "ReadVariableOp") and not n.attrs.get("writes")
               and n.inputs and all(i in prog.consts for i in n.inputs)):
             out = execute(n.op, [EagerTensor(prog.consts[i]) for i in n.inputs], _attrs(n))
@@ -151,8 +159,8 @@ def fuse_gemm_epilogue(prog: Program) -> Program:
             continue
         if tuple(epi.shapes[0]) != tuple(n.shapes[0]) or epi.dtypes[0] != n.dtypes[0]:
             continue
-        if any(not _broadcasts(prog.info.get(i, (None,))[0], n.shapes[0])
-               for i in epi.inputs):
+        if not loopable(prog, Node("Fused", [i for i in epi.inputs if i != acc], [],
+                                    {}, n.shapes, n.dtypes)):
             continue
         gemm = Node("Gemm", n.inputs + [i for i in epi.inputs if i != acc], epi.outputs,
                     {"transpose_a": bool(n.attrs.get("transpose_a")),
@@ -160,13 +168,6 @@ def fuse_gemm_epilogue(prog: Program) -> Program:
                      "acc": acc, "params": list(epi.inputs), "expr": epi.attrs["expr"],
                      "ops": ["MatMul", *epi.attrs["ops"]]},
                     epi.shapes, epi.dtypes, epi.name)
-        colsum = _column_sum(epi.outputs[0], consumers, uses, prog)
-        if colsum is not None:
-            gemm.outputs = gemm.outputs + colsum.outputs
-            gemm.shapes = gemm.shapes + colsum.shapes
-            gemm.dtypes = gemm.dtypes + colsum.dtypes
-            gemm.attrs["ops"].append(colsum.op)
-            dropped.add(id(colsum))
         # at the loop's place: the product's inputs exist there, and so do the loop's others
         prog.nodes[prog.nodes.index(epi)] = gemm
         dropped.add(id(n))
@@ -181,13 +182,30 @@ def _broadcasts(shape: tuple | None, out: tuple) -> bool:
     return all(s in (1, o) for s, o in zip(shape[::-1], out[::-1]))
 
 
-def _column_sum(v: str, consumers: dict, uses: dict, prog: Program) -> Node | None:
-    """The node summing 2-D ``v`` over its rows (a bias gradient), if one does."""
-    for c in consumers.get(v, []):
-        if (c.op == "SumToShapeOf" and c.inputs[0] == v and c.outputs[0] not in prog.outputs
-                and prog.info.get(c.inputs[1], (None,))[0] == (prog.info[v][0][1],)):
-            return c
-    return None
+def fuse_column_sums(prog: Program) -> Program:
+    """An element-wise loop (or GEMM epilogue) over a static 2-D shape whose result is summed
+    over its rows by a ``SumToShapeOf`` (a bias gradient) computes that sum in the same loop."""
+    for n in list(prog.nodes):
+        if n.op not in ("Fused", "Gemm") or len(n.outputs) != 1 or not loopable(prog, n):
+            continue
+        v = n.outputs[0]
+        for c in prog.nodes:
+            if (c.op == "SumToShapeOf" and c.inputs[0] == v and c.outputs[0] not in prog.outputs
+                    and prog.info.get(c.inputs[1], (None,))[0] == (n.shapes[0][1],)):
+                n.outputs, n.shapes, n.dtypes = (n.outputs + c.outputs, n.shapes + c.shapes,
+                                                 n.dtypes + c.dtypes)
+                n.attrs["ops"] = [*n.attrs["ops"], "SumToShapeOf"]
+                prog.nodes.remove(c)
+                break
+    return prog
+
+
+def loopable(prog: Program, n: Node) -> bool:  # also codegen's test
+    """``n`` (element-wise) can be one loop nest over its static 2-D float shape."""
+    return (_static_2d(n.shapes[0]) and n.dtypes[0].kind == "f"
+            and all(_broadcasts(prog.info.get(i, (None,))[0] if i not in prog.consts
+                                else prog.consts[i].shape, n.shapes[0])
+                    for i in n.attrs.get("params", n.inputs) if i != n.attrs.get("acc")))
 
 
 def fuse_optimizer(prog: Program) -> Program:
@@ -285,4 +303,5 @@ def plan_buffers(prog: Program) -> Program:
 
 PASSES = {"dead_code": dead_code, "fold_constants": fold_constants,
           "fuse_elementwise": fuse_elementwise, "fuse_gemm_epilogue": fuse_gemm_epilogue,
-          "fuse_optimizer": fuse_optimizer, "plan_buffers": plan_buffers}
+          "fuse_column_sums": fuse_column_sums, "fuse_optimizer": fuse_optimizer,
+          "plan_buffers": plan_buffers}

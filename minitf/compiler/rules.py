@@ -59,9 +59,12 @@ def _axis(attrs: dict) -> str:
 
 
 def _reduce(fn: str) -> Any:
-    return lambda n, a: (f"np.asarray(np.{fn}({a[0]}, axis={_axis(n.attrs)}, "
-                         f"keepdims={bool(n.attrs.get('keepdims', False))}), "
-                         f"dtype=np.{n.dtypes[0].name})")
+    def rule(n: Any, a: list[str]) -> str:
+        dt, keep = n.dtypes[0].name, bool(n.attrs.get("keepdims", False))
+        if len(n.shapes[0]) == 0 and not keep:  # every axis: a scalar
+            return f"np.{dt}({a[0]}.{fn}())"
+        return f"{a[0]}.{fn}(axis={_axis(n.attrs)}, keepdims={keep}).astype(np.{dt}, copy=False)"
+    return rule
 
 
 ARRAY: dict[str, Any] = {
@@ -69,6 +72,7 @@ ARRAY: dict[str, Any] = {
     "Mean": _reduce("mean"),
     "Max": _reduce("max"),
     "Reshape": lambda n, a: f"np.reshape({a[0]}, {tuple(n.attrs['shape'])!r})",
+    "ReshapeLike": lambda n, a: f"np.reshape({a[0]}, {a[1]}.shape)",
     "Identity": lambda n, a: a[0],
     "StopGradient": lambda n, a: a[0],
     "ExpandDims": lambda n, a: f"np.expand_dims({a[0]}, {n.attrs['axis']} % ({a[0]}.ndim + 1))",
@@ -80,8 +84,14 @@ ARRAY: dict[str, Any] = {
     "ZerosLike": lambda n, a: f"np.zeros_like({a[0]})",
 }
 
-KERNEL = frozenset({"SparseSoftmaxCrossEntropyWithLogits", "SumToShapeOf", "ArgMax", "ArgMin",
-                    "StridedSlice", "Squeeze", "AddN"})
+KERNEL = frozenset({
+    "SparseSoftmaxCrossEntropyWithLogits", "SumToShapeOf", "ArgMax", "ArgMin", "StridedSlice",
+    "Squeeze", "AddN",
+    # convolutions and pooling: the backend's kernels (im2col + BLAS, Winograd, fused pooling)
+    "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "FusedConv2D", "MaxPool",
+    "MaxPoolGrad", "AvgPool", "AvgPoolGrad", "FusedConv2DMaxPool",
+    "FusedConv2DMaxPoolBackpropInput", "FusedConv2DMaxPoolBackpropFilter", "GatherArgmax",
+    "ScatterArgmax"})
 
 OPTIMIZERS = frozenset({"ApplyGradientDescent", "ApplyMomentum", "ApplyAdam"})
 ASSIGN = {"AssignVariableOp": "{1}", "AssignAddVariableOp": "({0} + {1})",
@@ -95,7 +105,7 @@ SHAPE_ONLY = {
     "ZerosLike": lambda shape, dtype: np.zeros(shape, dtype=dtype),
 }
 
-VIEWS = frozenset({"Reshape", "Identity", "StopGradient", "ExpandDims", "BroadcastLike",
+VIEWS = frozenset({"Reshape", "ReshapeLike", "Identity", "StopGradient", "ExpandDims", "BroadcastLike",
                    "Transpose", "StridedSlice", "Squeeze", "SumToShapeOf", "ReadVariableOp"})
 
 SUPPORTED = (frozenset(ELEMENTWISE) | frozenset(ARRAY) | KERNEL | STATEFUL

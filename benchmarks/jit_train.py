@@ -13,10 +13,11 @@ test).
 * per-step overhead: a tiny MLP (8-8-2, batch 4, Adam) whose kernels cost next to nothing,
   the training step called 2 000 times: what one step costs beyond its arithmetic.
 
-Each contender runs in a process of its own (``--child``), warmed up (tracing, compilation)
-before it is timed; the contenders take turns, round after round, and each figure is the
-median over the rounds, so a busy moment of a shared machine hits all of them alike. Ratios
-are of medians. The load average is recorded before and after.
+Each contender runs in a process of its own (``--child``), warmed up (tracing, compilation,
+the short last batch's too) before it is timed; the contenders take turns, round after
+round, and each figure is the median over the rounds, so a busy moment of a shared machine
+hits all of them alike. Ratios are of medians, of wall time and of the process's CPU time
+(which a loaded machine inflates less). The load average is recorded before and after.
 """
 
 from __future__ import annotations
@@ -102,14 +103,15 @@ def child(kind: str) -> dict:
         return out
     x, y = load()
     for batch in BATCHES:
+        warm = 100 * batch + len(x) % batch  # a short last batch too: its own trace
         if kind.startswith("numpy"):
-            epoch = bench_numpy(x[:100 * batch], y[:100 * batch], batch)
+            epoch = bench_numpy(x[:warm], y[:warm], batch)
             epoch()  # warm-up
             epoch = bench_numpy(x, y, batch)
         else:
             model = _mlp(kind == "minitf-jit")
             yi = y.astype(np.int32)
-            model.fit(x[:100 * batch], yi[:100 * batch], batch_size=batch, epochs=1, verbose=0)
+            model.fit(x[:warm], yi[:warm], batch_size=batch, epochs=1, verbose=0)
             out[f"fusions_b{batch}"] = _fusions(model)
 
             def epoch(model=model, yi=yi, batch=batch):

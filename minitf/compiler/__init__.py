@@ -14,8 +14,9 @@ Read what it made: ``f.experimental_get_compiler_ir(*args)()`` returns the gener
 ``(stage="lowered")`` or ``(stage=<pass name>)`` the IR before or after each pass;
 ``CompiledFunction.fusions`` counts what was fused.
 
-An op without a lowering rule (``rules.SUPPORTED``: random ops among them, so dropout)
-raises UnimplementedError naming it, as TF's jit_compile=True does;
+Random ops (dropout) draw from minitf's generators in the graph's order, so a seeded
+compiled step draws what the op-by-op step draws. An op without a lowering rule (see
+``rules.SUPPORTED``) raises UnimplementedError naming it, as TF's jit_compile=True does;
 ``model.compile(jit_compile=True)`` then runs that step op by op, saying why in one printed
 line. A tape outside the call still differentiates it, with the uncompiled backward graph.
 ``tf.config.optimizer.set_jit_verbose(True)`` prints each generated source.

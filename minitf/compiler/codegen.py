@@ -14,16 +14,21 @@ place need nothing stored. In the body:
   updates them in place when liveness allows, else a copy of them (copy-on-write);
 * ops of ``rules.KERNEL`` call the registry's kernel, the rest whole-array NumPy.
 
-Kernels have explicit signatures from the IR's dtypes, so they compile eagerly, once, when
-the source is loaded (exec'd source has no file, so Numba's on-disk ``cache=True`` cannot
-apply to them: the compiled module is kept in memory per traced signature instead; the
-optimizer kernels live in a real module and are cached on disk).
+The source is written to a file named by its hash (in Numba's cache folder) and imported
+as a module of that name, so its kernels are compiled with ``cache=True``: a later process
+(or notebook) that generates the same source loads them instead of compiling them again,
+and in one process programs with the same source share them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import re
+import sys
+import types
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -33,7 +38,7 @@ from ..framework import registry
 from . import kernels
 from .ir import Node, Program
 from .passes import alias_roots, last_uses, loopable
-from .rules import ARRAY, ASSIGN, KERNEL, OPTIMIZERS
+from .rules import ARRAY, ASSIGN, KERNEL, OPTIMIZERS, RANDOM
 
 
 class _Runtime:
@@ -104,9 +109,9 @@ class _Generator:
         elif n.op == "SumToShapeOf" and self._sum_axes(n) is not None:
             self.emit(f"{n.outputs[0]} = {n.inputs[0]}.sum(axis={self._sum_axes(n)!r})"
                       f".reshape({tuple(n.shapes[0])!r})  # SumToShapeOf '{n.name}'")
-        elif n.op in KERNEL:
+        elif n.op in KERNEL or n.op in RANDOM:
             self.emit(f"{', '.join(n.outputs)}{',' if len(n.outputs) == 1 else ''} = "
-                      f"_kernel(op_{k}(rt, {', '.join(n.inputs)}, **attrs_{k}), "
+                      f"_kernel(op_{k}(rt, {''.join(f'{i}, ' for i in n.inputs)}**attrs_{k}), "
                       f"{len(n.outputs)})  # {n.op} '{n.name}'")
         else:
             self.emit(f"{', '.join(n.outputs)} = {ARRAY[n.op](n, n.inputs)}  # {n.op} '{n.name}'")
@@ -122,7 +127,7 @@ class _Generator:
             self.loop(k, n, list(n.inputs), out, "")
             return
         sig = f"{_nb(n.dtypes[0])}({', '.join(_nb(self.dtype(v)) for v in n.inputs)})"
-        self.head += [f"@numba.vectorize([{sig!r}])",
+        self.head += [f"@numba.vectorize([{sig!r}])",  # (its cache does not reload)
                       f"def kernel_{k}({', '.join(n.inputs)}):  # {' -> '.join(n.attrs['ops'])}",
                       f"    return {expr}", ""]
         into = f", out={n.attrs['buffer']}" if "buffer" in n.attrs else ""
@@ -149,7 +154,7 @@ class _Generator:
         colsum = n.outputs[1] if len(n.outputs) > 1 else None
         args = ", ".join(params + [out] + (["colsum"] if colsum else []))
         ops = " -> ".join(n.attrs["ops"][1:] if n.op == "Gemm" else n.attrs["ops"])
-        lines = ["@numba.njit(error_model='numpy')", f"def loop_{k}({args}):  # {ops}{note}"]
+        lines = ["@numba.njit(error_model='numpy', cache=CACHE)", f"def loop_{k}({args}):  # {ops}{note}"]
         if colsum:
             lines += [f"    for j in range({c}):", "        colsum[j] = 0"]
         lines += [f"    for i in range({m}):", f"        for j in range({c}):",
@@ -244,17 +249,58 @@ def _flat(a: Any, dtype: Any) -> np.ndarray:
 
 def load(source: str, prog: Program) -> tuple[Any, _Runtime]:
     """Compile the generated source; its ``run`` with the constants, buffers and kernels
-    bound, and the runtime object whose ``be`` the caller sets."""
+    bound, and the runtime object whose ``be`` the caller sets.
+
+    The module (its kernels) is shared by every program with the same source, in this
+    process and through Numba's cache in later ones; each program's ``run`` is that
+    function with globals of its own (its constants, buffers and registry kernels)."""
+    module = _module(source)
     rt = _Runtime()
     namespace: dict[str, Any] = {
-        "math": math, "numba": numba, "np": np, "rt": rt, "_kernel": _kernel, "_flat": _flat,
+        **module.__dict__, "rt": rt, "_kernel": _kernel, "_flat": _flat,
         "sgd_all": kernels.sgd_all, "momentum_all": kernels.momentum_all,
         "adam_all": kernels.adam_all, **prog.consts}
     for b, (shape, dtype) in prog.buffers.items():
         namespace[b] = np.empty(shape, dtype=dtype)
     for k, n in enumerate(prog.nodes):
-        if n.op in KERNEL:
+        if n.op in KERNEL or n.op in RANDOM:
             namespace[f"op_{k}"] = registry.get(n.op).forward
             namespace[f"attrs_{k}"] = {a: v for a, v in n.attrs.items() if a != "writes"}
-    exec(compile(source, "<minitf.compiler>", "exec"), namespace)
-    return namespace["run"], rt
+    run = module.run
+    return types.FunctionType(run.__code__, namespace, run.__name__), rt
+
+
+def _module(source: str) -> types.ModuleType:
+    """The generated source as a module (importable by name: Numba's cache needs that)."""
+    name = f"minitf_compiled_{_digest(source)}"
+    module = sys.modules.get(name)
+    if module is None:
+        path = _source_file(source)
+        module = types.ModuleType(name)
+        module.__file__ = str(path or "<minitf.compiler>")
+        module.__dict__.update({"CACHE": path is not None, "math": math, "numba": numba,
+                                "np": np})
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+        sys.modules[name] = module
+    return module
+
+
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()[:24]
+
+
+def _source_file(source: str) -> Path | None:
+    """The generated source as a file named by its hash (Numba caches the kernels of a
+    function defined in a file: a later process loads them instead of compiling), or None
+    where no cache folder can be written (then the kernels compile in every process)."""
+    base = numba.config.CACHE_DIR or os.path.join(os.path.expanduser("~"), ".cache", "minitf")
+    path = Path(base) / "minitf_compiler" / f"g{_digest(source)}.py"
+    try:
+        if not path.is_file() or path.read_text() != source:  # written by us, or redone
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(source)
+            os.replace(tmp, path)  # atomic: a concurrent reader sees all of it or nothing
+    except OSError:
+        return None
+    return path

@@ -1,6 +1,7 @@
 """Passes over a :class:`~minitf.compiler.ir.Program`; each returns the program it changed.
 
-* :func:`dead_code`: drops nodes no output or variable write depends on.
+* :func:`dead_code`: drops nodes no output or variable write depends on (random draws stay:
+  each advances the generator, as op by op).
 * :func:`fold_constants`: runs nodes whose inputs are all constants once, now (with the
   registry's own op, so folding cannot change a value), and keeps the result as a constant;
   ops whose value is their input's static shape (``Shape``, ``OnesLike``...) fold too.
@@ -25,14 +26,14 @@ import numpy as np
 from ..framework.execute import execute
 from ..framework.tensor import EagerTensor
 from .ir import Node, Program
-from .rules import ELEMENTWISE, OPTIMIZERS, SHAPE_ONLY, VIEWS
+from .rules import ELEMENTWISE, OPTIMIZERS, RANDOM, SHAPE_ONLY, VIEWS
 
 
 def dead_code(prog: Program) -> Program:
     live = set(prog.outputs)
     kept = []
     for n in reversed(prog.nodes):
-        if any(o in live for o in n.outputs) or n.attrs.get("writes"):
+        if any(o in live for o in n.outputs) or n.attrs.get("writes") or n.op in RANDOM:
             kept.append(n)
             live.update(n.inputs)
     prog.nodes = kept[::-1]
@@ -54,7 +55,8 @@ def fold_constants(prog: Program) -> Program:
               and None not in ref):  # a constant broadcast to a static shape
             prog.consts[n.outputs[0]] = np.ascontiguousarray(
                 np.broadcast_to(prog.consts[n.inputs[0]], ref))
-        elif (n.op not in ("Fused", "ReadVariableOp") and not n.attrs.get("writes")
+        elif (n.op not in ("Fused", "ReadVariableOp") and n.op not in RANDOM
+              and not n.attrs.get("writes")
               and n.inputs and all(i in prog.consts for i in n.inputs)):
             out = execute(n.op, [EagerTensor(prog.consts[i]) for i in n.inputs], _attrs(n))
             outs = out if isinstance(out, tuple) else (out,)

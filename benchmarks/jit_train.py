@@ -169,7 +169,8 @@ def main() -> None:
              "process of its own, taking turns.", "",
              "## One MNIST epoch, MLP 784-128-10, Adam (seconds, wall; ratio to NumPy by hand)",
              "", "| batch | contender | epoch s | CPU s | / NumPy (BLAS threads) "
-             "| / NumPy (1 BLAS thread) |", "|---|---|---|---|---|---|"]
+             "| / NumPy (1 BLAS thread) | CPU / NumPy CPU (1 thread) |",
+             "|---|---|---|---|---|---|---|"]
     for b in BATCHES:
         k = f"epoch_b{b}_s"
         for kind in ("numpy", "numpy-1t", "minitf", "minitf-jit"):
@@ -178,11 +179,13 @@ def main() -> None:
             e = med[kind][k]
             ratios = [f"{e / med[ref][k]:.2f}" if ref in med else "-"
                       for ref in ("numpy", "numpy-1t")]
-            lines.append(f"| {b} | {kind} | {e:.3f} | {med[kind][f'epoch_b{b}_cpu_s']:.3f} | "
-                         f"{' | '.join(ratios)} |")
+            cpu = med[kind][f"epoch_b{b}_cpu_s"]
+            ratios.append(f"{cpu / med['numpy-1t'][f'epoch_b{b}_cpu_s']:.2f}"
+                          if "numpy-1t" in med else "-")
+            lines.append(f"| {b} | {kind} | {e:.3f} | {cpu:.3f} | {' | '.join(ratios)} |")
         if "minitf" in med and "minitf-jit" in med:
             lines.append(f"| {b} | jit / op by op | {med['minitf-jit'][k] / med['minitf'][k]:.2f}"
-                         " | | | |")
+                         " | | | | |")
     c, cj = med["cnn"]["cnn_step_ms"], med["cnn-jit"]["cnn_step_ms"]
     o, oj = med["minitf"]["overhead_us"], med["minitf-jit"]["overhead_us"]
     lines += ["", "## CNN training step, batch 64 (ms)", "",

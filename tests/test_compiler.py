@@ -335,13 +335,29 @@ def test_dropout_compiles_and_draws_what_op_by_op_draws(capsys):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
-def test_a_model_with_an_unlowerable_op_falls_back_in_one_line(capsys):
-    tf.random.set_seed(0)
-    model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation="softmax",
-                                                       input_shape=(3,))])
-    model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=True)
-    model.fit(np.ones((4, 3), "f4"), np.zeros(4, "i4"), epochs=2, verbose=0)
+def test_keras_runs_an_op_without_rule_op_by_op_inside_the_compiled_step(capsys):
+    x, y = np.linspace(-1, 1, 12, dtype="f4").reshape(4, 3), np.array([0, 1, 2, 1], "i4")
+    models = []
+    for jit in (False, True):
+        tf.random.set_seed(0)
+        model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation="softmax",
+                                                           input_shape=(3,))])
+        model.compile("sgd", "sparse_categorical_crossentropy", jit_compile=jit)
+        models.append(model.fit(x, y, epochs=2, verbose=0).history["loss"])
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and re.fullmatch(
-        r"jit_compile: train_step runs op by op: jit_compile=True: op Softmax \('dense\w*/Softmax'\)"
-        r" has no lowering rule in minitf.compiler; run this function without jit_compile", out[0])
+        r"jit_compile: no lowering rule, run op by op inside the compiled step: "
+        r"Softmax \('dense\w*/Softmax'\).*", out[0])
+    assert model._fns["train"]._plain is None  # compiled, with Softmax inside
+    np.testing.assert_allclose(models[1], models[0], rtol=1e-6)
+
+
+def test_keras_runs_a_step_with_unlowerable_state_op_by_op_in_one_line(capsys):
+    tf.random.set_seed(0)
+    model = tf.keras.Sequential([tf.keras.layers.Dense(2, input_shape=(3,))])
+    model.compile("rmsprop", "mse", jit_compile=True)
+    model.fit(np.ones((4, 3), "f4"), np.ones((4, 2), "f4"), epochs=2, verbose=0)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and re.fullmatch(
+        r"jit_compile: train_step runs op by op: jit_compile=True: op ApplyRMSProp "
+        r"\('\w+'\) changes state or draws random numbers; .*", out[0])

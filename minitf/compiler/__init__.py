@@ -16,12 +16,15 @@ Read what it made: ``f.experimental_get_compiler_ir(*args)()`` returns the gener
 
 Random ops (dropout) draw from minitf's generators in the graph's order, so a seeded
 compiled step draws what the op-by-op step draws. An op without a lowering rule (see
-``rules.SUPPORTED``) raises UnimplementedError naming it, as TF's jit_compile=True does;
-``model.compile(jit_compile=True)`` then runs that step op by op, saying why in one printed
-line. A tape outside the call still differentiates it, with the uncompiled backward graph.
+``rules.SUPPORTED``) raises UnimplementedError naming it, as TF's jit_compile=True does.
+``model.compile(jit_compile=True)`` compiles non-strictly: such an op, if it changes no
+state, runs op by op (its registry kernel) inside the compiled step, and one printed line
+names it; a step with an unlowerable stateful op (``ApplyRMSProp``...) runs op by op whole,
+one printed line saying why. A tape outside the call still differentiates it, with the
+uncompiled backward graph.
 ``tf.config.optimizer.set_jit_verbose(True)`` prints each generated source.
-Not done: falling back to op-by-op for only part of a function, on-disk caching of the
-generated module, GPU variables.
+Not done: GPU variables (with a GPU in use, functions run op by op), lowering rules for
+RMSprop/Adagrad updates, dynamic shapes in the fused loops (they use ``numba.vectorize``).
 
 Nothing in the core imports this package: ``minitf/__init__.py`` hands the framework a
 function that imports it on the first ``jit_compile=True`` trace.
@@ -38,6 +41,7 @@ import numpy as np
 from ..backends import get_backend
 from ..backends.numba_cpu import workers
 from ..config import get_jit_verbose
+from ..framework import device as _device
 from ..framework.errors import UnimplementedError
 from ..framework.tensor import Tensor
 from . import codegen, ir, passes, rules, state
@@ -51,9 +55,15 @@ DEFAULT_PASSES = ("dead_code", "fold_constants", "fuse_elementwise", "fuse_gemm_
 class CompiledFunction:
     """A ConcreteFunction's graph compiled to one generated Python/Numba function."""
 
-    def __init__(self, concrete: Any, pass_names: Sequence[str] = DEFAULT_PASSES) -> None:
+    def __init__(self, concrete: Any, pass_names: Sequence[str] = DEFAULT_PASSES,
+                 strict: bool = True) -> None:
         """Compile ``concrete`` running ``pass_names`` (a subset of ``DEFAULT_PASSES``, in
-        order); without ``fuse_elementwise`` every element-wise op gets its own loop."""
+        order); without ``fuse_elementwise`` every element-wise op gets its own loop.
+        ``strict=False``: a stateless op without a lowering rule runs op by op inside the
+        program (``self.fallbacks`` lists them) instead of raising."""
+        if _device.ACTIVE and _device.gpu_available():
+            raise UnimplementedError("jit_compile=True: minitf.compiler generates CPU code; "
+                                     "with a GPU in use the function runs op by op")
         outputs = [o for o in concrete.outputs if isinstance(o, Tensor)]
         effects = [op for op in concrete.graph.get_operations()
                    if op.opdef.stateful and op.type not in ("ReadVariableOp", "Placeholder")]
@@ -64,7 +74,9 @@ class CompiledFunction:
                 raise UnimplementedError(
                     f"jit_compile=True: op {op.type} ('{op.name}') changes state or draws "
                     "random numbers; minitf.compiler has no lowering rule for it")
-        prog = ir.lower(concrete.graph, concrete.inputs, outputs, rules.SUPPORTED, effects)
+        prog = ir.lower(concrete.graph, concrete.inputs, outputs, rules.SUPPORTED, effects,
+                        strict)
+        self.fallbacks = list(prog.fallbacks)
         self.stages = {"lowered": str(prog)}
         for name in pass_names:
             if name == "plan_buffers" and "fuse_elementwise" not in pass_names:
@@ -135,10 +147,15 @@ def _count_fusions(prog: ir.Program) -> dict[str, int]:
     return counts
 
 
-def compile_function(concrete: Any) -> CompiledFunction:
-    """Compile a ConcreteFunction (raises UnimplementedError naming an op it cannot lower);
-    prints the generated source under ``tf.config.optimizer.set_jit_verbose(True)``."""
-    compiled = CompiledFunction(concrete)
+def compile_function(concrete: Any, strict: bool = True) -> CompiledFunction:
+    """Compile a ConcreteFunction (raises UnimplementedError naming an op it cannot lower;
+    with ``strict=False`` only for ops that change state, the others run op by op inside the
+    program and one printed line names them); prints the generated source under
+    ``tf.config.optimizer.set_jit_verbose(True)``."""
+    compiled = CompiledFunction(concrete, strict=strict)
+    if compiled.fallbacks:
+        print(f"jit_compile: no lowering rule, run op by op inside the compiled step: "
+              f"{', '.join(compiled.fallbacks)}")
     if get_jit_verbose():
         args = ", ".join(p.name for p in concrete.inputs)
         fused = ", ".join(f"{k} {v}" for k, v in compiled.fusion_counts.items())

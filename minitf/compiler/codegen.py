@@ -109,7 +109,7 @@ class _Generator:
         elif n.op == "SumToShapeOf" and self._sum_axes(n) is not None:
             self.emit(f"{n.outputs[0]} = {n.inputs[0]}.sum(axis={self._sum_axes(n)!r})"
                       f".reshape({tuple(n.shapes[0])!r})  # SumToShapeOf '{n.name}'")
-        elif n.op in KERNEL or n.op in RANDOM:
+        elif n.op in KERNEL or n.op in RANDOM or n.attrs.get("fallback"):
             self.emit(f"{', '.join(n.outputs)}{',' if len(n.outputs) == 1 else ''} = "
                       f"_kernel(op_{k}(rt, {''.join(f'{i}, ' for i in n.inputs)}**attrs_{k}), "
                       f"{len(n.outputs)})  # {n.op} '{n.name}'")
@@ -263,9 +263,10 @@ def load(source: str, prog: Program) -> tuple[Any, _Runtime]:
     for b, (shape, dtype) in prog.buffers.items():
         namespace[b] = np.empty(shape, dtype=dtype)
     for k, n in enumerate(prog.nodes):
-        if n.op in KERNEL or n.op in RANDOM:
+        if n.op in KERNEL or n.op in RANDOM or n.attrs.get("fallback"):
             namespace[f"op_{k}"] = registry.get(n.op).forward
-            namespace[f"attrs_{k}"] = {a: v for a, v in n.attrs.items() if a != "writes"}
+            namespace[f"attrs_{k}"] = {a: v for a, v in n.attrs.items()
+                                       if a not in ("writes", "fallback")}
     run = module.run
     return types.FunctionType(run.__code__, namespace, run.__name__), rt
 

@@ -57,6 +57,7 @@ class Program:
     input_dtypes: dict[str, str] = field(default_factory=dict)  # input name -> dtype name
     info: dict[str, tuple] = field(default_factory=dict)  # value -> (static shape, np dtype)
     buffers: dict[str, tuple] = field(default_factory=dict)  # buffer -> (shape, dtype)
+    fallbacks: list[str] = field(default_factory=list)  # ops run by their registry kernel
 
     def __str__(self) -> str:
         lines = [f"inputs: {', '.join(self.inputs)}",
@@ -78,12 +79,14 @@ class Program:
 
 
 def lower(graph: Any, inputs: list, outputs: list, supported: Any,
-          side_effects: list = ()) -> Program:
+          side_effects: list = (), strict: bool = True) -> Program:
     """The program computing ``outputs`` (graph tensors) from ``inputs`` (placeholders) and
     running ``side_effects`` (stateful graph operations).
 
     Only the ops these need are lowered; one of them whose type is not in ``supported``
-    raises UnimplementedError naming it (TF's jit_compile=True is strict too).
+    raises UnimplementedError naming it (TF's jit_compile=True is strict too), or, with
+    ``strict=False`` and a stateless op, becomes a node marked ``fallback``: the registry's
+    kernel runs it inside the program, op by op (listed in ``Program.fallbacks``).
     """
     names: dict[int, str] = {}
     info: dict[str, tuple] = {}
@@ -115,7 +118,8 @@ def lower(graph: Any, inputs: list, outputs: list, supported: Any,
             continue
         if op.type == "Placeholder":
             raise UnimplementedError(f"jit_compile: placeholder '{op.name}' is not an input")
-        if op.type not in supported:
+        fallback = op.type not in supported and not strict and not op.opdef.stateful
+        if op.type not in supported and not fallback:
             raise UnimplementedError(
                 f"jit_compile=True: op {op.type} ('{op.name}') has no lowering rule in "
                 "minitf.compiler; run this function without jit_compile")
@@ -137,6 +141,9 @@ def lower(graph: Any, inputs: list, outputs: list, supported: Any,
         if op.type == "NoOp":
             continue  # control dependencies only: the order of the nodes keeps them
         attrs = dict(op.attrs)
+        if fallback:
+            attrs["fallback"] = True
+            prog.fallbacks.append(f"{op.type} ('{op.name}')")
         if var is not None and op.type != "ReadVariableOp":
             attrs["writes"] = [var] + [attrs[s] for s in ("m", "v", "accum") if attrs.get(s)]
         prog.nodes.append(Node(op.type, [name(t) for t in op.inputs],

@@ -69,7 +69,7 @@ def fold_constants(prog: Program) -> Program:
 
 
 def _attrs(n: Node) -> dict:
-    return {k: v for k, v in n.attrs.items() if k != "writes"}
+    return {k: v for k, v in n.attrs.items() if k not in ("writes", "fallback")}
 
 
 def _uses(prog: Program) -> dict[str, int]:

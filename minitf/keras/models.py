@@ -135,9 +135,9 @@ class Model(Layer):
 
         ``jit_compile=True`` compiles each step (train: forward, gradients, optimizer update
         and metric updates; test; predict) with ``minitf.compiler`` into one generated
-        function; a step it cannot lower (an op without a lowering rule) runs op by op as
-        without it, and one printed line names the op. ``"auto"`` (Keras 3's default) means
-        off in minitf."""
+        function; an op without a lowering rule runs op by op inside it (a stateful one: the
+        whole step runs op by op, as without jit), one printed line naming it. ``"auto"``
+        (Keras 3's default) means off in minitf."""
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
         self._jit_compile = jit_compile is True
@@ -692,6 +692,7 @@ class _JitOrOpByOp:
 
     def __init__(self, step: Any, kind: str) -> None:
         self._kind, self._jit, self._plain = kind, function(step, jit_compile=True), None
+        self._jit._jit_strict = False  # an op without a lowering rule: op by op, inside
 
     def __call__(self, *args: Any) -> Any:
         if self._plain is None:

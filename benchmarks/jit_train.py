@@ -96,9 +96,10 @@ def child(kind: str) -> dict:
         model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       jit_compile=kind == "cnn-jit")
         model.fit(x[:320], y[:320], batch_size=64, epochs=1, verbose=0)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
         out["cnn_step_ms"] = (time.perf_counter() - t) / 40 * 1e3
+        out["cnn_step_cpu_ms"] = (time.process_time() - c) / 40 * 1e3
         out["fusions"] = _fusions(model)
         return out
     x, y = load()
@@ -166,11 +167,16 @@ def main() -> None:
              f"NumPy {meta['numpy']}; load average {load_before[0]:.2f} before, "
              f"{meta['load_average_after'][0]:.2f} after; {args.rounds} rounds, "
              f"{meta['seconds']:.0f} s in all. Medians over the rounds; each contender in a "
-             "process of its own, taking turns.", "",
-             "## One MNIST epoch, MLP 784-128-10, Adam (seconds, wall; ratio to NumPy by hand)",
-             "", "| batch | contender | epoch s | CPU s | / NumPy (BLAS threads) "
-             "| / NumPy (1 BLAS thread) | CPU / NumPy CPU (1 thread) |",
-             "|---|---|---|---|---|---|---|"]
+             "process of its own, taking turns.", ""]
+    if max(load_before[0], meta["load_average_after"][0]) > (os.cpu_count() or 1):
+        lines += ["**Loaded machine**: other jobs kept the load average above the number of "
+                  "CPUs, so wall times are inflated several-fold and noisy; the CPU-time "
+                  "ratios are steadier. Re-run on a quiet machine for the figures to quote"
+                  + (" (and without `--skip`)." if args.skip else "."), ""]
+    lines += ["## One MNIST epoch, MLP 784-128-10, Adam (seconds, wall; ratio to NumPy by hand)",
+              "", "| batch | contender | epoch s | CPU s | / NumPy (BLAS threads) "
+              "| / NumPy (1 BLAS thread) | CPU / NumPy CPU (1 thread) |",
+              "|---|---|---|---|---|---|---|"]
     for b in BATCHES:
         k = f"epoch_b{b}_s"
         for kind in ("numpy", "numpy-1t", "minitf", "minitf-jit"):
@@ -187,9 +193,11 @@ def main() -> None:
             lines.append(f"| {b} | jit / op by op | {med['minitf-jit'][k] / med['minitf'][k]:.2f}"
                          " | | | | |")
     c, cj = med["cnn"]["cnn_step_ms"], med["cnn-jit"]["cnn_step_ms"]
+    cc, ccj = med["cnn"]["cnn_step_cpu_ms"], med["cnn-jit"]["cnn_step_cpu_ms"]
     o, oj = med["minitf"]["overhead_us"], med["minitf-jit"]["overhead_us"]
     lines += ["", "## CNN training step, batch 64 (ms)", "",
-              f"op by op {c:.2f}, jit_compile {cj:.2f}: jit / op by op = {cj / c:.2f}", "",
+              f"wall: op by op {c:.2f}, jit_compile {cj:.2f}: jit / op by op = {cj / c:.2f}; "
+              f"CPU: {cc:.2f}, {ccj:.2f}: {ccj / cc:.2f}", "",
               "## Per-step overhead: tiny MLP 8-8-2, batch 4, Adam (us per step)", "",
               f"op by op {o:.0f}, jit_compile {oj:.0f} ({o / oj:.1f}x less)", "",
               f"Fusions in the compiled MLP step: {fusions}", ""]

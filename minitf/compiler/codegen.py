@@ -6,10 +6,11 @@ copy), in ``generate``'s ``writeback`` order, for the caller to store; variables
 place need nothing stored. In the body:
 
 * GEMMs call BLAS (``np.matmul`` on one thread) into a planned buffer; a fused epilogue then
-  rewrites that buffer in place (``@numba.njit`` loops over the static 2-D shape, a column
-  sum in the same loop when one was fused);
-* each other element-wise (possibly fused) node is a ``numba.vectorize`` kernel writing its
-  planned buffer (``out=``); 0-d ones are NumPy scalar arithmetic;
+  rewrites that buffer in place (an ``@numba.njit`` loop nest over the static 2-D shape, a
+  column sum in the same loop when one was fused);
+* each other element-wise (possibly fused) node is such a loop nest writing its planned
+  buffer when its shapes are static, else a ``numba.vectorize`` kernel (it broadcasts at run
+  time); 0-d ones are NumPy scalar arithmetic;
 * an optimizer node is one call of a kernel of ``kernels.py`` over all its variables, which
   updates them in place when liveness allows, else a copy of them (copy-on-write);
 * ops of ``rules.KERNEL`` call the registry's kernel, the rest whole-array NumPy.
@@ -144,26 +145,29 @@ class _Generator:
         self.emit(f"{out} = {acc}")
 
     def loop(self, k: int, n: Node, params: list[str], out: str, note: str) -> None:
-        """One ``@numba.njit`` loop nest over ``n``'s static 2-D shape computing its
-        expression into ``out`` (and, with a second output, its column sums)."""
-        m, c = n.shapes[0]
+        """One ``@numba.njit`` loop nest over ``n``'s static shape computing its expression
+        into ``out`` (and, with a second output, the sums of its 2-D result's columns)."""
+        shape = tuple(n.shapes[0])
+        ix = [f"i{d}" for d in range(len(shape))]
         expr = n.attrs["expr"]
         for p in params + [out]:  # each parameter read at its broadcast index
-            shape = (m, c) if p == out else self._shape(p)
-            expr = re.sub(rf"\b{p}\b", f"{p}{_index(shape)}", expr)
+            expr = re.sub(rf"\b{p}\b", f"{p}{_index(shape if p == out else self._shape(p), ix)}",
+                          expr)
         colsum = n.outputs[1] if len(n.outputs) > 1 else None
         args = ", ".join(params + [out] + (["colsum"] if colsum else []))
         ops = " -> ".join(n.attrs["ops"][1:] if n.op == "Gemm" else n.attrs["ops"])
-        lines = ["@numba.njit(error_model='numpy', cache=CACHE)", f"def loop_{k}({args}):  # {ops}{note}"]
+        lines = ["@numba.njit(error_model='numpy', cache=CACHE)",
+                 f"def loop_{k}({args}):  # {ops}{note}"]
         if colsum:
-            lines += [f"    for j in range({c}):", "        colsum[j] = 0"]
-        lines += [f"    for i in range({m}):", f"        for j in range({c}):",
-                  f"            {out}[i, j] = {expr}"]
+            lines += [f"    for i1 in range({shape[1]}):", "        colsum[i1] = 0"]
+        lines += [f"{'    ' * (d + 1)}for i{d} in range({size}):" for d, size in enumerate(shape)]
+        body = "    " * (len(shape) + 1)
+        lines.append(f"{body}{out}[{', '.join(ix)}] = {expr}")
         if colsum:  # the stored (rounded) value, as a separate sum would see it
-            lines.append(f"            colsum[j] += {out}[i, j]")
+            lines.append(f"{body}colsum[i1] += {out}[i0, i1]")
         self.head += lines + [""]
         if colsum:
-            self.emit(f"{colsum} = np.empty({c}, dtype=np.{n.dtypes[1].name})")
+            self.emit(f"{colsum} = np.empty({shape[1]}, dtype=np.{n.dtypes[1].name})")
         self.emit(f"loop_{k}({', '.join(params + [out] + ([colsum] if colsum else []))})")
 
     def _sum_axes(self, n: Node) -> tuple | None:
@@ -222,12 +226,13 @@ def _nb(dtype: np.dtype) -> str:
     return "boolean" if name == "bool" else name
 
 
-def _index(shape: tuple, out_ndim: int = 2) -> str:
-    """The index of a value of ``shape`` broadcast in a loop over ``i, j`` (2-D)."""
+def _index(shape: tuple, ix: list[str]) -> str:
+    """The index of a value of ``shape`` broadcast in a loop nest over ``ix`` (its trailing
+    axes align with the loop's last ones; an axis of size 1 is read at 0)."""
     if len(shape) == 0:
         return "[()]"
-    loop = ["i", "j"][out_ndim - len(shape):]
-    return "[" + ", ".join("0" if s == 1 else ix for s, ix in zip(shape, loop)) + "]"
+    loop = ix[len(ix) - len(shape):]
+    return "[" + ", ".join("0" if s == 1 else i for s, i in zip(shape, loop)) + "]"
 
 
 def _matmul(n: Node, a: str, b: str, out: str | None = None) -> str:

@@ -178,8 +178,8 @@ def fuse_gemm_epilogue(prog: Program) -> Program:
 
 
 def _broadcasts(shape: tuple | None, out: tuple) -> bool:
-    """``shape`` is known and broadcasts to the 2-D ``out`` (a loop can index it)."""
-    if shape is None or None in shape or len(shape) > 2:
+    """``shape`` is known and broadcasts to ``out`` (a loop nest over ``out`` can index it)."""
+    if shape is None or None in shape or len(shape) > len(out):
         return False
     return all(s in (1, o) for s, o in zip(shape[::-1], out[::-1]))
 
@@ -188,7 +188,8 @@ def fuse_column_sums(prog: Program) -> Program:
     """An element-wise loop (or GEMM epilogue) over a static 2-D shape whose result is summed
     over its rows by a ``SumToShapeOf`` (a bias gradient) computes that sum in the same loop."""
     for n in list(prog.nodes):
-        if n.op not in ("Fused", "Gemm") or len(n.outputs) != 1 or not loopable(prog, n):
+        if (n.op not in ("Fused", "Gemm") or len(n.outputs) != 1 or not loopable(prog, n)
+                or len(n.shapes[0]) != 2 or n.dtypes[0].kind != "f"):
             continue
         v = n.outputs[0]
         for c in prog.nodes:
@@ -203,10 +204,13 @@ def fuse_column_sums(prog: Program) -> Program:
 
 
 def loopable(prog: Program, n: Node) -> bool:  # also codegen's test
-    """``n`` (element-wise) can be one loop nest over its static 2-D float shape."""
-    return (_static_2d(n.shapes[0]) and n.dtypes[0].kind == "f"
+    """``n`` (element-wise) can be one loop nest: its shape is static, its inputs' shapes
+    are static and broadcast to it."""
+    shape = n.shapes[0]
+    return (shape is not None and len(shape) > 0 and None not in shape
+            and n.dtypes[0].kind in "fiub"
             and all(_broadcasts(prog.info.get(i, (None,))[0] if i not in prog.consts
-                                else prog.consts[i].shape, n.shapes[0])
+                                else prog.consts[i].shape, shape)
                     for i in n.attrs.get("params", n.inputs) if i != n.attrs.get("acc")))
 
 

@@ -23,8 +23,10 @@ names it; a step with an unlowerable stateful op (``ApplyRMSProp``...) runs op b
 one printed line saying why. A tape outside the call still differentiates it, with the
 uncompiled backward graph.
 ``tf.config.optimizer.set_jit_verbose(True)`` prints each generated source.
-Not done: GPU variables (with a GPU in use, functions run op by op), lowering rules for
-RMSprop/Adagrad updates, dynamic shapes in the fused loops (they use ``numba.vectorize``).
+Optimizer updates with a fused kernel: SGD, momentum (Nesterov), Adam, Adagrad, RMSprop
+(momentum, centered). Not done: GPU variables (with a GPU in use, functions run op by op);
+on a dimension known only at run time, fused loops are ``numba.vectorize`` kernels, which
+Numba cannot cache on disk.
 
 Nothing in the core imports this package: ``minitf/__init__.py`` hands the framework a
 function that imports it on the first ``jit_compile=True`` trace.

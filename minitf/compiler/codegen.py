@@ -39,7 +39,7 @@ from ..framework import registry
 from . import kernels
 from .ir import Node, Program
 from .passes import alias_roots, last_uses, loopable
-from .rules import ARRAY, ASSIGN, KERNEL, OPTIMIZERS, RANDOM
+from .rules import ARRAY, ASSIGN, KERNEL, OPTIMIZERS, RANDOM, SLOTS
 
 
 class _Runtime:
@@ -184,34 +184,42 @@ class _Generator:
     def optimizer(self, k: int, n: Node) -> None:
         group = n.attrs.get("group") or [n.attrs]
         grads, scalars = n.inputs[:len(group)], n.inputs[len(group):]
-        slots = {"ApplyGradientDescent": (), "ApplyMomentum": ("accum",),
-                 "ApplyAdam": ("m", "v")}[n.op]
+        slots = SLOTS[n.op]
+        dt = f"np.{group[0]['var'].dtype.np.name}"
         arrays = []
         for attrs in group:
             for var in [attrs["var"]] + [attrs[s] for s in slots]:
+                if var is None:  # an RMSprop slot it does not use
+                    arrays.append(f"np.empty(0, {dt})")
+                    continue
                 name = self.cur[id(var)]
                 if self.last.get(self.root.get(name, name), -1) > k:
                     # its current array is read later: update a copy (copy-on-write)
                     self.emit(f"{name}_w = {name}.copy()  # read later: not in place")
                     self.copies += 1
                     name = self.cur[id(var)] = f"{name}_w"
-                arrays.append(name)
+                arrays.append(f"{name}.reshape(-1)")
         per = 1 + len(slots)
-        tuples = [f"({''.join(f'{arrays[i * per + s]}.reshape(-1), ' for i in range(len(group)))})"
-                  for s in range(per)]
-        dt = f"np.{group[0]['var'].dtype.np.name}"
+        t = [f"({''.join(f'{arrays[i * per + s]}, ' for i in range(len(group)))})"
+             for s in range(per)]
         g = "(" + "".join(f"_flat({x}, {dt}), " for x in grads) + ")"
-        lr = f"float({scalars[0]})"
+        lr, a = f"{dt}(float({scalars[0]}))", n.attrs
         if n.op == "ApplyGradientDescent":
-            call = f"sgd_all({tuples[0]}, {g}, {dt}({lr}))"
+            call = f"sgd_all({t[0]}, {g}, {lr})"
         elif n.op == "ApplyMomentum":
-            call = (f"momentum_all({tuples[0]}, {tuples[1]}, {g}, {dt}({lr}), "
-                    f"{dt}({n.attrs['momentum']!r}), {bool(n.attrs['nesterov'])})")
+            call = (f"momentum_all({t[0]}, {t[1]}, {g}, {lr}, {dt}({a['momentum']!r}), "
+                    f"{bool(a['nesterov'])})")
+        elif n.op == "ApplyAdagrad":
+            call = f"adagrad_all({t[0]}, {t[1]}, {g}, {lr}, {dt}({a['epsilon']!r}))"
+        elif n.op == "ApplyRMSProp":
+            call = (f"rmsprop_all({t[0]}, {t[1]}, {t[2]}, {t[3]}, {g}, {lr}, {dt}({a['rho']!r}), "
+                    f"{dt}({1.0 - a['rho']!r}), {dt}({a['momentum']!r}), {dt}({a['epsilon']!r}), "
+                    f"{a['mom'] is not None}, {a['mg'] is not None})")
         else:
-            b1, b2, eps = n.attrs["beta1"], n.attrs["beta2"], n.attrs["epsilon"]
+            b1, b2, eps = a["beta1"], a["beta2"], a["epsilon"]
             self.emit(f"t_{k} = float({scalars[1]})")
-            alpha = f"{lr} * math.sqrt(1.0 - {b2!r} ** t_{k}) / (1.0 - {b1!r} ** t_{k})"
-            call = (f"adam_all({tuples[0]}, {tuples[1]}, {tuples[2]}, {g}, {dt}({alpha}), "
+            alpha = f"float({scalars[0]}) * math.sqrt(1.0 - {b2!r} ** t_{k}) / (1.0 - {b1!r} ** t_{k})"
+            call = (f"adam_all({t[0]}, {t[1]}, {t[2]}, {g}, {dt}({alpha}), "
                     f"{dt}({1.0 - b1!r}), {dt}({1.0 - b2!r}), {dt}({eps!r}))")
         self.emit(f"{call}  # {n.name or n.op}: {len(group)} variable(s) in one loop")
 
@@ -264,7 +272,8 @@ def load(source: str, prog: Program) -> tuple[Any, _Runtime]:
     namespace: dict[str, Any] = {
         **module.__dict__, "rt": rt, "_kernel": _kernel, "_flat": _flat,
         "sgd_all": kernels.sgd_all, "momentum_all": kernels.momentum_all,
-        "adam_all": kernels.adam_all, **prog.consts}
+        "adam_all": kernels.adam_all, "adagrad_all": kernels.adagrad_all,
+        "rmsprop_all": kernels.rmsprop_all, **prog.consts}
     for b, (shape, dtype) in prog.buffers.items():
         namespace[b] = np.empty(shape, dtype=dtype)
     for k, n in enumerate(prog.nodes):

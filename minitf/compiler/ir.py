@@ -145,7 +145,8 @@ def lower(graph: Any, inputs: list, outputs: list, supported: Any,
             attrs["fallback"] = True
             prog.fallbacks.append(f"{op.type} ('{op.name}')")
         if var is not None and op.type != "ReadVariableOp":
-            attrs["writes"] = [var] + [attrs[s] for s in ("m", "v", "accum") if attrs.get(s)]
+            attrs["writes"] = [var] + [attrs[s] for s in ("m", "v", "accum", "ms", "mom", "mg")
+                                       if attrs.get(s) is not None]
         prog.nodes.append(Node(op.type, [name(t) for t in op.inputs],
                                [name(t) for t in op.outputs], attrs,
                                [tuple(t.shape) for t in op.outputs],

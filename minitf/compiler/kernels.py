@@ -2,7 +2,7 @@
 variable (and its slots) in place, instead of one op, one call and new arrays per variable.
 
 Arguments are tuples of contiguous 1-D arrays (one per variable, same dtype) and scalars of
-that dtype; the arithmetic is the op-by-op kernels' own (``adam_step``, ``momentum_step`` of
+that dtype; the arithmetic is the op-by-op kernels' own (``adam_step``, ``rmsprop_at``... of
 ``minitf/backends/numba_cpu/optim.py``), so compiled and op-by-op training agree.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..backends.numba_cpu.optim import adam_step, momentum_step
+from ..backends.numba_cpu.optim import adagrad_step, adam_step, momentum_step, rmsprop_at
 
 
 @njit(cache=True, error_model="numpy")
@@ -40,3 +40,24 @@ def adam_all(ws, ms, vs, gs, alpha, c1, c2, eps):  # noqa: ANN001, ANN201
         w, m, v, g = ws[k], ms[k], vs[k], gs[k]
         for i in range(w.size):
             w[i], m[i], v[i] = adam_step(w[i], m[i], v[i], g[i], alpha, c1, c2, eps)
+
+
+@njit(cache=True, error_model="numpy")
+def adagrad_all(ws, accs, gs, lr, eps):  # noqa: ANN001, ANN201
+    """Adagrad for every variable: ``a += g^2; w -= lr * g / sqrt(a + eps)``."""
+    for k in range(len(ws)):
+        w, a, g = ws[k], accs[k], gs[k]
+        for i in range(w.size):
+            w[i], a[i] = adagrad_step(w[i], a[i], g[i], lr, eps)
+
+
+@njit(cache=True, error_model="numpy")
+def rmsprop_all(ws, mss, moms, mgs, gs, lr, rho, rho1, momentum, eps,  # noqa: ANN001, ANN201
+                use_mom, centered):
+    """RMSprop for every variable (``moms``/``mgs`` hold empty arrays without momentum /
+    unless centered)."""
+    for k in range(len(ws)):
+        w, ms, mom, mg, g = ws[k], mss[k], moms[k], mgs[k], gs[k]
+        for i in range(w.size):
+            rmsprop_at(i, w, ms, mom, mg, g, lr, rho, rho1, momentum, eps, use_mom, centered,
+                       w, ms, mom, mg)

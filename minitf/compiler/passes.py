@@ -220,7 +220,8 @@ def fuse_optimizer(prog: Program) -> Program:
         if n.op in OPTIMIZERS:
             hyper = tuple(sorted((k, v) for k, v in n.attrs.items()
                                  if isinstance(v, int | float | bool)))
-            key = (n.op, tuple(n.inputs[1:]), hyper, n.attrs["var"].dtype.name)
+            slots = tuple(n.attrs.get(s) is None for s in ("mom", "mg"))
+            key = (n.op, tuple(n.inputs[1:]), hyper, slots, n.attrs["var"].dtype.name)
             groups.setdefault(key, []).append(n)
     for members in groups.values():
         if len(members) < 2 or not _movable(prog, members):

@@ -99,7 +99,11 @@ KERNEL = frozenset({
 RANDOM = frozenset({"RandomUniform", "RandomStandardNormal", "TruncatedNormal",
                     "RandomUniformLike"})
 
-OPTIMIZERS = frozenset({"ApplyGradientDescent", "ApplyMomentum", "ApplyAdam"})
+OPTIMIZERS = frozenset({"ApplyGradientDescent", "ApplyMomentum", "ApplyAdam", "ApplyAdagrad",
+                        "ApplyRMSProp"})
+SLOTS = {"ApplyGradientDescent": (), "ApplyMomentum": ("accum",), "ApplyAdam": ("m", "v"),
+         "ApplyAdagrad": ("accum",), "ApplyRMSProp": ("ms", "mom", "mg")}
+"""Each optimizer op's slot variables (attrs), in its kernel's argument order."""
 ASSIGN = {"AssignVariableOp": "{1}", "AssignAddVariableOp": "({0} + {1})",
           "AssignSubVariableOp": "({0} - {1})"}  # {0}: the variable, {1}: the value
 STATEFUL = OPTIMIZERS | frozenset(ASSIGN) | {"ReadVariableOp"}

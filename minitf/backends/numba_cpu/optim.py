@@ -72,16 +72,42 @@ def _adam(w, m, v, g, alpha, beta1, beta2, epsilon):
 
 
 @njit(cache=True, error_model="numpy")
+def adagrad_step(wi, ai, gi, r, eps):  # noqa: ANN001, ANN201 - Numba kernel
+    """One element of Adagrad: the new ``(w, accum)``."""
+    ai = ai + gi * gi
+    return wi - r * gi / np.sqrt(ai + eps), ai
+
+
+@njit(cache=True, error_model="numpy")
+def rmsprop_at(i, w, ms, mom, mg, g, r, p, p1, mu, eps, use_mom, centered,  # noqa: ANN001, ANN201
+               out_w, out_ms, out_mom, out_mg):
+    """Element ``i`` of RMSprop (``p = rho``, ``p1 = 1 - rho``) from ``w, ms, mom, mg`` into
+    the ``out_`` arrays (which may be the same arrays: in place); ``mom`` is used with
+    ``use_mom``, ``mg`` when ``centered``."""
+    gi = g[i]
+    msi = p * ms[i] + p1 * gi * gi
+    out_ms[i] = msi
+    if centered:
+        mgi = p * mg[i] + p1 * gi
+        out_mg[i] = mgi
+        denom = msi - mgi * mgi + eps
+    else:
+        denom = msi + eps
+    inc = r * gi / np.sqrt(denom)
+    if use_mom:
+        inc = mu * mom[i] + inc
+        out_mom[i] = inc
+    out_w[i] = w[i] - inc
+
+
+@njit(cache=True, error_model="numpy")
 def _adagrad(w, a, g, lr, epsilon):
     out_w = np.empty_like(w)
     out_a = np.empty_like(a)
     dt = w.dtype.type
     r, eps = dt(lr), dt(epsilon)
     for i in range(w.size):
-        gi = g[i]
-        ai = a[i] + gi * gi
-        out_a[i] = ai
-        out_w[i] = w[i] - r * gi / np.sqrt(ai + eps)
+        out_w[i], out_a[i] = adagrad_step(w[i], a[i], g[i], r, eps)
     return out_w, out_a
 
 
@@ -94,20 +120,8 @@ def _rmsprop(w, ms, mom, mg, g, lr, rho, momentum, epsilon, use_mom, centered):
     dt = w.dtype.type
     r, p, p1, mu, eps = dt(lr), dt(rho), dt(1.0 - rho), dt(momentum), dt(epsilon)
     for i in range(w.size):
-        gi = g[i]
-        msi = p * ms[i] + p1 * gi * gi
-        out_ms[i] = msi
-        if centered:
-            mgi = p * mg[i] + p1 * gi
-            out_mg[i] = mgi
-            denom = msi - mgi * mgi + eps
-        else:
-            denom = msi + eps
-        inc = r * gi / np.sqrt(denom)
-        if use_mom:
-            inc = mu * mom[i] + inc
-            out_mom[i] = inc
-        out_w[i] = w[i] - inc
+        rmsprop_at(i, w, ms, mom, mg, g, r, p, p1, mu, eps, use_mom, centered, out_w, out_ms,
+                   out_mom, out_mg)
     return out_w, out_ms, out_mom, out_mg
 
 

@@ -68,7 +68,6 @@ class _Generator:
         self.writeback: list = []
         self.root = alias_roots(prog)
         self.last = last_uses(prog, self.root)
-        self.copies = 0
 
     def source(self) -> str:
         prog = self.prog
@@ -103,7 +102,7 @@ class _Generator:
             var = n.attrs["var"]
             new = ASSIGN[n.op].format(self.cur[id(var)], n.inputs[0])
             self.emit(f"{n.outputs[0]} = np.array({new}, dtype=np.{var.dtype.np.name})"
-                      f".reshape({tuple(var.shape)!r})  # {n.op} '{var.name}'")
+                      f".reshape(np.shape({self.cur[id(var)]}))  # {n.op} '{var.name}'")
             self.cur[id(var)] = n.outputs[0]
         elif n.op == "ReadVariableOp":
             self.emit(f"{n.outputs[0]} = {self.cur[id(n.attrs['var'])]}  # read after a write")
@@ -111,9 +110,10 @@ class _Generator:
             self.emit(f"{n.outputs[0]} = {n.inputs[0]}.sum(axis={self._sum_axes(n)!r})"
                       f".reshape({tuple(n.shapes[0])!r})  # SumToShapeOf '{n.name}'")
         elif n.op in KERNEL or n.op in RANDOM or n.attrs.get("fallback"):
-            self.emit(f"{', '.join(n.outputs)}{',' if len(n.outputs) == 1 else ''} = "
-                      f"_kernel(op_{k}(rt, {''.join(f'{i}, ' for i in n.inputs)}**attrs_{k}), "
-                      f"{len(n.outputs)})  # {n.op} '{n.name}'")
+            call = f"op_{k}(rt, {''.join(f'{i}, ' for i in n.inputs)}**attrs_{k})"
+            if n.outputs:  # the registry kernel returns one array, or a tuple of them
+                call = f"{''.join(f'{o}, ' for o in n.outputs)}= _tuple({call})"
+            self.emit(f"{call}  # {n.op} '{n.name}'")
         else:
             self.emit(f"{', '.join(n.outputs)} = {ARRAY[n.op](n, n.inputs)}  # {n.op} '{n.name}'")
 
@@ -196,7 +196,6 @@ class _Generator:
                 if self.last.get(self.root.get(name, name), -1) > k:
                     # its current array is read later: update a copy (copy-on-write)
                     self.emit(f"{name}_w = {name}.copy()  # read later: not in place")
-                    self.copies += 1
                     name = self.cur[id(var)] = f"{name}_w"
                 arrays.append(f"{name}.reshape(-1)")
         per = 1 + len(slots)
@@ -252,7 +251,7 @@ def _matmul(n: Node, a: str, b: str, out: str | None = None) -> str:
     return f"np.matmul({a}, {b}{f', out={out}' if out else ''})"
 
 
-def _kernel(result: Any, n: int) -> tuple:
+def _tuple(result: Any) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
@@ -270,7 +269,7 @@ def load(source: str, prog: Program) -> tuple[Any, _Runtime]:
     module = _module(source)
     rt = _Runtime()
     namespace: dict[str, Any] = {
-        **module.__dict__, "rt": rt, "_kernel": _kernel, "_flat": _flat,
+        **module.__dict__, "rt": rt, "_tuple": _tuple, "_flat": _flat,
         "sgd_all": kernels.sgd_all, "momentum_all": kernels.momentum_all,
         "adam_all": kernels.adam_all, "adagrad_all": kernels.adagrad_all,
         "rmsprop_all": kernels.rmsprop_all, **prog.consts}

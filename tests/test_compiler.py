@@ -368,3 +368,20 @@ def test_keras_runs_a_step_with_unlowerable_state_op_by_op_in_one_line(capsys):
     assert len(out) == 1 and re.fullmatch(
         r"jit_compile: train_step runs op by op: jit_compile=True: op NumpyFunction "
         r"\('\w+'\) changes state or draws random numbers; .*", out[0])
+
+
+def test_a_fallback_op_returning_its_input_keeps_outputs_out_of_reused_buffers(monkeypatch):
+    from minitf import compiler
+    from minitf.compiler import passes, rules
+
+    # StopGradient's kernel returns its input: as an op without a rule (and not known as a
+    # view), it stands for any fallback op that may return one of its inputs
+    monkeypatch.setattr(rules, "SUPPORTED", rules.SUPPORTED - {"StopGradient"})
+    monkeypatch.setattr(passes, "VIEWS", passes.VIEWS - {"StopGradient"})
+    cf = tf.function(lambda x: tf.stop_gradient(tf.exp(x) * 2.0)).get_concrete_function(
+        np.zeros((2, 3), "f4"))
+    compiled = compiler.CompiledFunction(cf, strict=False)
+    assert compiled.fallbacks and not compiled.program.buffers  # its input is an output
+    first = compiled([np.zeros((2, 3), "f4")])[0]
+    compiled([np.ones((2, 3), "f4")])
+    np.testing.assert_allclose(first, 2.0)

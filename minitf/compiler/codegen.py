@@ -66,8 +66,8 @@ class _Generator:
             self.cur.setdefault(id(var), name)
         self.entry = dict(self.cur)  # each variable's array at entry
         self.writeback: list = []
-        self.root = alias_roots(prog)
-        self.last = last_uses(prog, self.root)
+        self.roots = alias_roots(prog)
+        self.last = last_uses(prog, self.roots)
 
     def source(self) -> str:
         prog = self.prog
@@ -81,8 +81,7 @@ class _Generator:
                          + [f"    return ({outs}), ({written})", ""])
 
     def output(self, o: str) -> str:
-        r = self.root.get(o, o)
-        if r in self.prog.variables:
+        if any(r in self.prog.variables for r in self.roots.get(o, (o,))):
             return f"np.array({o})"  # never hand out an array a later step may update
         return f"np.asarray({o})"
 
@@ -193,7 +192,7 @@ class _Generator:
                     arrays.append(f"np.empty(0, {dt})")
                     continue
                 name = self.cur[id(var)]
-                if self.last.get(self.root.get(name, name), -1) > k:
+                if any(self.last.get(r, -1) > k for r in self.roots.get(name, (name,))):
                     # its current array is read later: update a copy (copy-on-write)
                     self.emit(f"{name}_w = {name}.copy()  # read later: not in place")
                     name = self.cur[id(var)] = f"{name}_w"

@@ -253,41 +253,51 @@ def _movable(prog: Program, members: list[Node]) -> bool:
     return True
 
 
-def alias_roots(prog: Program) -> dict[str, str]:
-    """For every value, the value whose memory it may share: views follow their input, a
-    read after a write the variable's array at that point."""
-    root: dict[str, str] = {}
+def alias_roots(prog: Program) -> dict[str, frozenset]:
+    """For every value, the values whose memory it may share: a view its input's, a read
+    after a write the variable's array at that point, an op run by its registry kernel as a
+    fallback any of its inputs' (it may return one of them); other values their own."""
+    roots: dict[str, frozenset] = {}
     cur: dict[int, str] = {}
     for name, var in prog.variables.items():
-        root[name] = cur.setdefault(id(var), name)
+        roots[name] = frozenset({cur.setdefault(id(var), name)})
+
+    def of(v: str) -> frozenset:
+        return roots.get(v, frozenset({v}))
+
     for n in prog.nodes:
         for o in n.outputs:
-            root[o] = o
+            roots[o] = frozenset({o})
         if n.op == "ReadVariableOp":
-            root[n.outputs[0]] = root.get(cur[id(n.attrs["var"])], cur[id(n.attrs["var"])])
+            roots[n.outputs[0]] = of(cur[id(n.attrs["var"])])
         elif n.op in VIEWS and n.inputs:
-            root[n.outputs[0]] = root.get(n.inputs[0], n.inputs[0])
+            roots[n.outputs[0]] = of(n.inputs[0])
+        elif n.attrs.get("fallback"):
+            for o in n.outputs:
+                roots[o] = roots[o].union(*(of(i) for i in n.inputs))
         if n.outputs and n.op not in OPTIMIZERS:
             for v in n.attrs.get("writes", ()):
                 cur[id(v)] = n.outputs[0]
-    return root
+    return roots
 
 
-def last_uses(prog: Program, root: dict[str, str]) -> dict[str, int]:
-    """The index of the last node using each root's memory (outputs: past the end)."""
+def last_uses(prog: Program, roots: dict[str, frozenset]) -> dict[str, int]:
+    """The index of the last node using each value's memory (outputs: past the end)."""
     last: dict[str, int] = {}
     for k, n in enumerate(prog.nodes):
         for i in n.inputs:
-            last[root.get(i, i)] = k
+            for r in roots.get(i, (i,)):
+                last[r] = k
     for o in prog.outputs:
-        last[root.get(o, o)] = len(prog.nodes)
+        for r in roots.get(o, (o,)):
+            last[r] = len(prog.nodes)
     return last
 
 
 def plan_buffers(prog: Program) -> Program:
-    root = alias_roots(prog)
-    last = last_uses(prog, root)
-    outputs = {root.get(o, o) for o in prog.outputs}
+    roots = alias_roots(prog)
+    last = last_uses(prog, roots)
+    outputs = {r for o in prog.outputs for r in roots.get(o, (o,))}
     free: dict[tuple, list[tuple[str, int]]] = {}  # (shape, dtype) -> [(buffer, busy until)]
     for k, n in enumerate(prog.nodes):
         if n.op not in ("MatMul", "Gemm", "Fused"):

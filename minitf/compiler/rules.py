@@ -87,7 +87,7 @@ ARRAY: dict[str, Any] = {
 
 KERNEL = frozenset({
     "SparseSoftmaxCrossEntropyWithLogits", "SumToShapeOf", "ArgMax", "ArgMin", "StridedSlice",
-    "Squeeze", "AddN",
+    "Squeeze",
     # convolutions and pooling: the backend's kernels (im2col + BLAS, Winograd, fused pooling)
     "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "FusedConv2D", "MaxPool",
     "MaxPoolGrad", "AvgPool", "AvgPoolGrad", "FusedConv2DMaxPool",

@@ -180,6 +180,8 @@ def test_model_compile_jit_trains_like_op_by_op_and_compiles_predict(capsys):
     np.testing.assert_allclose(jit.evaluate(x, y, verbose=0), plain.evaluate(x, y, verbose=0),
                                rtol=1e-6)
     assert jit._fns["test"]._plain is None
+    np.testing.assert_allclose(jit.train_on_batch(x[:32], y[:32]),
+                               plain.train_on_batch(x[:32], y[:32]), rtol=1e-6)
 
 
 def test_model_compile_jit_argument_is_checked_and_auto_is_off():

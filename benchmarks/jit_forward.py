@@ -2,9 +2,9 @@
 
     python benchmarks/jit_forward.py [--repeats 5]   # prints one JSON line
 
-The 784-128-10 MLP's forward and sparse cross-entropy loss (what minitf.compiler lowers
-today; gradients and the optimizer update are not compiled yet), 1 000 calls per figure at
-batch 32 and 128, median of ``--repeats`` runs after a warm-up, in CPU seconds of this process.
+The 784-128-10 MLP's forward and sparse cross-entropy loss alone (whole training steps:
+``jit_train.py``), 1 000 calls per figure at batch 32 and 128, median of ``--repeats`` runs
+after a warm-up, in CPU seconds of this process.
 """
 
 from __future__ import annotations

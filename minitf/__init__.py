@@ -67,11 +67,11 @@ metrics = keras.metrics
 initializers = keras.initializers
 
 
-def _jit_compile(concrete: object) -> object:
+def _jit_compile(concrete: object, strict: bool = True) -> object:
     """tf.function(jit_compile=True): minitf.compiler loads on its first use only."""
     from .compiler import compile_function
 
-    return compile_function(concrete)
+    return compile_function(concrete, strict)
 
 
 _function_options.set_compiler(_jit_compile)

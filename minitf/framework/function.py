@@ -184,7 +184,9 @@ class Function:
     def _trace(self, args: Any, kwargs: Any) -> ConcreteFunction:
         cf = ConcreteFunction(self._fn, args, kwargs)
         if self._options.get("jit_compile"):
-            cf._compiled = _options.compiler()(cf)
+            # Keras' compile(jit_compile=True) sets _jit_strict = False: stateless ops
+            # without a lowering rule then run op by op inside the compiled step
+            cf._compiled = _options.compiler()(cf, getattr(self, "_jit_strict", True))
         return cf
 
     def experimental_get_compiler_ir(self, *args: Any, **kwargs: Any) -> Callable[..., str]:

@@ -37,7 +37,7 @@ _COMPILER: list = []  # the compiler, handed over by minitf/__init__.py (never i
 
 
 def set_compiler(compile_fn: Any) -> None:
-    """Install ``compile_fn(concrete_function) -> callable(arrays) -> outputs``."""
+    """Install ``compile_fn(concrete_function, strict) -> callable(arrays) -> outputs``."""
     _COMPILER[:] = [compile_fn]
 
 

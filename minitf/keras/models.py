@@ -174,10 +174,11 @@ class Model(Layer):
                 **kwargs: Any) -> None:
         """Choose the optimizer, the loss and the metrics (objects or their string names).
 
-        ``jit_compile=True`` runs each step through ``minitf.compiler`` where it can lower the
-        whole step; where it cannot (today: any step that updates variables, i.e. training
-        and evaluation) that step runs op by op as without it, and one printed line says why.
-        ``"auto"`` (Keras 3's default) means off in minitf."""
+        ``jit_compile=True`` compiles each step (train: forward, gradients, optimizer update
+        and metric updates; test; predict) with ``minitf.compiler`` into one generated
+        function; an op without a lowering rule runs op by op inside it (a stateful one: the
+        whole step runs op by op, as without jit), one printed line naming it. ``"auto"``
+        (Keras 3's default) means off in minitf."""
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
         self._jit_compile = jit_compile is True
@@ -818,6 +819,7 @@ class _JitOrOpByOp:
 
     def __init__(self, step: Any, kind: str) -> None:
         self._kind, self._jit, self._plain = kind, function(step, jit_compile=True), None
+        self._jit._jit_strict = False  # an op without a lowering rule: op by op, inside
 
     def __call__(self, *args: Any) -> Any:
         if self._plain is None:

@@ -33,19 +33,29 @@ def _sgd(w, g, lr):
 
 
 @njit(cache=True, error_model="numpy")
+def momentum_step(wi, ai, gi, r, mu, nesterov):  # noqa: ANN001, ANN201 - Numba kernel
+    """One element of Keras SGD momentum: the new ``(w, accum)``."""
+    ai = mu * ai - r * gi
+    return (wi + mu * ai - r * gi if nesterov else wi + ai), ai
+
+
+@njit(cache=True, error_model="numpy")
+def adam_step(wi, mi, vi, gi, a, c1, c2, eps):  # noqa: ANN001, ANN201 - Numba kernel
+    """One element of Adam (``c1 = 1 - beta1``, ``c2 = 1 - beta2``, ``a`` the step's
+    bias-corrected rate): the new ``(w, m, v)``; also used by minitf.compiler's kernels."""
+    mi = mi + (gi - mi) * c1
+    vi = vi + (gi * gi - vi) * c2
+    return wi - a * mi / (np.sqrt(vi) + eps), mi, vi
+
+
+@njit(cache=True, error_model="numpy")
 def _momentum(w, a, g, lr, momentum, nesterov):
     out_w = np.empty_like(w)
     out_a = np.empty_like(a)
     dt = w.dtype.type
     r, mu = dt(lr), dt(momentum)
     for i in range(w.size):
-        gi = g[i]
-        ai = mu * a[i] - r * gi
-        out_a[i] = ai
-        if nesterov:
-            out_w[i] = w[i] + mu * ai - r * gi
-        else:
-            out_w[i] = w[i] + ai
+        out_w[i], out_a[i] = momentum_step(w[i], a[i], g[i], r, mu, nesterov)
     return out_w, out_a
 
 
@@ -57,13 +67,37 @@ def _adam(w, m, v, g, alpha, beta1, beta2, epsilon):
     dt = w.dtype.type
     c1, c2, a, eps = dt(1.0 - beta1), dt(1.0 - beta2), dt(alpha), dt(epsilon)
     for i in range(w.size):
-        gi = g[i]
-        mi = m[i] + (gi - m[i]) * c1
-        vi = v[i] + (gi * gi - v[i]) * c2
-        out_m[i] = mi
-        out_v[i] = vi
-        out_w[i] = w[i] - a * mi / (np.sqrt(vi) + eps)
+        out_w[i], out_m[i], out_v[i] = adam_step(w[i], m[i], v[i], g[i], a, c1, c2, eps)
     return out_w, out_m, out_v
+
+
+@njit(cache=True, error_model="numpy")
+def adagrad_step(wi, ai, gi, r, eps):  # noqa: ANN001, ANN201 - Numba kernel
+    """One element of Adagrad: the new ``(w, accum)``."""
+    ai = ai + gi * gi
+    return wi - r * gi / np.sqrt(ai + eps), ai
+
+
+@njit(cache=True, error_model="numpy")
+def rmsprop_at(i, w, ms, mom, mg, g, r, p, p1, mu, eps, use_mom, centered,  # noqa: ANN001, ANN201
+               out_w, out_ms, out_mom, out_mg):
+    """Element ``i`` of RMSprop (``p = rho``, ``p1 = 1 - rho``) from ``w, ms, mom, mg`` into
+    the ``out_`` arrays (which may be the same arrays: in place); ``mom`` is used with
+    ``use_mom``, ``mg`` when ``centered``."""
+    gi = g[i]
+    msi = p * ms[i] + p1 * gi * gi
+    out_ms[i] = msi
+    if centered:
+        mgi = p * mg[i] + p1 * gi
+        out_mg[i] = mgi
+        denom = msi - mgi * mgi + eps
+    else:
+        denom = msi + eps
+    inc = r * gi / np.sqrt(denom)
+    if use_mom:
+        inc = mu * mom[i] + inc
+        out_mom[i] = inc
+    out_w[i] = w[i] - inc
 
 
 @njit(cache=True, error_model="numpy")
@@ -73,10 +107,7 @@ def _adagrad(w, a, g, lr, epsilon):
     dt = w.dtype.type
     r, eps = dt(lr), dt(epsilon)
     for i in range(w.size):
-        gi = g[i]
-        ai = a[i] + gi * gi
-        out_a[i] = ai
-        out_w[i] = w[i] - r * gi / np.sqrt(ai + eps)
+        out_w[i], out_a[i] = adagrad_step(w[i], a[i], g[i], r, eps)
     return out_w, out_a
 
 
@@ -89,20 +120,8 @@ def _rmsprop(w, ms, mom, mg, g, lr, rho, momentum, epsilon, use_mom, centered):
     dt = w.dtype.type
     r, p, p1, mu, eps = dt(lr), dt(rho), dt(1.0 - rho), dt(momentum), dt(epsilon)
     for i in range(w.size):
-        gi = g[i]
-        msi = p * ms[i] + p1 * gi * gi
-        out_ms[i] = msi
-        if centered:
-            mgi = p * mg[i] + p1 * gi
-            out_mg[i] = mgi
-            denom = msi - mgi * mgi + eps
-        else:
-            denom = msi + eps
-        inc = r * gi / np.sqrt(denom)
-        if use_mom:
-            inc = mu * mom[i] + inc
-            out_mom[i] = inc
-        out_w[i] = w[i] - inc
+        rmsprop_at(i, w, ms, mom, mg, g, r, p, p1, mu, eps, use_mom, centered, out_w, out_ms,
+                   out_mom, out_mg)
     return out_w, out_ms, out_mom, out_mg
 
 

@@ -48,7 +48,7 @@ def _tanh_f32(x):  # Eigen's generic_fast_tanh_float
     q = x2 * _F32(1.19825839466702e-06) + _F32(1.18534705686654e-04)
     q = x2 * q + _F32(2.26843463243900e-03)
     q = x2 * q + _F32(4.89352518554385e-03)
-    return x * p / q
+    return min(max(x * p / q, _F32(-1.0)), _F32(1.0))  # p/q overshoots 1 by an ulp near 9
 
 
 def _tanh(x):  # pragma: no cover - replaced in compiled code by the overload below
@@ -66,7 +66,7 @@ def _tanh_impl(x):
 # ``k`` = [0.5, 1.0] in the arrays' dtype (a float literal would make float32 math float64).
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _simple_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     for b in range(n):
@@ -79,28 +79,26 @@ def _simple_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
             ho[j] = hb[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _lstm_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     half = k[0]
-    ri, rf, rg, ro = rb[:u], rb[u:2 * u], rb[2 * u:3 * u], rb[3 * u:]
     for b in range(n):
         m = mask[b, t]
         a, x, w, ho, co = hr[b], xp[b, t], ws[b, t], hs[b, t], cs[b, t]
         hb, cb = h[b], c[b]
-        ai, af, ag, ao = a[:u], a[u:2 * u], a[2 * u:3 * u], a[3 * u:]
-        xi, xf, xg, xo = x[:u], x[u:2 * u], x[2 * u:3 * u], x[3 * u:]
-        wi, wf, wg, wo, wc = w[:u], w[u:2 * u], w[2 * u:3 * u], w[3 * u:4 * u], w[4 * u:]
-        # one loop per gate, then the state: a single loop over all of them touches too many
-        # arrays for LLVM's aliasing checks and stays scalar (measured 10x slower)
-        for j in range(u):
-            wi[j] = half * _tanh(half * (ai[j] + xi[j] + ri[j])) + half
-        for j in range(u):
-            wf[j] = half * _tanh(half * (af[j] + xf[j] + rf[j])) + half
+        # one loop per activation, then the state: a single loop over everything touches too
+        # many arrays for LLVM's run-time aliasing checks and stays scalar (10x slower)
+        s2, a2, x2, r2 = w[:2 * u], a[:2 * u], x[:2 * u], rb[:2 * u]  # i, f
+        for j in range(2 * u):
+            s2[j] = half * _tanh(half * (a2[j] + x2[j] + r2[j])) + half
+        wg, ag, xg, rg = w[2 * u:3 * u], a[2 * u:3 * u], x[2 * u:3 * u], rb[2 * u:3 * u]
         for j in range(u):
             wg[j] = _tanh(ag[j] + xg[j] + rg[j])
+        wo, ao, xo, ro = w[3 * u:4 * u], a[3 * u:], x[3 * u:], rb[3 * u:]
         for j in range(u):
             wo[j] = half * _tanh(half * (ao[j] + xo[j] + ro[j])) + half
+        wi, wf, wc = w[:u], w[u:2 * u], w[4 * u:]
         for j in range(u):
             cn = wf[j] * cb[j] + wi[j] * wg[j]
             tc = _tanh(cn)
@@ -110,25 +108,24 @@ def _lstm_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
             co[j], ho[j] = cb[j], hb[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gru_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     half, one = k[0], k[1]
-    rz, rr, rh_ = rb[:u], rb[u:2 * u], rb[2 * u:]
     for b in range(n):
         m = mask[b, t]
         a, x, w, hb, ho = hr[b], xp[b, t], ws[b, t], h[b], hs[b, t]
-        az, ar, ah = a[:u], a[u:2 * u], a[2 * u:]
-        xz, xr, xh = x[:u], x[u:2 * u], x[2 * u:]
+        s2, a2, x2, r2 = w[:2 * u], a[:2 * u], x[:2 * u], rb[:2 * u]  # z, r
+        for j in range(2 * u):
+            s2[j] = half * _tanh(half * (a2[j] + x2[j] + r2[j])) + half
         wz, wr, wh, wrh = w[:u], w[u:2 * u], w[2 * u:3 * u], w[3 * u:]
+        ah, xh, rbh = a[2 * u:], x[2 * u:], rb[2 * u:]
         for j in range(u):
-            z = half * _tanh(half * (az[j] + xz[j] + rz[j])) + half
-            r = half * _tanh(half * (ar[j] + xr[j] + rr[j])) + half
-            rh = ah[j] + rh_[j]  # the candidate's recurrent part: reset gate applied after
-            hh = _tanh(xh[j] + r * rh)
-            wz[j], wr[j], wh[j], wrh[j] = z, r, hh, rh
-            hn = z * hb[j] + (one - z) * hh
-            hb[j] += m * (hn - hb[j])
+            rh = ah[j] + rbh[j]  # the candidate's recurrent part: reset gate applied after
+            hh = _tanh(xh[j] + wr[j] * rh)
+            wh[j], wrh[j] = hh, rh
+            z = wz[j]
+            hb[j] += m * (z * hb[j] + (one - z) * hh - hb[j])
             ho[j] = hb[j]
 
 
@@ -138,7 +135,7 @@ def _gru_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
 # in ``dh``/``dc`` the gradient on the previous state, less ``dhr[:, t] @ r.T``.
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
@@ -154,7 +151,7 @@ def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db
             db[j] += dx[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
@@ -182,7 +179,7 @@ def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, 
             db[j] += dx[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gru_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
@@ -217,8 +214,21 @@ def _c(a: Array, dt: Any) -> Array:
     return np.ascontiguousarray(a, dtype=dt)
 
 
+def _split(n: int, steps: int, u: int, g: int, work: Any) -> list:
+    """``work(lo, hi)`` for batch rows ``lo:hi``: the whole recurrence of a part of the batch
+    per core (one hand-off per sequence, not per step), once the products are large enough."""
+    if n * steps * u * g < workers.SPLIT_MIN_MACS or n < 2 * _MIN_ROWS:
+        with workers.single_threaded_blas():  # small products; BLAS's threads would spin
+            return [work(0, n)]
+    return workers.run_split(n, work)
+
+
+_MIN_ROWS = 8  # fewer rows per product and a part's GEMMs lose more than the core gains
+
+
 class RnnKernelsNumba:
-    """The fused recurrent kernels for float32/float64; other dtypes take the NumPy path."""
+    """The fused recurrent kernels for float32/float64; other dtypes take the NumPy path.
+    The batch is cut into one part per core (``workers.run_split``), each running all steps."""
 
     def rnn_sequence(self, cell: str, xp: Array, h0: Array, c0: Array, r: Array, rb: Array,
                      mask: Array) -> tuple[Array, Array, Array]:
@@ -231,13 +241,20 @@ class RnnKernelsNumba:
         cs = np.empty((n, steps, c0.shape[1]), dt)
         ws = np.empty((n, steps, WORKSPACE[cell] * u), dt)
         xp, r, rb, mask = (_c(a, dt) for a in (xp, r, rb, mask))
-        h, c = np.array(h0, dt, order="C"), np.array(c0, dt, order="C")  # the running state
-        hr = np.empty((n, g), dt)
         kernel, k = _STEP[cell], np.array([0.5, 1.0], dt)
-        with workers.single_threaded_blas():  # small products; BLAS's threads would spin
+        skip_first = not np.any(h0)  # h0 @ r is zero: Keras's default initial state
+
+        def rows(lo: int, hi: int) -> None:
+            h = np.array(h0[lo:hi], dt, order="C")  # the running state
+            c = np.array(c0[lo:hi], dt, order="C")
+            hr = np.zeros((hi - lo, g), dt)
             for t in range(steps):
-                np.matmul(h, r, out=hr)
-                kernel(hr, xp, rb, t, mask, h, c, hs, cs, ws, k)
+                if t or not skip_first:
+                    np.matmul(h, r, out=hr)
+                kernel(hr, xp[lo:hi], rb, t, mask[lo:hi], h, c, hs[lo:hi], cs[lo:hi],
+                       ws[lo:hi], k)
+
+        _split(n, steps, u, g, rows)
         return hs, cs, ws
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
@@ -253,15 +270,24 @@ class RnnKernelsNumba:
         dxp = np.empty((n, steps, g), dt)
         # the gradient through h @ r: the same as dxp except for GRU's candidate
         dhr = np.empty((n, steps, g), dt) if cell == "gru" else dxp
-        dh, dhg, dc = np.zeros((n, u), dt), np.zeros((n, u), dt), np.zeros(c0.shape, dt)
-        db = np.zeros(g, dt)
+        dh0, dc0 = np.empty((n, u), dt), np.empty(c0.shape, dt)
         rt = np.ascontiguousarray(r.T, dtype=dt)
         kernel, k = _BWD[cell], np.array([0.5, 1.0], dt)
-        with workers.single_threaded_blas():
+
+        def rows(lo: int, hi: int) -> Array:
+            dh, dhg = np.zeros((hi - lo, u), dt), np.zeros((hi - lo, u), dt)
+            dc, db = np.zeros((hi - lo, c0.shape[1]), dt), np.zeros(g, dt)
+            args = [a[lo:hi] for a in (h0, c0, mask, hs, cs, ws, dhs, dcs)]
+            dxp_, dhr_ = dxp[lo:hi], dhr[lo:hi]
             for t in range(steps - 1, -1, -1):
-                kernel(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k)
-                np.matmul(dhr[:, t], rt, out=dhg)
+                kernel(t, *args, dh, dhg, dc, dxp_, dhr_, db, k)
+                np.matmul(dhr_[:, t], rt, out=dhg)
+            np.add(dh, dhg, out=dh0[lo:hi])
+            dc0[lo:hi] = dc
+            return db
+
+        db = sum(_split(n, steps, u, g, rows))
         h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1).reshape(-1, u)
         flat = dhr.reshape(-1, g)
         dr = workers.matmul(h_prev.T, flat, np.empty((u, g), dt))  # split over the cores
-        return dxp, dh + dhg, dc, dr, db
+        return dxp, dh0, dc0, dr, db

@@ -1,7 +1,11 @@
 """Recurrent training speed against PyTorch CPU, interleaved (a measurement, not a test).
 
-    python benchmarks/rnn_epoch.py [--quick] [--threads 1,2] [--rounds 5] [--models lstm,gru,char]
+    python benchmarks/rnn_epoch.py [--quick] [--threads 1] [--rounds 5] [--models lstm,gru,char]
                                    [--baseline DIR] [--note "..."]  # -> benchmarks/results/rnn.txt
+
+About 2 minutes on the quiet 2-core machine (``--quick``: under one); ``--threads 1,2`` adds a
+second pass with two threads each (PyTorch's OpenMP threads collapse when the machine is
+loaded, so take that on a quiet machine only).
 
 Models, each trained with Adam the way a user writes the loop:
 * ``lstm`` / ``gru``: rows of MNIST as 28 steps of 28 pixels, LSTM(128) or GRU(128) -> Dense(10),
@@ -214,7 +218,7 @@ def table(model: str, threads: int, times: dict) -> list[str]:
         cpu = statistics.median(t[1] for t in ts)
         rw = statistics.median(a[0] / b[0] for a, b in zip(ts, ref))
         rc = statistics.median(a[1] / b[1] for a, b in zip(ts, ref))
-        out.append(f"{label:<13} {threads:>3}  {name:<20} {wall:8.3f} {cpu:8.3f} "
+        out.append(f"{label:<13} {threads:>3}  {name:<24} {wall:8.3f} {cpu:8.3f} "
                    f"{rw:9.2f}x {rc:9.2f}x")
     return out
 
@@ -226,7 +230,7 @@ def main() -> None:
     p.add_argument("--images", type=int, default=None)
     p.add_argument("--char-epochs", type=int, default=None)
     p.add_argument("--rounds", type=int, default=None)
-    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    p.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2")
     p.add_argument("--models", default="lstm,gru,char")
     p.add_argument("--baseline", default="", help="another minitf source tree to time too")
     p.add_argument("--baseline-name", default="(baseline)")
@@ -249,7 +253,7 @@ def main() -> None:
              f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
              f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
              + (f"; {args.note}" if args.note else ""),
-             f"{'model':<13} {'thr':>3}  {'framework':<20} {'wall s':>8} {'cpu s':>8} "
+             f"{'model':<13} {'thr':>3}  {'framework':<24} {'wall s':>8} {'cpu s':>8} "
              f"{'ratio wall':>10} {'ratio cpu':>10}"]
     print("\n".join(lines), flush=True)
     for threads in (int(t) for t in args.threads.split(",")):

@@ -1,14 +1,14 @@
 """Fused recurrent kernels compiled with Numba (the reference is ``../rnn_numpy.py``).
 
-Per time step the forward pass makes one BLAS call (``h @ recurrent_kernel``, reading the
-previous state straight from its row of the state sequence) and one kernel that adds the input
-projection and the bias, activates every gate and updates the masked state in one pass over the
-(batch, gates*units) block. The backward pass makes per step one kernel (gate gradients, the
-carried state gradients and the bias gradient) and one BLAS call, and the recurrent kernel's
-gradient for all steps at the end as one GEMM. Nothing is allocated per step, and float32 stays
-float32 throughout. (Numba's own ``np.dot`` needs SciPy, so the GEMMs are NumPy calls between
-kernel calls; BLAS runs single-threaded, since its threads would spin between such small
-products.)
+Per time step the forward pass makes one BLAS call (``h @ recurrent_kernel``) and one kernel
+that adds the input projection and the bias, activates every gate and updates the masked state
+in one pass over the (batch, gates*units) block. The backward pass makes per step one kernel
+(gate gradients, the carried state gradients and the bias gradient) and one BLAS call, and the
+recurrent kernel's gradient for all steps at the end as one GEMM. Nothing is allocated per step,
+and float32 stays float32 throughout. (Numba's own ``np.dot`` needs SciPy, so the GEMMs are NumPy
+calls between kernel calls; BLAS runs single-threaded, since its threads would spin between such
+small products.) With several cores the batch is cut into one part per core, and each part runs
+the whole recurrence in a thread of its own (the kernels release the GIL, as does BLAS).
 
 Activations: sigmoid(x) = tanh(x/2)/2 + 1/2, so one tanh serves all gates. In float32, tanh is
 Eigen's rational approximation (clamped 13/6 polynomial ratio, at most ~4e-7 relative error, a
@@ -287,7 +287,7 @@ class RnnKernelsNumba:
             return db
 
         db = sum(_split(n, steps, u, g, rows))
-        h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1).reshape(-1, u)
+        h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)[:, :steps].reshape(-1, u)
         flat = dhr.reshape(-1, g)
         dr = workers.matmul(h_prev.T, flat, np.empty((u, g), dt))  # split over the cores
         return dxp, dh0, dc0, dr, db

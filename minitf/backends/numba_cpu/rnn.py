@@ -14,8 +14,10 @@ Activations: sigmoid(x) = tanh(x/2)/2 + 1/2, so one tanh serves all gates. In fl
 Eigen's rational approximation (clamped 13/6 polynomial ratio, at most ~4e-7 relative error, a
 few ulp), which LLVM vectorises; a scalar ``math.tanh`` per element costs several times more
 and NumPy's vectorised tanh needs a pass of its own. float64 uses ``math.tanh`` (exact, as the
-finite-difference gradient checks need). The kernels index rows of C-contiguous arrays, so each
-inner loop runs over unit-stride 1-D views that LLVM vectorises.
+finite-difference gradient checks need). ``fastmath={"contract"}`` lets LLVM fuse a * b + c into
+one FMA (the tanh polynomial: forward kernels ~20 % faster); nothing else is relaxed. The
+kernels index rows of C-contiguous arrays, so each inner loop runs over unit-stride 1-D views
+that LLVM vectorises.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ Array = Any
 _F32 = np.float32
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
 def _tanh_f32(x):  # Eigen's generic_fast_tanh_float
     x = min(max(x, _F32(-9.0)), _F32(9.0))
     x2 = x * x
@@ -66,7 +68,7 @@ def _tanh_impl(x):
 # ``k`` = [0.5, 1.0] in the arrays' dtype (a float literal would make float32 math float64).
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _simple_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     for b in range(n):
@@ -79,7 +81,7 @@ def _simple_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
             ho[j] = hb[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _lstm_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     half = k[0]
@@ -108,7 +110,7 @@ def _lstm_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
             co[j], ho[j] = cb[j], hb[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _gru_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     half, one = k[0], k[1]
@@ -135,7 +137,7 @@ def _gru_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
 # in ``dh``/``dc`` the gradient on the previous state, less ``dhr[:, t] @ r.T``.
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
@@ -151,7 +153,7 @@ def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db
             db[j] += dx[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
@@ -179,7 +181,7 @@ def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, 
             db[j] += dx[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _gru_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]

@@ -1,174 +1,236 @@
 """Fused recurrent kernels compiled with Numba (the reference is ``../rnn_numpy.py``).
 
-Per time step the forward pass makes one BLAS call (``h @ recurrent_kernel``), one vectorised
-tanh over all gates and one or two kernels for the gate arithmetic and the masked state update;
-the backward pass one kernel call and one BLAS call per step, and the recurrent kernel's
-gradient for all steps at the end as one GEMM.
-(Numba's own ``np.dot`` needs SciPy, so the GEMMs are NumPy calls between kernel calls.)
+Per time step the forward pass makes one BLAS call (``h @ recurrent_kernel``) and one kernel
+that adds the input projection and the bias, activates every gate and updates the masked state
+in one pass over the (batch, gates*units) block. The backward pass makes per step one kernel
+(gate gradients, the carried state gradients and the bias gradient) and one BLAS call, and the
+recurrent kernel's gradient for all steps at the end as one GEMM. Nothing is allocated per step,
+and float32 stays float32 throughout. (Numba's own ``np.dot`` needs SciPy, so the GEMMs are NumPy
+calls between kernel calls; BLAS runs single-threaded, since its threads would spin between such
+small products.) With several cores the batch is cut into one part per core, and each part runs
+the whole recurrence in a thread of its own (the kernels release the GIL, as does BLAS).
+
+Activations: sigmoid(x) = tanh(x/2)/2 + 1/2, so one tanh serves all gates. In float32, tanh is
+Eigen's rational approximation (clamped 13/6 polynomial ratio, at most ~4e-7 relative error, a
+few ulp), which LLVM vectorises; a scalar ``math.tanh`` per element costs several times more
+and NumPy's vectorised tanh needs a pass of its own. float64 uses ``math.tanh`` (exact, as the
+finite-difference gradient checks need). ``fastmath={"contract"}`` lets LLVM fuse a * b + c into
+one FMA (the tanh polynomial: forward kernels ~20 % faster); nothing else is relaxed. The
+kernels index rows of C-contiguous arrays, so each inner loop runs over unit-stride 1-D views
+that LLVM vectorises.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from ..rnn_numpy import GATES, WORKSPACE
 from . import workers
 
 Array = Any
 
-
-# -- forward: per step one GEMM, NumPy's SIMD tanh over the gate block, and kernels for the rest --
-# Sigmoid is computed as 0.5 * tanh(x / 2) + 0.5, so one vectorised tanh call activates all the
-# gates of a step: the columns of sigmoid gates are pre-scaled by 1/2 (``_scale``). Scalar
-# ``math.tanh``/``exp`` in a Numba loop cost ten times NumPy's vectorised float32 versions.
+_F32 = np.float32
 
 
-@njit(cache=True, error_model="numpy")
-def _simple_state(a, t, mask, h, hs, ws):
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
+def _tanh_f32(x):  # Eigen's generic_fast_tanh_float
+    x = min(max(x, _F32(-9.0)), _F32(9.0))
+    x2 = x * x
+    p = x2 * _F32(-2.76076847742355e-16) + _F32(2.00018790482477e-13)
+    p = x2 * p + _F32(-8.60467152213735e-11)
+    p = x2 * p + _F32(5.12229709037114e-08)
+    p = x2 * p + _F32(1.48572235717979e-05)
+    p = x2 * p + _F32(6.37261928875436e-04)
+    p = x2 * p + _F32(4.89352455891786e-03)
+    q = x2 * _F32(1.19825839466702e-06) + _F32(1.18534705686654e-04)
+    q = x2 * q + _F32(2.26843463243900e-03)
+    q = x2 * q + _F32(4.89352518554385e-03)
+    return min(max(x * p / q, _F32(-1.0)), _F32(1.0))  # p/q overshoots 1 by an ulp near 9
+
+
+def _tanh(x):  # pragma: no cover - replaced in compiled code by the overload below
+    return math.tanh(x)
+
+
+@overload(_tanh, inline="always")
+def _tanh_impl(x):
+    if x == types.float32:
+        return lambda x: _tanh_f32(x)
+    return lambda x: math.tanh(x)
+
+
+# -- forward: one kernel per step after ``hr = h_prev @ r`` ---------------------------------------
+# ``k`` = [0.5, 1.0] in the arrays' dtype (a float literal would make float32 math float64).
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _simple_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     for b in range(n):
         m = mask[b, t]
+        a, x, w, hb, ho = hr[b], xp[b, t], ws[b, t], h[b], hs[b, t]
         for j in range(u):
-            hn = a[b, j]
-            ws[b, t, j] = hn
-            h[b, j] = h[b, j] + m * (hn - h[b, j])
-            hs[b, t, j] = h[b, j]
+            hn = _tanh(a[j] + x[j] + rb[j])
+            w[j] = hn
+            hb[j] += m * (hn - hb[j])
+            ho[j] = hb[j]
 
 
-@njit(cache=True, error_model="numpy")
-def _lstm_gates(a, t, c, cn, ws, k):
-    n, u = c.shape
-    half = k[0]  # 0.5 in the arrays' dtype: a float literal would make float32 math float64
-    for b in range(n):
-        for j in range(u):
-            i = half * a[b, j] + half
-            f = half * a[b, u + j] + half
-            g = a[b, 2 * u + j]
-            o = half * a[b, 3 * u + j] + half
-            ws[b, t, j] = i
-            ws[b, t, u + j] = f
-            ws[b, t, 2 * u + j] = g
-            ws[b, t, 3 * u + j] = o
-            cn[b, j] = f * c[b, j] + i * g
-
-
-@njit(cache=True, error_model="numpy")
-def _lstm_state(tc, cn, t, mask, h, c, hs, cs, ws):
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _lstm_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
+    half = k[0]
     for b in range(n):
         m = mask[b, t]
+        a, x, w, ho, co = hr[b], xp[b, t], ws[b, t], hs[b, t], cs[b, t]
+        hb, cb = h[b], c[b]
+        # one loop per activation, then the state: a single loop over everything touches too
+        # many arrays for LLVM's run-time aliasing checks and stays scalar (10x slower)
+        s2, a2, x2, r2 = w[:2 * u], a[:2 * u], x[:2 * u], rb[:2 * u]  # i, f
+        for j in range(2 * u):
+            s2[j] = half * _tanh(half * (a2[j] + x2[j] + r2[j])) + half
+        wg, ag, xg, rg = w[2 * u:3 * u], a[2 * u:3 * u], x[2 * u:3 * u], rb[2 * u:3 * u]
         for j in range(u):
-            ws[b, t, 4 * u + j] = tc[b, j]
-            hn = ws[b, t, 3 * u + j] * tc[b, j]
-            c[b, j] = c[b, j] + m * (cn[b, j] - c[b, j])
-            h[b, j] = h[b, j] + m * (hn - h[b, j])
-            hs[b, t, j] = h[b, j]
-            cs[b, t, j] = c[b, j]
-
-
-@njit(cache=True, error_model="numpy")
-def _gru_gates(a, hr, xp, rbh, t, pre, ws):
-    """``a``: tanh of the scaled z, r pre-activations; writes z, r, the candidate's recurrent
-    projection and its pre-activation ``pre``."""
-    n, u = pre.shape
-    for b in range(n):
+            wg[j] = _tanh(ag[j] + xg[j] + rg[j])
+        wo, ao, xo, ro = w[3 * u:4 * u], a[3 * u:], x[3 * u:], rb[3 * u:]
         for j in range(u):
-            z = 0.5 * a[b, j] + 0.5
-            r = 0.5 * a[b, u + j] + 0.5
-            rh = hr[b, 2 * u + j] + rbh[j]
-            ws[b, t, j] = z
-            ws[b, t, u + j] = r
-            ws[b, t, 3 * u + j] = rh
-            pre[b, j] = xp[b, t, 2 * u + j] + r * rh
+            wo[j] = half * _tanh(half * (ao[j] + xo[j] + ro[j])) + half
+        wi, wf, wc = w[:u], w[u:2 * u], w[4 * u:]
+        for j in range(u):
+            cn = wf[j] * cb[j] + wi[j] * wg[j]
+            tc = _tanh(cn)
+            wc[j] = tc
+            cb[j] += m * (cn - cb[j])
+            hb[j] += m * (wo[j] * tc - hb[j])
+            co[j], ho[j] = cb[j], hb[j]
 
 
-@njit(cache=True, error_model="numpy")
-def _gru_state(hh, t, mask, h, hs, ws):
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _gru_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
+    half, one = k[0], k[1]
     for b in range(n):
         m = mask[b, t]
+        a, x, w, hb, ho = hr[b], xp[b, t], ws[b, t], h[b], hs[b, t]
+        s2, a2, x2, r2 = w[:2 * u], a[:2 * u], x[:2 * u], rb[:2 * u]  # z, r
+        for j in range(2 * u):
+            s2[j] = half * _tanh(half * (a2[j] + x2[j] + r2[j])) + half
+        wz, wr, wh, wrh = w[:u], w[u:2 * u], w[2 * u:3 * u], w[3 * u:]
+        ah, xh, rbh = a[2 * u:], x[2 * u:], rb[2 * u:]
         for j in range(u):
-            z = ws[b, t, j]
-            ws[b, t, 2 * u + j] = hh[b, j]
-            hn = z * h[b, j] + (1.0 - z) * hh[b, j]
-            h[b, j] = h[b, j] + m * (hn - h[b, j])
-            hs[b, t, j] = h[b, j]
+            rh = ah[j] + rbh[j]  # the candidate's recurrent part: reset gate applied after
+            hh = _tanh(xh[j] + wr[j] * rh)
+            wh[j], wrh[j] = hh, rh
+            z = wz[j]
+            hb[j] += m * (z * hb[j] + (one - z) * hh - hb[j])
+            ho[j] = hb[j]
 
 
-def _scale(cell: str, u: int, dt) -> np.ndarray:
-    """Per gate column: 1/2 for sigmoid gates (see above), 1 for tanh ones."""
-    halves = {"simple": (), "lstm": (0, 1, 3), "gru": (0, 1)}[cell]
-    s = np.ones(GATES[cell] * u, dt)
-    for k in halves:
-        s[k * u:(k + 1) * u] = 0.5
-    return s
-
-
-# -- backward: one step; ``dh``/``dc`` carry the gradient, ``dhg`` is last step's GEMM -----------
+# -- backward: one kernel per step, then ``dhg = dhr[:, t] @ r.T`` --------------------------------
 # Each writes the gate gradients to ``dxp[:, t]`` (for GRU also ``dhr[:, t]``, the part through
-# h @ r, which differs for the candidate) and leaves in ``dh``/``dc`` the gradient on the
-# previous state, less ``dhr[:, t] @ r.T``. ``hp``/``cp``: the states before step t.
+# h @ r, which differs for the candidate), adds that part to the bias gradient ``db`` and leaves
+# in ``dh``/``dc`` the gradient on the previous state, less ``dhr[:, t] @ r.T``.
 
 
-@njit(cache=True, error_model="numpy")
-def _simple_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k):
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
-    for b in range(n):
-        m = mask[b, t]
-        for j in range(u):
-            d = dh[b, j] + dhg[b, j] + dhs[b, t, j]
-            hn = ws[b, t, j]
-            dxp[b, t, j] = m * d * (1.0 - hn * hn)
-            dh[b, j] = (1.0 - m) * d
-
-
-@njit(cache=True, error_model="numpy")
-def _lstm_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k):
-    n, u = dh.shape
-    one = k[1]  # 1.0 in the arrays' dtype (see _lstm_gates)
+    one = k[1]
     for b in range(n):
         m = mask[b, t]
         keep = one - m
+        w, dx, dhb, dgb, dsb = ws[b, t], dxp[b, t], dh[b], dhg[b], dhs[b, t]
         for j in range(u):
-            d = dh[b, j] + dhg[b, j] + dhs[b, t, j]
-            dct = dc[b, j] + dcs[b, t, j]
-            i, f, g, o = ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j]
-            tc = ws[b, t, 4 * u + j]
-            dhn = m * d
-            dcn = m * dct + dhn * o * (one - tc * tc)
-            dxp[b, t, j] = dcn * g * i * (one - i)
-            dxp[b, t, u + j] = dcn * cp[b, j] * f * (one - f)
-            dxp[b, t, 2 * u + j] = dcn * i * (one - g * g)
-            dxp[b, t, 3 * u + j] = dhn * tc * o * (one - o)
-            dh[b, j] = keep * d
-            dc[b, j] = keep * dct + dcn * f
+            d = dhb[j] + dgb[j] + dsb[j]
+            dx[j] = m * d * (one - w[j] * w[j])
+            dhb[j] = keep * d
+        for j in range(u):
+            db[j] += dx[j]
 
 
-@njit(cache=True, error_model="numpy")
-def _gru_bwd(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k):
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
+    one = k[1]
     for b in range(n):
         m = mask[b, t]
+        keep = one - m
+        w, dx = ws[b, t], dxp[b, t]
+        wi, wf, wg, wo, wc = w[:u], w[u:2 * u], w[2 * u:3 * u], w[3 * u:4 * u], w[4 * u:]
+        di, df, dg, do = dx[:u], dx[u:2 * u], dx[2 * u:3 * u], dx[3 * u:]
+        cp = cs[b, t - 1] if t else c0[b]
+        dhb, dgb, dcb, dsb, dcsb = dh[b], dhg[b], dc[b], dhs[b, t], dcs[b, t]
         for j in range(u):
-            d = dh[b, j] + dhg[b, j] + dhs[b, t, j]
-            z, r, hh, rh = ws[b, t, j], ws[b, t, u + j], ws[b, t, 2 * u + j], ws[b, t, 3 * u + j]
+            d = dhb[j] + dgb[j] + dsb[j]
+            dct = dcb[j] + dcsb[j]
+            i, f, g, o, tc = wi[j], wf[j], wg[j], wo[j], wc[j]
             dhn = m * d
-            dah = dhn * (1.0 - z) * (1.0 - hh * hh)
-            daz = dhn * (hp[b, j] - hh) * z * (1.0 - z)
-            dar = dah * rh * r * (1.0 - r)
-            dxp[b, t, j], dxp[b, t, u + j], dxp[b, t, 2 * u + j] = daz, dar, dah
-            dhr[b, t, j], dhr[b, t, u + j], dhr[b, t, 2 * u + j] = daz, dar, dah * r
-            dh[b, j] = (1.0 - m) * d + dhn * z
+            dcn = m * dct + dhn * o * (one - tc * tc)
+            di[j] = dcn * g * i * (one - i)
+            df[j] = dcn * cp[j] * f * (one - f)
+            dg[j] = dcn * i * (one - g * g)
+            do[j] = dhn * tc * o * (one - o)
+            dhb[j] = keep * d
+            dcb[j] = keep * dct + dcn * f
+        for j in range(4 * u):
+            db[j] += dx[j]
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _gru_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
+    n, u = dh.shape
+    one = k[1]
+    for b in range(n):
+        m = mask[b, t]
+        keep = one - m
+        w, dx, dr = ws[b, t], dxp[b, t], dhr[b, t]
+        wz, wr, wh, wrh = w[:u], w[u:2 * u], w[2 * u:3 * u], w[3 * u:]
+        dxz, dxr, dxh = dx[:u], dx[u:2 * u], dx[2 * u:]
+        drz, drr, drh = dr[:u], dr[u:2 * u], dr[2 * u:]
+        hp = hs[b, t - 1] if t else h0[b]
+        dhb, dgb, dsb = dh[b], dhg[b], dhs[b, t]
+        for j in range(u):
+            d = dhb[j] + dgb[j] + dsb[j]
+            z, r, hh, rh = wz[j], wr[j], wh[j], wrh[j]
+            dhn = m * d
+            dah = dhn * (one - z) * (one - hh * hh)
+            daz = dhn * (hp[j] - hh) * z * (one - z)
+            dar = dah * rh * r * (one - r)
+            dxz[j], dxr[j], dxh[j] = daz, dar, dah
+            drz[j], drr[j], drh[j] = daz, dar, dah * r
+            dhb[j] = keep * d + dhn * z
+        for j in range(3 * u):
+            db[j] += dr[j]
+
+
+_STEP = {"simple": _simple_step, "lstm": _lstm_step, "gru": _gru_step}
 _BWD = {"simple": _simple_bwd, "lstm": _lstm_bwd, "gru": _gru_bwd}
 
 
+def _c(a: Array, dt: Any) -> Array:
+    return np.ascontiguousarray(a, dtype=dt)
+
+
+def _split(n: int, steps: int, u: int, g: int, work: Any) -> list:
+    """``work(lo, hi)`` for batch rows ``lo:hi``: the whole recurrence of a part of the batch
+    per core (one hand-off per sequence, not per step), once the products are large enough."""
+    if n * steps * u * g < workers.SPLIT_MIN_MACS or n < 2 * _MIN_ROWS:
+        with workers.single_threaded_blas():  # small products; BLAS's threads would spin
+            return [work(0, n)]
+    return workers.run_split(n, work)
+
+
+_MIN_ROWS = 8  # fewer rows per product and a part's GEMMs lose more than the core gains
+
+
 class RnnKernelsNumba:
-    """The fused recurrent kernels for float32/float64; other dtypes take the NumPy path."""
+    """The fused recurrent kernels for float32/float64; other dtypes take the NumPy path.
+    The batch is cut into one part per core (``workers.run_split``), each running all steps."""
 
     def rnn_sequence(self, cell: str, xp: Array, h0: Array, c0: Array, r: Array, rb: Array,
                      mask: Array) -> tuple[Array, Array, Array]:
@@ -180,43 +242,22 @@ class RnnKernelsNumba:
         hs = np.empty((n, steps, u), dt)
         cs = np.empty((n, steps, c0.shape[1]), dt)
         ws = np.empty((n, steps, WORKSPACE[cell] * u), dt)
-        h, c = np.array(h0, dt, order="C"), np.array(c0, dt, order="C")
-        mask = mask.astype(dt)
-        scale = _scale(cell, u, dt)
-        rs = np.ascontiguousarray(r * scale)
-        if cell == "gru":  # the candidate's recurrent bias goes inside r * (h @ r_h + rb_h)
-            xb = (xp[:, :, :2 * u] + rb[:2 * u]) * scale[:2 * u]
-            rbh = np.ascontiguousarray(rb[2 * u:])
-        else:
-            xb = (xp + rb) * scale
-        hr = np.empty((n, g), dt)
-        tmp, tmp2 = np.empty((n, u), dt), np.empty((n, u), dt)
-        with workers.single_threaded_blas():  # small products; BLAS's threads would spin
-            self._forward_steps(cell, steps, u, h, c, rs, xb, xp, rbh if cell == "gru" else None,
-                                mask, hr, tmp, tmp2, hs, cs, ws)
-        return hs, cs, ws
+        xp, r, rb, mask = (_c(a, dt) for a in (xp, r, rb, mask))
+        kernel, k = _STEP[cell], np.array([0.5, 1.0], dt)
+        skip_first = not np.any(h0)  # h0 @ r is zero: Keras's default initial state
 
-    @staticmethod
-    def _forward_steps(cell, steps, u, h, c, rs, xb, xp, rbh, mask, hr, tmp, tmp2, hs, cs, ws):
-        k = np.array([0.5, 1.0], h.dtype)
-        for t in range(steps):
-            np.matmul(h, rs, out=hr)
-            if cell == "simple":
-                np.add(hr, xb[:, t], out=hr)
-                np.tanh(hr, out=hr)
-                _simple_state(hr, t, mask, h, hs, ws)
-            elif cell == "lstm":
-                np.add(hr, xb[:, t], out=hr)
-                np.tanh(hr, out=hr)
-                _lstm_gates(hr, t, c, tmp, ws, k)
-                np.tanh(tmp, out=tmp2)
-                _lstm_state(tmp2, tmp, t, mask, h, c, hs, cs, ws)
-            else:
-                a = hr[:, :2 * u] + xb[:, t]
-                np.tanh(a, out=a)
-                _gru_gates(a, hr, xp, rbh, t, tmp, ws)
-                np.tanh(tmp, out=tmp2)
-                _gru_state(tmp2, t, mask, h, hs, ws)
+        def rows(lo: int, hi: int) -> None:
+            h = np.array(h0[lo:hi], dt, order="C")  # the running state
+            c = np.array(c0[lo:hi], dt, order="C")
+            hr = np.zeros((hi - lo, g), dt)
+            for t in range(steps):
+                if t or not skip_first:
+                    np.matmul(h, r, out=hr)
+                kernel(hr, xp[lo:hi], rb, t, mask[lo:hi], h, c, hs[lo:hi], cs[lo:hi],
+                       ws[lo:hi], k)
+
+        _split(n, steps, u, g, rows)
+        return hs, cs, ws
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
                           hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array
@@ -226,20 +267,29 @@ class RnnKernelsNumba:
         n, steps, u = hs.shape
         dt = hs.dtype
         g = GATES[cell] * u
+        h0, c0, mask, hs, cs, ws, dhs, dcs = (
+            _c(a, dt) for a in (h0, c0, mask, hs, cs, ws, dhs, dcs))
         dxp = np.empty((n, steps, g), dt)
         # the gradient through h @ r: the same as dxp except for GRU's candidate
         dhr = np.empty((n, steps, g), dt) if cell == "gru" else dxp
-        dh, dhg, dc = np.zeros((n, u), dt), np.zeros((n, u), dt), np.zeros(c0.shape, dt)
-        rt = np.ascontiguousarray(r.T)
-        mask = mask.astype(dt, copy=False)
-        kernel = _BWD[cell]
-        k = np.array([0.5, 1.0], dt)
-        with workers.single_threaded_blas():
+        dh0, dc0 = np.empty((n, u), dt), np.empty(c0.shape, dt)
+        rt = np.ascontiguousarray(r.T, dtype=dt)
+        kernel, k = _BWD[cell], np.array([0.5, 1.0], dt)
+
+        def rows(lo: int, hi: int) -> Array:
+            dh, dhg = np.zeros((hi - lo, u), dt), np.zeros((hi - lo, u), dt)
+            dc, db = np.zeros((hi - lo, c0.shape[1]), dt), np.zeros(g, dt)
+            args = [a[lo:hi] for a in (h0, c0, mask, hs, cs, ws, dhs, dcs)]
+            dxp_, dhr_ = dxp[lo:hi], dhr[lo:hi]
             for t in range(steps - 1, -1, -1):
-                hp, cp = (hs[:, t - 1], cs[:, t - 1]) if t else (h0, c0)
-                kernel(t, hp, cp, mask, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, k)
-                np.matmul(dhr[:, t], rt, out=dhg)
-        h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1).reshape(-1, u)
+                kernel(t, *args, dh, dhg, dc, dxp_, dhr_, db, k)
+                np.matmul(dhr_[:, t], rt, out=dhg)
+            np.add(dh, dhg, out=dh0[lo:hi])
+            dc0[lo:hi] = dc
+            return db
+
+        db = sum(_split(n, steps, u, g, rows))
+        h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)[:, :steps].reshape(-1, u)
         flat = dhr.reshape(-1, g)
         dr = workers.matmul(h_prev.T, flat, np.empty((u, g), dt))  # split over the cores
-        return dxp, dh + dhg, dc, dr, flat.sum(axis=0)
+        return dxp, dh0, dc0, dr, db

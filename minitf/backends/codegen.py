@@ -38,7 +38,9 @@ a batch then needs neither a copy nor a stride-0 view. The inner loop runs over 
 views, which Numba compiles without index wraparound checks, so LLVM can vectorise it.
 ``error_model="numpy"`` makes division by zero give inf/NaN (or 0 for integers) instead of
 raising, as in NumPy. Complex operands have their own kernels, ``c_<name>``, from the table's
-complex expressions (``COMPLEX_UNARY_KERNELS``, ``COMPLEX_BINARY_KERNELS``).
+complex expressions (``COMPLEX_UNARY_KERNELS``, ``COMPLEX_BINARY_KERNELS``);
+the conversion kernels (complex -> real, real -> complex) are ``CONVERT_UNARY_KERNELS`` and
+``CONVERT_BINARY_KERNELS``.
 """
 
 '''
@@ -62,54 +64,53 @@ def _cdiv(x, y):
 """The complex kernels' division helper; ``decorator`` makes it njit or a CUDA device function."""
 
 
-def function_name(kernel: str, complex_: bool = False) -> str:
+def function_name(kernel: str, kind: str = "real") -> str:
     """The Python name of ``kernel``'s function (``c_`` first for its complex form): a
     trailing ``_`` avoids shadowing builtins (a top-level ``abs`` would replace the builtin
-    ``abs`` inside every other kernel)."""
-    if complex_:
+    ``abs`` inside every other kernel, a ``complex`` the builtin ``complex``)."""
+    if kind == "complex":
         return "c_" + kernel
     if keyword.iskeyword(kernel) or hasattr(builtins, kernel):
         return kernel + "_"
     return kernel
 
 
-def table(binary: bool, complex_: bool = False) -> dict[str, str]:
-    """The kernels this generator compiles: ``kernel_table.exprs(binary, complex_)``."""
-    return kernel_table.exprs(binary, complex_)
+def table(binary: bool, kind: str = "real") -> dict[str, str]:
+    """The kernels this generator compiles: ``kernel_table.exprs(binary, kind)``."""
+    return kernel_table.exprs(binary, kind)
 
 
-def doc(name: str, complex_: bool = False) -> str:
+def doc(name: str, kind: str = "real") -> str:
     """The docstring of a generated kernel."""
-    if complex_:
-        return kernel_table.COMPLEX_DOC[name] + " Complex operands."
-    return kernel_table.DOC[name]
+    text = kernel_table.doc(name, kind)
+    return text + " Complex operands." if kind == "complex" else text
 
 
 class KernelTable(dict):
     """Kernel name -> compiled kernel, as generated. An entry of the generator's table
-    (``table(binary, complex_)`` of the generator module ``generator``) that is not here
+    (``table(binary, kind)`` of the generator module ``generator``) that is not here
     (added after the file was generated, e.g. by a test at run time) is compiled on first use
-    from its ``runtime_source(name, expr, binary, complex_)``, run in a copy of ``namespace``
+    from its ``runtime_source(name, expr, binary, kind)``, run in a copy of ``namespace``
     (the generated module's globals); names in neither raise KeyError."""
 
     def __init__(self, kernels: dict[str, Any], binary: bool, namespace: dict[str, Any],
-                 generator: str, complex_: bool = False) -> None:
+                 generator: str, kind: str = "real") -> None:
         super().__init__(kernels)
         self.binary, self.namespace, self.generator = binary, namespace, generator
-        self.complex = complex_
+        self.kind = kind
 
     def __missing__(self, name: str) -> Any:
         gen = importlib.import_module(self.generator)
-        exprs = gen.table(self.binary, self.complex)
+        exprs = gen.table(self.binary, self.kind)
         if name not in exprs:
             raise KeyError(name)
         scope = dict(self.namespace)
-        exec(gen.runtime_source(name, exprs[name], self.binary, self.complex), scope)
-        fn = self[name] = scope[function_name(name, self.complex)]
+        exec(gen.runtime_source(name, exprs[name], self.binary, self.kind), scope)
+        fn = self[name] = scope[function_name(name, self.kind)]
         return fn
 
 
-def _kernel_source(name: str, expr: str, binary: bool, complex_: bool = False,
+def _kernel_source(name: str, expr: str, binary: bool, kind: str = "real",
                    decorator: str = DECORATOR) -> str:
     args = "out, xa, ya, p" if binary else "out, xa, p"
     if binary:
@@ -119,40 +120,40 @@ def _kernel_source(name: str, expr: str, binary: bool, complex_: bool = False,
     loads = ["x = xrow[j]"] + (["y = yrow[j]"] if binary else [])
     body = "\n".join(f"            {line}" for line in loads + [f"orow[j] = {expr}"])
     return (f"{decorator}\n"
-            f"def {function_name(name, complex_)}({args}):\n"
-            f'    """{doc(name, complex_)}"""\n'
+            f"def {function_name(name, kind)}({args}):\n"
+            f'    """{doc(name, kind)}"""\n'
             f"    for i in range(out.shape[0]):\n"
             f"        {rows}\n"
             f"        for j in range(out.shape[1]):\n"
             f"{body}\n")
 
 
-def runtime_source(name: str, expr: str, binary: bool, complex_: bool = False) -> str:
+def runtime_source(name: str, expr: str, binary: bool, kind: str = "real") -> str:
     """The source of a kernel compiled at run time (:class:`KernelTable`): as generated, but
     not cached on disk."""
-    return _kernel_source(name, expr, binary, complex_, RUNTIME_DECORATOR)
+    return _kernel_source(name, expr, binary, kind, RUNTIME_DECORATOR)
 
 
 def _registry(title: str, names: list[str], binary: bool, generator: str,
-              complex_: bool = False) -> str:
-    items = "".join(f'    "{n}": {function_name(n, complex_)},\n' for n in names)
-    extra = ", complex_=True" if complex_ else ""
+              kind: str = "real") -> str:
+    items = "".join(f'    "{n}": {function_name(n, kind)},\n' for n in names)
+    extra = f", kind={kind!r}" if kind != "real" else ""
     return (f"{title} = KernelTable({{\n{items}}}, {binary}, globals(), {generator!r}{extra})"
             "\n")
 
 
 def table_kernels(kernel_source, generator: str = "minitf.backends.codegen") -> list[str]:
-    """One kernel per entry of the generator's tables (real, then complex), then the four
-    name -> kernel registries (``KernelTable``s that compile entries added later with
+    """One kernel per entry of the generator's tables (real, complex, then conversions), then
+    the six name -> kernel registries (``KernelTable``s that compile entries added later with
     ``generator``'s ``runtime_source``)."""
     gen = importlib.import_module(generator)
     parts, registries = [], []
-    for complex_, prefix in ((False, ""), (True, "COMPLEX_")):
+    for kind in kernel_table.KINDS:
+        prefix = "" if kind == "real" else kind.upper() + "_"
         for binary, title in ((False, "UNARY_KERNELS"), (True, "BINARY_KERNELS")):
-            exprs = gen.table(binary, complex_)
-            parts += [kernel_source(n, e, binary=binary, complex_=complex_)
-                      for n, e in exprs.items()]
-            registries.append(_registry(prefix + title, list(exprs), binary, generator, complex_))
+            exprs = gen.table(binary, kind)
+            parts += [kernel_source(n, e, binary=binary, kind=kind) for n, e in exprs.items()]
+            registries.append(_registry(prefix + title, list(exprs), binary, generator, kind))
     parts.append("\n".join(registries))
     return parts
 

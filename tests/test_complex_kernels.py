@@ -8,6 +8,7 @@ complex numbers."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -139,16 +140,23 @@ def test_conversion_kernel_matches_reference(name, dtype, no_numpy_fallback):
 
 
 def test_conversions_keep_extremes(no_numpy_fallback):
-    """|z| is hypot(re, im), as NumPy: no overflow or underflow where re² would; complex(x, y)
-    sets each part exactly (x + 1j * y gives nan + inf j for y = inf); NaN and inf pass."""
-    big = np.array([2e38 + 1e38j, 1e-30 + 1e-30j, np.inf + 1j * np.nan, np.nan + 0j], C64)
-    huge = np.array([1e300 + 1e300j, -1e-300 + 0j], C128)
-    with np.errstate(invalid="ignore"):
-        want = np.abs(big), np.abs(huge), np.angle(big)
+    """|z| and angle(z) follow C99's hypot and atan2 (Python's math, the oracle) on signed
+    zeros, infinities, NaN and parts whose squares would overflow or underflow; complex(x, y)
+    sets each part exactly (x + 1j * y gives nan + inf j for y = inf)."""
+    v = [0.0, -0.0, 1.0, -3.0, math.inf, -math.inf, math.nan, 1e-300, 1e300, 0.7, 1.5]
+    re, im = (a.ravel() for a in np.meshgrid(v, v))
+    z = np.empty(re.shape, C128)
+    z.real, z.imag = re, im
+    want_abs = [math.hypot(a, b) for a, b in zip(re, im, strict=True)]
+    want_angle = [math.atan2(b, a) for a, b in zip(re, im, strict=True)]
+    z64 = np.array([2e38 + 1e38j, 1e-30 + 1e-30j], C64)
     no_numpy_fallback()
-    np.testing.assert_allclose(NB.unary("complex_abs", big, np.float32), want[0], rtol=2e-7)
-    np.testing.assert_allclose(NB.unary("complex_abs", huge, np.float64), want[1], rtol=1e-15)
-    np.testing.assert_allclose(NB.unary("angle", big, np.float32), want[2], rtol=2e-7)
+    np.testing.assert_allclose(NB.unary("complex_abs", z, np.float64), want_abs, rtol=1e-15)
+    got = NB.unary("angle", z, np.float64)
+    np.testing.assert_allclose(got, want_angle, rtol=1e-15)
+    assert (np.signbit(got) == np.signbit(want_angle))[~np.isnan(got)].all()  # -0.0, -pi
+    np.testing.assert_allclose(NB.unary("complex_abs", z64, np.float32),
+                               [5**0.5 * 1e38, 2**0.5 * 1e-30], rtol=2e-7)
     x, y = np.array([1.0, np.inf], np.float32), np.array([np.inf, -0.0], np.float32)
     c = NB.binary("complex", x, y, C64)
     np.testing.assert_array_equal(c.real, x)

@@ -11,7 +11,8 @@ views, which Numba compiles without index wraparound checks, so LLVM can vectori
 raising, as in NumPy. Complex operands have their own kernels, ``c_<name>``, from the table's
 complex expressions (``COMPLEX_UNARY_KERNELS``, ``COMPLEX_BINARY_KERNELS``);
 the conversion kernels (complex -> real, real -> complex) are ``CONVERT_UNARY_KERNELS`` and
-``CONVERT_BINARY_KERNELS``.
+``CONVERT_BINARY_KERNELS``. ``math.hypot``/``math.atan2`` in the table become ``vecmath``'s
+versions, which LLVM can vectorise.
 """
 
 import cmath
@@ -21,6 +22,8 @@ import numpy as np
 from numba import njit
 
 from ..codegen import KernelTable
+from .vecmath import atan2 as _atan2
+from .vecmath import hypot as _hypot
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -882,7 +885,7 @@ def complex_abs(out, xa, p):
         orow, xrow = out[i], xa[i]
         for j in range(out.shape[1]):
             x = xrow[j]
-            orow[j] = math.hypot(x.real, x.imag)
+            orow[j] = _hypot(x.real, x.imag)
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -892,7 +895,7 @@ def angle(out, xa, p):
         orow, xrow = out[i], xa[i]
         for j in range(out.shape[1]):
             x = xrow[j]
-            orow[j] = math.atan2(x.imag, x.real)
+            orow[j] = _atan2(x.imag, x.real)
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)

@@ -119,6 +119,22 @@ def test_complex_kernels_compile(monkeypatch):
         _ptx(cuda, matmul.MATMUL[np.dtype(t.name)], (t[:, :, :],) * 3 + (boolean, boolean))
 
 
+def test_conversion_kernels_compile(monkeypatch):
+    """Every conversion kernel for both precisions: complex -> real (complex64 -> float32,
+    complex128 -> float64) and real -> complex, with no call left for the linker."""
+    cuda = _compiler(monkeypatch)
+    from numba import complex64, complex128, float32, float64
+
+    from minitf.backends.cuda import elementwise as ew
+
+    for c, f in ((complex64[:, :], float32[:, :]), (complex128[:, :], float64[:, :])):
+        for name in ew.CONVERT_UNARY_KERNELS:
+            sig = (c, f, float64) if name == "to_complex" else (f, c, float64)
+            assert ".extern" not in _ptx(cuda, ew.CONVERT_UNARY_KERNELS[name], sig), name
+        for name in ew.CONVERT_BINARY_KERNELS:
+            _ptx(cuda, ew.CONVERT_BINARY_KERNELS[name], (c, f, f, float64))
+
+
 def test_handwritten_kernels_compile(monkeypatch):
     cuda = _compiler(monkeypatch)
     import numpy as np

@@ -33,11 +33,12 @@ class Backend:
 
     # -- element-wise -----------------------------------------------------------------------
     def unary(self, fn: str, x: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn`` applied to every element (names: ``kernel_table.UNARY``)."""
+        """``fn`` applied to every element (names: ``kernel_table.UNARY``, ``CONVERT_UNARY``)."""
         raise NotImplementedError
 
     def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``)."""
+        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``,
+        ``CONVERT_BINARY``)."""
         raise NotImplementedError
 
     def select(self, cond: Array, x: Array, y: Array) -> Array:

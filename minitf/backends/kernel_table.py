@@ -16,6 +16,10 @@ on first use. The NumPy reference backend has a hand-written vectorised twin of 
 An element-wise op names its entry in ``defop(..., kernel=name)`` (see ``CONTRIBUTING.md``).
 The kernels TensorFlow defines on complex numbers have a second, complex expression
 (``COMPLEX_UNARY``/``COMPLEX_BINARY``), compiled into ``c_<name>`` kernels beside the real ones.
+A third kind, the conversion kernels (``CONVERT_UNARY``/``CONVERT_BINARY``), take operands of
+another kind than their result: complex -> real (``real``, ``imag``, ``complex_abs``,
+``angle``) and real -> complex (``to_complex``, ``complex``); the caller's output dtype is the
+op's rule (complex64 <-> float32, complex128 <-> float64).
 
 Gradient kernels keep TensorFlow's argument order, so ``x`` is not always the input:
 ``relu_grad(g, features)`` has ``x = g``, while ``sigmoid_grad(y, g)`` has ``x = y`` (the
@@ -138,6 +142,23 @@ _COMPLEX_BINARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("not_equal", "x != y", "x != y."),
 )
 
+# Conversion kernels: complex -> real, and real -> complex (see the module docstring).
+# * complex_abs is hypot(re, im), as NumPy's abs: sqrt(re**2 + im**2) would overflow for
+#   parts above ~1.8e19 in float32 (1.3e154 in float64) and underflow below ~1e-19.
+# * complex(x, y) sets both parts exactly: x + 1j * y would give nan + inf j for y = inf.
+_CONVERT_UNARY_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("real", "x.real", "The real part of a complex x."),
+    ("imag", "x.imag", "The imaginary part of a complex x."),
+    ("complex_abs", "math.hypot(x.real, x.imag)",
+     "|x| of a complex x, as hypot(re, im): no overflow for large parts."),
+    ("angle", "math.atan2(x.imag, x.real)", "The argument atan2(im, re) of a complex x."),
+    ("to_complex", "complex(x, 0.0)", "A real x as the complex number x + 0i (a cast)."),
+)
+
+_CONVERT_BINARY_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("complex", "complex(x, y)", "The complex number x + iy from real parts x and y."),
+)
+
 NO_CUDA_COMPLEX: dict[str, str] = {
     "pow": "Numba's CUDA complex power returns 0 whenever the real parts of both operands are "
            "0 (1j ** 1j gives 0, not e**(-pi/2)): numba/cuda/mathimpl.py, cpow_implement",
@@ -165,8 +186,27 @@ COMPLEX_DOC: dict[str, str] = {name: doc for name, _, doc in
 """Complex kernel name -> one-line description."""
 
 
-def exprs(binary: bool, complex_: bool = False) -> dict[str, str]:
-    """The table of unary or binary kernels, real or complex: name -> expression."""
-    if complex_:
-        return COMPLEX_BINARY if binary else COMPLEX_UNARY
-    return BINARY if binary else UNARY
+CONVERT_UNARY: dict[str, str] = {name: expr for name, expr, _ in _CONVERT_UNARY_ROWS}
+"""Conversion kernel name -> expression in ``x`` (complex -> real or real -> complex)."""
+
+CONVERT_BINARY: dict[str, str] = {name: expr for name, expr, _ in _CONVERT_BINARY_ROWS}
+"""Binary conversion kernel name -> expression in real ``x``, ``y`` (a complex result)."""
+
+CONVERT_DOC: dict[str, str] = {name: doc for name, _, doc in
+                               _CONVERT_UNARY_ROWS + _CONVERT_BINARY_ROWS}
+"""Conversion kernel name -> one-line description."""
+
+KINDS = ("real", "complex", "convert")
+"""The kinds of kernel: real operands, complex operands (and result), conversions."""
+
+
+def exprs(binary: bool, kind: str = "real") -> dict[str, str]:
+    """The table of unary or binary kernels of ``kind`` (one of ``KINDS``): name -> expression."""
+    tables = {"real": (UNARY, BINARY), "complex": (COMPLEX_UNARY, COMPLEX_BINARY),
+              "convert": (CONVERT_UNARY, CONVERT_BINARY)}
+    return tables[kind][binary]
+
+
+def doc(name: str, kind: str = "real") -> str:
+    """The one-line description of kernel ``name`` of ``kind``."""
+    return {"real": DOC, "complex": COMPLEX_DOC, "convert": CONVERT_DOC}[kind][name]

@@ -38,16 +38,26 @@ def _squared_difference(x: Array, y: Array) -> Array:
     return np.square(d)
 
 
+def _complex(x: Array, y: Array) -> Array:
+    """``x + iy`` with both parts set exactly (``x + 1j * y`` gives nan + inf j for y = inf)."""
+    x, y = np.asarray(x), np.asarray(y)
+    z = np.empty(np.broadcast_shapes(x.shape, y.shape),
+                 np.result_type(x.dtype, y.dtype, np.complex64))
+    z.real, z.imag = x, y
+    return z
+
+
 class _Twins(dict):
     """Kernel name -> NumPy function; an entry of ``kernel_table`` with no hand-written twin
     gets its scalar expression applied element by element (``np.frompyfunc``)."""
 
-    def __init__(self, twins: dict[str, Callable[..., Array]], binary: bool) -> None:
+    def __init__(self, twins: dict[str, Callable[..., Array]], binary: bool,
+                 kind: str = "real") -> None:
         super().__init__(twins)
-        self.binary = binary
+        self.binary, self.kind = binary, kind
 
     def __missing__(self, name: str) -> Callable[..., Array]:
-        exprs = kernel_table.BINARY if self.binary else kernel_table.UNARY
+        exprs = kernel_table.exprs(self.binary, self.kind)
         if name not in exprs:
             raise KeyError(name)
         args = "x, y, p" if self.binary else "x, p"
@@ -119,6 +129,20 @@ BINARY: dict[str, Callable[[Array, Array, float], Array]] = _Twins({
 }, binary=True)
 """Binary kernel name -> ``f(x, y, p)``; the same names and meaning as ``kernel_table.BINARY``."""
 
+CONVERT_UNARY: dict[str, Callable[[Array, float], Array]] = _Twins({
+    "real": lambda x, p: np.real(x),
+    "imag": lambda x, p: np.imag(x),
+    "complex_abs": lambda x, p: np.abs(x),  # hypot(re, im)
+    "angle": lambda x, p: np.angle(x),
+    "to_complex": lambda x, p: np.asarray(x),  # the cast to the complex out_dtype does it
+}, binary=False, kind="convert")
+"""Conversion kernel name -> ``f(x, p)``, as ``kernel_table.CONVERT_UNARY``."""
+
+CONVERT_BINARY: dict[str, Callable[[Array, Array, float], Array]] = _Twins({
+    "complex": lambda x, y, p: _complex(x, y),
+}, binary=True, kind="convert")
+"""Binary conversion kernel name -> ``f(x, y, p)``, as ``kernel_table.CONVERT_BINARY``."""
+
 _REDUCERS: dict[str, Callable[..., Any]] = {
     "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
     "any": np.any, "all": np.all,
@@ -154,6 +178,37 @@ def complex_kernel(table: dict, fn: str, dtypes: tuple[np.dtype, ...], out_dtype
         return table[fn]
     except KeyError:  # no complex form: the NumPy path gives the result or the error
         return None
+
+
+CONVERT_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64,
+                                                np.complex128))
+"""The dtypes the compiled conversion kernels take and give."""
+
+
+def _twin(fn: str, binary: bool) -> Callable[..., Array]:
+    """The NumPy function of kernel ``fn``: a conversion kernel's or an element-wise one's."""
+    if fn in kernel_table.exprs(binary, "convert"):
+        return (CONVERT_BINARY if binary else CONVERT_UNARY)[fn]
+    return kernel(BINARY if binary else UNARY, fn)
+
+
+def compiled_kernel(tables: tuple[dict, dict, dict], fn: str, dtypes: tuple[np.dtype, ...],
+                    out_dtype: np.dtype, kernel_dtypes: frozenset) -> Any:
+    """A compiled backend's kernel ``fn`` for operands of ``dtypes`` and an ``out_dtype``
+    result, from its ``tables`` (real, complex and conversion kernels of one arity), or None
+    where the NumPy reference runs it instead. Real kernels take ``kernel_dtypes``; complex
+    ones see ``complex_kernel``; a conversion kernel takes complex operands to a real result
+    or real ones to a complex result (``CONVERT_DTYPES``). An unknown name is a ValueError."""
+    real, cplx, convert = tables
+    if fn in kernel_table.exprs(len(dtypes) == 2, "convert"):
+        to_complex = out_dtype.kind == "c"
+        ok = out_dtype in CONVERT_DTYPES and all(
+            d in CONVERT_DTYPES and (d.kind == "c") != to_complex for d in dtypes)
+        return convert[fn] if ok else None
+    f = kernel(real, fn)
+    if out_dtype in kernel_dtypes and all(d in kernel_dtypes for d in dtypes):
+        return f
+    return complex_kernel(cplx, fn, dtypes, out_dtype)
 
 
 def check_int_args(fn: str, x: Array, y: Array, out_dtype: np.dtype) -> None:
@@ -219,8 +274,8 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, RnnKernelsNumpy, Bac
 
     # -- element-wise -----------------------------------------------------------------------
     def unary(self, fn: str, x: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn`` applied to every element (names: ``kernel_table.UNARY``)."""
-        f = kernel(UNARY, fn)
+        """``fn`` applied to every element (names: ``kernel_table.UNARY``, ``CONVERT_UNARY``)."""
+        f = _twin(fn, binary=False)
         out_dtype = as_np_dtype(out_dtype)
         with np.errstate(all="ignore"):
             y = np.asarray(f(np.asarray(x), float(param)))
@@ -229,8 +284,9 @@ class NumpyBackend(ConvKernelsNumpy, OptimizerKernelsNumpy, RnnKernelsNumpy, Bac
         return y.astype(out_dtype, copy=False)
 
     def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``)."""
-        f = kernel(BINARY, fn)
+        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``,
+        ``CONVERT_BINARY``)."""
+        f = _twin(fn, binary=True)
         out_dtype = as_np_dtype(out_dtype)
         x, y = np.asarray(x), np.asarray(y)
         if fn in INT_CHECKED:

@@ -18,7 +18,7 @@ The definition also carries what the rest of minitf derives from it (keyword arg
 :func:`defop`, all optional):
 
 * ``kernel``: the ``kernel_table`` entry of an element-wise op (its forward calls
-  ``rt.be.unary``/``binary`` with that name);
+  ``rt.be.unary``/``binary`` with that name), a conversion kernel for complex <-> real ops;
 * ``device``: where it may run: ``"host"`` (the CPU only, the default), ``"kernels"`` (its
   forward uses nothing but backend kernels and reshapes, so it runs unchanged on device
   arrays) or ``"forward"`` (it has a device version of its forward in

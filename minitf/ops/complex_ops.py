@@ -3,8 +3,9 @@
 Gradients follow TensorFlow's convention: for a real loss L of a complex z, the gradient is
 dL/dRe(z) + i dL/dIm(z) (the conjugate of the Wirtinger derivative dL/dz, times 2), so
 d|z|²/dz = 2z, d|z|/dz = z/|z| and d Re(z²)/dz = 2 conj(z). PyTorch's complex autograd
-uses the same convention. Conj is a backend kernel (it runs on the GPU: every complex
-gradient calls it); the other forwards are NumPy's on the host (``device="host"``).
+uses the same convention. Every forward is one backend kernel (``device="kernels"``: they
+run on the GPU too): Conj a complex kernel, the others conversion kernels
+(``kernel_table.CONVERT_UNARY``/``CONVERT_BINARY``) whose result dtype is the op's rule.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from .math_ops import _convert_operands, _unbroadcast
 
 _COMPLEX_OF = {_dtypes.float32: _dtypes.complex64, _dtypes.float64: _dtypes.complex128}
 _REAL_OF = {c: f for f, c in _COMPLEX_OF.items()}
+# the same rules on NumPy dtypes, for the forwards (device arrays have NumPy dtypes)
+_NP_COMPLEX_OF = {f.np: c.np for f, c in _COMPLEX_OF.items()}
+_NP_REAL_OF = {c.np: f.np for c, f in _REAL_OF.items()}
 
 
 def _part_infer(shapes, dtypes, attrs):
@@ -42,14 +46,21 @@ def _complex_grad(op, g):
     return [_unbroadcast(real(g), x), _unbroadcast(imag(g), y)]
 
 
+def _part_def(op_type: str, kernel: str, gradient: Any, doc: str, api: tuple[str, ...] = ()) -> None:
+    """Op ``op_type``: complex -> real by conversion kernel ``kernel`` (complex64 -> float32,
+    complex128 -> float64)."""
+    defop(op_type, _part_infer, lambda rt, z: rt.be.unary(kernel, z, _NP_REAL_OF[z.dtype]),
+          gradient, doc=doc, kernel=kernel, device="kernels", api=api)
+
+
 defop("Complex", _complex_infer,
-      lambda rt, x, y: (np.asarray(x) + 1j * np.asarray(y)).astype(
-          np.result_type(x.dtype, np.complex64)),
-      _complex_grad, doc="real + i * imag; the operands broadcast.", api=("complex",))
-defop("Real", _part_infer, lambda rt, z: np.ascontiguousarray(np.real(z)),
-      lambda op, g: [complex(g, 0.0)], doc="The real part of z.", api=("math.real", "real"))
-defop("Imag", _part_infer, lambda rt, z: np.ascontiguousarray(np.imag(z)),
-      lambda op, g: [complex(0.0, g)], doc="The imaginary part of z.", api=("math.imag", "imag"))
+      lambda rt, x, y: rt.be.binary("complex", x, y, _NP_COMPLEX_OF[x.dtype]),
+      _complex_grad, doc="real + i * imag; the operands broadcast.", kernel="complex",
+      device="kernels", api=("complex",))
+_part_def("Real", "real", lambda op, g: [complex(g, 0.0)], "The real part of z.",
+          ("math.real", "real"))
+_part_def("Imag", "imag", lambda op, g: [complex(0.0, g)], "The imaginary part of z.",
+          ("math.imag", "imag"))
 defop("Conj", lambda shapes, dtypes, attrs: [(shapes[0], dtypes[0])],
       lambda rt, z: rt.be.unary("conj", z, z.dtype), lambda op, g: [conj(g)],
       doc="The complex conjugate of z.", kernel="conj", device="kernels",
@@ -71,10 +82,10 @@ def _angle_grad(op, g):
     return [-complex(g, 0.0) / complex(imag(z), real(z))]
 
 
-defop("ComplexAbs", _part_infer, lambda rt, z: np.abs(z), _abs_grad,
-      doc="|z| = sqrt(re² + im²), a real tensor.")
-defop("Angle", _part_infer, lambda rt, z: np.angle(z), _angle_grad,
-      doc="The argument atan2(imag, real) of z, in (-pi, pi].", api=("math.angle", "angle"))
+_part_def("ComplexAbs", "complex_abs", _abs_grad,
+          "|z| = sqrt(re² + im²), a real tensor (computed as hypot: no overflow).")
+_part_def("Angle", "angle", _angle_grad, "The argument atan2(imag, real) of z, in (-pi, pi].",
+          ("math.angle", "angle"))
 
 
 @op_export("Complex")

@@ -2,8 +2,9 @@
 kernels, sum/mean/prod and matmul run as device kernels, with the host fallback switched off,
 and agree with the NumPy reference; the complex cases of ``tests/op_cases.py`` whose op runs
 on the device do so without a host round trip, except the ops whose kernel has no CUDA complex
-form (``kernel_table.NO_CUDA_COMPLEX``), which placement runs on the CPU. Tiny shapes: the
-simulator runs every thread as a Python thread."""
+form (``kernel_table.NO_CUDA_COMPLEX``), which placement runs on the CPU. The conversion
+kernels (tf.complex, real, imag, abs, angle, casts between complex and real) run on the
+device too. Tiny shapes: the simulator runs every thread as a Python thread."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.gpu_sim
 CUDA, REF = CudaBackend(), NumpyBackend()
 C64, C128 = np.dtype(np.complex64), np.dtype(np.complex128)
 BOOL_OUT = {"equal", "not_equal"}
+CONVERT = set(kernel_table.CONVERT_UNARY) | set(kernel_table.CONVERT_BINARY)
 
 
 def _on_gpu(t) -> bool:
@@ -84,6 +86,41 @@ def test_complex_kernel_on_device(name, on_host_calls):
     np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", sorted(CONVERT))
+def test_conversion_kernel_on_device(name, on_host_calls):
+    """complex64 -> float32 (complex128 -> float64 for abs, whose hypot matters), and
+    float32 -> complex64 (to_complex, and complex with a row broadcast)."""
+    dtype = C128 if name == "complex_abs" else C64
+    z = _z((2, 5), dtype, 1)
+    z[0, 0] = 3e37 + 4e37j if dtype == C64 else 3e300 + 4e300j  # re² would overflow
+    real = np.dtype(np.float32 if dtype == C64 else np.float64)
+    if name == "complex":
+        got, want = CUDA.binary(name, z.real, z.imag[0], dtype), REF.binary(name, z.real,
+                                                                           z.imag[0], dtype)
+    elif name == "to_complex":
+        got, want = CUDA.unary(name, z.real, dtype), REF.unary(name, z.real, dtype)
+    else:
+        got, want = CUDA.unary(name, z, real), REF.unary(name, z, real)
+    assert not on_host_calls
+    got = to_numpy(got)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=2e-7 if real == np.float32 else 1e-15)
+
+
+def test_casts_between_complex_and_real_on_device(on_host_calls):
+    """tf.cast float -> complex (zero imaginary part) and complex -> float (the real part,
+    as TF) on '/GPU:0' stay on the device."""
+    z = _z((2, 3), C64)
+    with tf.device("/GPU:0"):
+        c = tf.cast(tf.constant(z.real), tf.complex64)
+        r = tf.cast(tf.constant(z), tf.float32)
+        w = tf.cast(tf.constant(z), tf.complex128)
+    assert all(map(_on_gpu, (c, r, w))) and not on_host_calls
+    np.testing.assert_array_equal(c.numpy(), z.real.astype(C64))
+    np.testing.assert_array_equal(r.numpy(), z.real)
+    np.testing.assert_array_equal(w.numpy(), z.astype(C128))
+
+
 def test_complex_reductions_and_matmul_on_device(on_host_calls):
     x = _z((3, 20), C64)  # rows longer than the simulator's reduction block (16)
     for fn in ("sum", "mean", "prod"):
@@ -114,7 +151,8 @@ def test_no_cuda_complex_form_runs_on_the_host(on_host_calls):
 
 COMPLEX_DEVICE_CASES = [
     c for c in CASES if c.op in placement.DEVICE_OPS
-    and any(a.dtype.kind == "c" for a in c.arrays(np.float32))]
+    and (any(a.dtype.kind == "c" for a in c.arrays(np.float32))
+         or registry.get(c.op).kernel in CONVERT)]  # tf.complex: real operands
 
 
 @pytest.mark.parametrize("case", COMPLEX_DEVICE_CASES, ids=[c.id for c in COMPLEX_DEVICE_CASES])

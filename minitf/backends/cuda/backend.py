@@ -29,8 +29,7 @@ from ..numpy_backend import (
     as_np_dtype,
     check_int_args,
     check_labels,
-    complex_kernel,
-    kernel,
+    compiled_kernel,
 )
 from . import elementwise, optim, reductions, softmax
 from .conv import ConvKernelsCuda
@@ -45,6 +44,10 @@ _KERNEL_DTYPES = frozenset(np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
     np.uint64, np.float32, np.float64))
 _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+_UNARY_TABLES = (elementwise.UNARY_KERNELS, elementwise.COMPLEX_UNARY_KERNELS,
+                 elementwise.CONVERT_UNARY_KERNELS)
+_BINARY_TABLES = (elementwise.BINARY_KERNELS, elementwise.COMPLEX_BINARY_KERNELS,
+                  elementwise.CONVERT_BINARY_KERNELS)
 
 
 # -- transfers and launch configurations: the only place that knows about grids ------------
@@ -147,30 +150,25 @@ class CudaBackend(ConvKernelsCuda, RnnKernelsCuda, NumpyBackend):
 
     # -- element-wise -----------------------------------------------------------------------
     def unary(self, fn: str, x: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn`` applied to every element (names: ``kernel_table.UNARY``)."""
-        f = kernel(elementwise.UNARY_KERNELS, fn)
+        """``fn`` applied to every element (names: ``kernel_table.UNARY``, ``CONVERT_UNARY``)."""
         x, out_dtype = to_device(x), as_np_dtype(out_dtype)
-        if x.dtype not in _KERNEL_DTYPES or out_dtype not in _KERNEL_DTYPES:
-            f = complex_kernel(elementwise.COMPLEX_UNARY_KERNELS, fn, (x.dtype,), out_dtype)
-            if f is None:
-                return self._on_host("unary", fn, x, out_dtype, param)
+        f = compiled_kernel(_UNARY_TABLES, fn, (x.dtype,), out_dtype, _KERNEL_DTYPES)
+        if f is None:
+            return self._on_host("unary", fn, x, out_dtype, param)
         out = cuda.device_array(x.shape, dtype=out_dtype)
         if out.size:
             launch_2d(f, _flat(out), _flat(x), float(param))
         return out
 
     def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``)."""
-        f = kernel(elementwise.BINARY_KERNELS, fn)
+        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``,
+        ``CONVERT_BINARY``)."""
         x, y, out_dtype = to_device(x), to_device(y), as_np_dtype(out_dtype)
-        if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
-                or out_dtype not in _KERNEL_DTYPES):
-            # complex: a kernel of NO_CUDA_COMPLEX has none, and runs on the host
-            f = complex_kernel(elementwise.COMPLEX_BINARY_KERNELS, fn, (x.dtype, y.dtype),
-                               out_dtype)
-            if f is None:
-                return self._on_host("binary", fn, x, y, out_dtype, param)
-        elif fn in INT_CHECKED and out_dtype.kind in "iu":  # copies y to the host: ints only
+        # complex: a kernel of NO_CUDA_COMPLEX has none, and runs on the host
+        f = compiled_kernel(_BINARY_TABLES, fn, (x.dtype, y.dtype), out_dtype, _KERNEL_DTYPES)
+        if f is None:
+            return self._on_host("binary", fn, x, y, out_dtype, param)
+        if fn in INT_CHECKED and out_dtype.kind in "iu":  # copies y to the host: ints only
             check_int_args(fn, x, to_numpy(y), out_dtype)
         shape = np.broadcast_shapes(x.shape, y.shape)
         out = cuda.device_array(shape, dtype=out_dtype)

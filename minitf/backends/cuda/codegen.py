@@ -35,7 +35,9 @@ neighbouring threads touch neighbouring columns (coalesced loads), and then rows
 long tensor has rows). Threads outside ``out`` do nothing. A binary operand may be a single
 row or a single column (or 1 x 1): it is indexed modulo its shape, so a bias or a scalar
 needs no broadcast copy. Complex operands have their own kernels, ``c_<name>``, from the
-table's complex expressions, except those in ``kernel_table.NO_CUDA_COMPLEX``.
+table's complex expressions, except those in ``kernel_table.NO_CUDA_COMPLEX``;
+the conversion kernels (complex -> real, real -> complex) are ``CONVERT_UNARY_KERNELS`` and
+``CONVERT_BINARY_KERNELS``.
 """
 
 import cmath
@@ -68,16 +70,16 @@ def cuda_expr(expr: str) -> str:
     return expr
 
 
-def table(binary: bool, complex_: bool = False) -> dict[str, str]:
-    """The kernels compiled for CUDA: ``kernel_table.exprs(binary, complex_)``, without the
+def table(binary: bool, kind: str = "real") -> dict[str, str]:
+    """The kernels compiled for CUDA: ``kernel_table.exprs(binary, kind)``, without the
     complex ones listed in ``kernel_table.NO_CUDA_COMPLEX``."""
-    exprs = kernel_table.exprs(binary, complex_)
-    if not complex_:
+    exprs = kernel_table.exprs(binary, kind)
+    if kind != "complex":
         return exprs
     return {n: e for n, e in exprs.items() if n not in kernel_table.NO_CUDA_COMPLEX}
 
 
-def _kernel_source(name: str, expr: str, binary: bool, complex_: bool = False) -> str:
+def _kernel_source(name: str, expr: str, binary: bool, kind: str = "real") -> str:
     args = "out, xa, ya, p" if binary else "out, xa, p"
     if binary:
         loads = ["x = xa[i % xa.shape[0], j % xa.shape[1]]",
@@ -86,17 +88,17 @@ def _kernel_source(name: str, expr: str, binary: bool, complex_: bool = False) -
         loads = ["x = xa[i, j]"]
     body = "\n".join(f"            {line}" for line in loads + [f"out[i, j] = {cuda_expr(expr)}"])
     return ("@cuda.jit\n"
-            f"def {function_name(name, complex_)}({args}):\n"
-            f'    """{doc(name, complex_)}"""\n'
+            f"def {function_name(name, kind)}({args}):\n"
+            f'    """{doc(name, kind)}"""\n'
             "    j, i0 = cuda.grid(2)\n"
             "    if j < out.shape[1]:\n"
             "        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):\n"
             f"{body}\n")
 
 
-def runtime_source(name: str, expr: str, binary: bool, complex_: bool = False) -> str:
+def runtime_source(name: str, expr: str, binary: bool, kind: str = "real") -> str:
     """The source of a kernel compiled at run time (``codegen.KernelTable``): as generated."""
-    return _kernel_source(name, expr, binary, complex_)
+    return _kernel_source(name, expr, binary, kind)
 
 
 def generate() -> str:

@@ -9,7 +9,9 @@ neighbouring threads touch neighbouring columns (coalesced loads), and then rows
 long tensor has rows). Threads outside ``out`` do nothing. A binary operand may be a single
 row or a single column (or 1 x 1): it is indexed modulo its shape, so a bias or a scalar
 needs no broadcast copy. Complex operands have their own kernels, ``c_<name>``, from the
-table's complex expressions, except those in ``kernel_table.NO_CUDA_COMPLEX``.
+table's complex expressions, except those in ``kernel_table.NO_CUDA_COMPLEX``;
+the conversion kernels (complex -> real, real -> complex) are ``CONVERT_UNARY_KERNELS`` and
+``CONVERT_BINARY_KERNELS``.
 """
 
 import cmath
@@ -855,6 +857,67 @@ def c_not_equal(out, xa, ya, p):
             out[i, j] = x != y
 
 
+@cuda.jit
+def real(out, xa, p):
+    """The real part of a complex x."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x.real
+
+
+@cuda.jit
+def imag(out, xa, p):
+    """The imaginary part of a complex x."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = x.imag
+
+
+@cuda.jit
+def complex_abs(out, xa, p):
+    """|x| of a complex x, as hypot(re, im): no overflow for large parts."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.hypot(x.real, x.imag)
+
+
+@cuda.jit
+def angle(out, xa, p):
+    """The argument atan2(im, re) of a complex x."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = math.atan2(x.imag, x.real)
+
+
+@cuda.jit
+def to_complex(out, xa, p):
+    """A real x as the complex number x + 0i (a cast)."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i, j]
+            out[i, j] = complex(x, 0.0)
+
+
+@cuda.jit
+def complex_(out, xa, ya, p):
+    """The complex number x + iy from real parts x and y."""
+    j, i0 = cuda.grid(2)
+    if j < out.shape[1]:
+        for i in range(i0, out.shape[0], cuda.gridsize(2)[1]):
+            x = xa[i % xa.shape[0], j % xa.shape[1]]
+            y = ya[i % ya.shape[0], j % ya.shape[1]]
+            out[i, j] = complex(x, y)
+
+
 UNARY_KERNELS = KernelTable({
     "negative": negative,
     "abs": abs_,
@@ -932,7 +995,7 @@ COMPLEX_UNARY_KERNELS = KernelTable({
     "sigmoid": c_sigmoid,
     "identity": c_identity,
     "conj": c_conj,
-}, False, globals(), 'minitf.backends.cuda.codegen', complex_=True)
+}, False, globals(), 'minitf.backends.cuda.codegen', kind='complex')
 
 COMPLEX_BINARY_KERNELS = KernelTable({
     "add": c_add,
@@ -942,4 +1005,16 @@ COMPLEX_BINARY_KERNELS = KernelTable({
     "squared_difference": c_squared_difference,
     "equal": c_equal,
     "not_equal": c_not_equal,
-}, True, globals(), 'minitf.backends.cuda.codegen', complex_=True)
+}, True, globals(), 'minitf.backends.cuda.codegen', kind='complex')
+
+CONVERT_UNARY_KERNELS = KernelTable({
+    "real": real,
+    "imag": imag,
+    "complex_abs": complex_abs,
+    "angle": angle,
+    "to_complex": to_complex,
+}, False, globals(), 'minitf.backends.cuda.codegen', kind='convert')
+
+CONVERT_BINARY_KERNELS = KernelTable({
+    "complex": complex_,
+}, True, globals(), 'minitf.backends.cuda.codegen', kind='convert')

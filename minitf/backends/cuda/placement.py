@@ -98,8 +98,18 @@ def _broadcast(rt: Any, x: Any, shape: Sequence[int]) -> Any:
     return rt.be.binary("add", x, full(shape, x.dtype, 0), x.dtype)
 
 
+def _cast(rt: Any, x: Any, dtype: Any) -> Any:
+    """Cast on the device: between complex and real by a conversion kernel (complex -> real
+    keeps the real part, as TF; real -> complex adds a zero imaginary part), else the identity
+    kernel, which converts every element to ``dtype``."""
+    dst = dtype.np
+    if (x.dtype.kind == "c") != (dst.kind == "c"):
+        return rt.be.unary("real" if x.dtype.kind == "c" else "to_complex", x, dst)
+    return rt.be.unary("identity", x, dst)
+
+
 DEVICE_FORWARD: dict[str, Callable[..., Any]] = {
-    "Cast": lambda rt, x, dtype: rt.be.unary("identity", x, dtype.np),
+    "Cast": _cast,
     "Transpose": _transpose,
     "Reshape": lambda rt, x, shape: _reshape(x, shape),
     "ExpandDims": _expand,

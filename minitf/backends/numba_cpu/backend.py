@@ -24,7 +24,7 @@ from ..numpy_backend import (
     as_np_dtype,
     check_int_args,
     check_labels,
-    complex_kernel,
+    compiled_kernel,
     kernel,
 )
 from . import reductions, workers
@@ -34,6 +34,8 @@ from .elementwise import (
     BINARY_KERNELS,
     COMPLEX_BINARY_KERNELS,
     COMPLEX_UNARY_KERNELS,
+    CONVERT_BINARY_KERNELS,
+    CONVERT_UNARY_KERNELS,
     UNARY_KERNELS,
 )
 from .matmul import matmul_tiled
@@ -48,6 +50,8 @@ _KERNEL_DTYPES = frozenset(np.dtype(t) for t in (
 _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 _MATMUL_DTYPES = _FLOATS | COMPLEX_DTYPES  # split over the workers (BLAS), or the tiled kernel
 _COMPLEX_REDUCTIONS = frozenset(("sum", "mean", "prod"))  # the ones TF defines on complex
+_UNARY_TABLES = (UNARY_KERNELS, COMPLEX_UNARY_KERNELS, CONVERT_UNARY_KERNELS)
+_BINARY_TABLES = (BINARY_KERNELS, COMPLEX_BINARY_KERNELS, CONVERT_BINARY_KERNELS)
 
 
 
@@ -104,30 +108,26 @@ class NumbaBackend(ConvPoolKernelsNumba, ConvKernelsNumba, OptimizerKernelsNumba
 
     # -- element-wise -----------------------------------------------------------------------
     def unary(self, fn: str, x: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn`` applied to every element (names: ``kernel_table.UNARY``)."""
-        f = kernel(UNARY_KERNELS, fn)
+        """``fn`` applied to every element (names: ``kernel_table.UNARY``, ``CONVERT_UNARY``)."""
         x = np.asarray(x)
         out_dtype = as_np_dtype(out_dtype)
-        if x.dtype not in _KERNEL_DTYPES or out_dtype not in _KERNEL_DTYPES:
-            f = complex_kernel(COMPLEX_UNARY_KERNELS, fn, (x.dtype,), out_dtype)
-            if f is None:
-                return super().unary(fn, x, out_dtype, param)
+        f = compiled_kernel(_UNARY_TABLES, fn, (x.dtype,), out_dtype, _KERNEL_DTYPES)
+        if f is None:
+            return super().unary(fn, x, out_dtype, param)
         out = np.empty(x.shape, dtype=out_dtype)
         if out.size:
             f(as_2d(out), as_2d(x), float(param))
         return out
 
     def binary(self, fn: str, x: Array, y: Array, out_dtype: np.dtype, param: float = 0.0) -> Array:
-        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``)."""
-        f = kernel(BINARY_KERNELS, fn)
+        """``fn(x, y)`` element-wise with NumPy broadcasting (names: ``kernel_table.BINARY``,
+        ``CONVERT_BINARY``)."""
         x, y = np.asarray(x), np.asarray(y)
         out_dtype = as_np_dtype(out_dtype)
-        if (x.dtype not in _KERNEL_DTYPES or y.dtype not in _KERNEL_DTYPES
-                or out_dtype not in _KERNEL_DTYPES):
-            f = complex_kernel(COMPLEX_BINARY_KERNELS, fn, (x.dtype, y.dtype), out_dtype)
-            if f is None:
-                return super().binary(fn, x, y, out_dtype, param)
-        elif fn in INT_CHECKED:
+        f = compiled_kernel(_BINARY_TABLES, fn, (x.dtype, y.dtype), out_dtype, _KERNEL_DTYPES)
+        if f is None:
+            return super().binary(fn, x, y, out_dtype, param)
+        if fn in INT_CHECKED:
             check_int_args(fn, x, y, out_dtype)
         shape = _broadcast_shape(x.shape, y.shape)
         out = np.empty(shape, dtype=out_dtype)

@@ -9,7 +9,10 @@ a batch then needs neither a copy nor a stride-0 view. The inner loop runs over 
 views, which Numba compiles without index wraparound checks, so LLVM can vectorise it.
 ``error_model="numpy"`` makes division by zero give inf/NaN (or 0 for integers) instead of
 raising, as in NumPy. Complex operands have their own kernels, ``c_<name>``, from the table's
-complex expressions (``COMPLEX_UNARY_KERNELS``, ``COMPLEX_BINARY_KERNELS``).
+complex expressions (``COMPLEX_UNARY_KERNELS``, ``COMPLEX_BINARY_KERNELS``);
+the conversion kernels (complex -> real, real -> complex) are ``CONVERT_UNARY_KERNELS`` and
+``CONVERT_BINARY_KERNELS``. ``math.hypot``/``math.atan2`` in the table become ``vecmath``'s
+versions, which LLVM can vectorise.
 """
 
 import cmath
@@ -19,6 +22,8 @@ import numpy as np
 from numba import njit
 
 from ..codegen import KernelTable
+from .vecmath import atan2 as _atan2
+from .vecmath import hypot as _hypot
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -853,6 +858,67 @@ def c_not_equal(out, xa, ya, p):
             orow[j] = x != y
 
 
+@njit(cache=True, error_model="numpy", fastmath=False)
+def real(out, xa, p):
+    """The real part of a complex x."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x.real
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def imag(out, xa, p):
+    """The imaginary part of a complex x."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = x.imag
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def complex_abs(out, xa, p):
+    """|x| of a complex x, as hypot(re, im): no overflow for large parts."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = _hypot(x.real, x.imag)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def angle(out, xa, p):
+    """The argument atan2(im, re) of a complex x."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = _atan2(x.imag, x.real)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def to_complex(out, xa, p):
+    """A real x as the complex number x + 0i (a cast)."""
+    for i in range(out.shape[0]):
+        orow, xrow = out[i], xa[i]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            orow[j] = complex(x, 0.0)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def complex_(out, xa, ya, p):
+    """The complex number x + iy from real parts x and y."""
+    for i in range(out.shape[0]):
+        orow, xrow, yrow = out[i], xa[i % xa.shape[0]], ya[i % ya.shape[0]]
+        for j in range(out.shape[1]):
+            x = xrow[j]
+            y = yrow[j]
+            orow[j] = complex(x, y)
+
+
 UNARY_KERNELS = KernelTable({
     "negative": negative,
     "abs": abs_,
@@ -930,7 +996,7 @@ COMPLEX_UNARY_KERNELS = KernelTable({
     "sigmoid": c_sigmoid,
     "identity": c_identity,
     "conj": c_conj,
-}, False, globals(), 'minitf.backends.codegen', complex_=True)
+}, False, globals(), 'minitf.backends.codegen', kind='complex')
 
 COMPLEX_BINARY_KERNELS = KernelTable({
     "add": c_add,
@@ -941,4 +1007,16 @@ COMPLEX_BINARY_KERNELS = KernelTable({
     "squared_difference": c_squared_difference,
     "equal": c_equal,
     "not_equal": c_not_equal,
-}, True, globals(), 'minitf.backends.codegen', complex_=True)
+}, True, globals(), 'minitf.backends.codegen', kind='complex')
+
+CONVERT_UNARY_KERNELS = KernelTable({
+    "real": real,
+    "imag": imag,
+    "complex_abs": complex_abs,
+    "angle": angle,
+    "to_complex": to_complex,
+}, False, globals(), 'minitf.backends.codegen', kind='convert')
+
+CONVERT_BINARY_KERNELS = KernelTable({
+    "complex": complex_,
+}, True, globals(), 'minitf.backends.codegen', kind='convert')

@@ -90,6 +90,21 @@ def test_dict_outputs_are_keyed_by_their_keys(tmp_path):
         np.testing.assert_allclose(out[k].numpy(), want[k], rtol=1e-6, atol=1e-7)
 
 
+def test_integer_input_and_a_repeated_output(tmp_path):
+    ids, num = tf.keras.Input((4,), dtype="int32", name="ids"), tf.keras.Input((2,), name="num")
+    e = tf.keras.layers.Flatten()(tf.keras.layers.Embedding(10, 3)(ids))
+    d = tf.keras.layers.Dense(2, name="d")(tf.keras.layers.Concatenate()([e, num]))
+    m = tf.keras.Model([ids, num], [d, d])
+    tf.saved_model.save(m, tmp_path / "i")
+    fn = tf.saved_model.load(tmp_path / "i").signatures["serving_default"]
+    assert fn.inputs["ids"] == {"dtype": "int32", "shape": [None, 4]}
+    assert list(fn.outputs) == ["d", "d_1"]
+    x = {"ids": np.array([[1, 2, 3, 9]], np.int32), "num": np.ones((1, 2), np.float32)}
+    out = fn(**x)
+    np.testing.assert_array_equal(out["d"].numpy(), out["d_1"].numpy())
+    np.testing.assert_allclose(out["d"].numpy(), m.predict(x, verbose=0)[0], rtol=1e-6)
+
+
 def test_row_and_columnar_formats(two, model):
     score, prob = model.predict(X, verbose=0)
     meta = two.get("/v1/models/two/metadata").json()["metadata"]["signature_def"]

@@ -38,13 +38,17 @@ DT_NAMES = {"float32": "DT_FLOAT", "float64": "DT_DOUBLE", "float16": "DT_HALF",
 
 
 def _unique(names: list[str]) -> list[str]:
-    """``names`` with repeats made unique as ``name_1``, ``name_2`` (one layer's outputs)."""
-    seen: dict[str, int] = {}
-    out = []
+    """``names`` with repeats (one layer's several outputs) made unique as ``name_1``,
+    ``name_2``, ... skipping names already taken."""
+    taken, out = set(names), []
     for n in names:
-        k = seen.get(n, 0)
-        seen[n] = k + 1
-        out.append(n if k == 0 else f"{n}_{k}")
+        if n in out:
+            k = 1
+            while f"{n}_{k}" in taken:
+                k += 1
+            n = f"{n}_{k}"
+            taken.add(n)
+        out.append(n)
     return out
 
 

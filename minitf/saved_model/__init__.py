@@ -10,8 +10,10 @@ last (atomically), so a directory without it is incomplete. It reads::
          "inputs":  {"flatten_input": {"dtype": "float32", "shape": [null, 28, 28]}},
          "outputs": {"dense_1": {"dtype": "float32", "shape": [null, 10]}}}}}
 
-Names follow TF 2 Keras exports: the input is ``<first layer>_input``, the output the last
-layer's name; ``null`` is an unknown dimension (the batch). Inspect one like
+Names follow TF 2 Keras exports (see ``_signature``): a Sequential model's input is
+``<first layer>_input`` and its output the last layer's name; a functional model's inputs are
+its ``Input`` names and its outputs its output layers' names (several of each when it has
+them). ``null`` is an unknown dimension (the batch). Inspect one like
 ``saved_model_cli``: ``python -m minitf.saved_model show --dir DIR --all``.
 """
 
@@ -35,26 +37,74 @@ DT_NAMES = {"float32": "DT_FLOAT", "float64": "DT_DOUBLE", "float16": "DT_HALF",
             "uint8": "DT_UINT8", "uint16": "DT_UINT16", "bool": "DT_BOOL", "string": "DT_STRING"}
 
 
+def _unique(names: list[str]) -> list[str]:
+    """``names`` with repeats (one layer's several outputs) made unique as ``name_1``,
+    ``name_2``, ... skipping names already taken."""
+    taken, out = set(names), []
+    for n in names:
+        if n in out:
+            k = 1
+            while f"{n}_{k}" in taken:
+                k += 1
+            n = f"{n}_{k}"
+            taken.add(n)
+        out.append(n)
+    return out
+
+
+def _functional_specs(model: Any) -> tuple[dict, list[str]]:
+    """Input specs and output keys of a functional model, in ``nest.flatten`` order."""
+    inputs = {t._keras_history[0].name: {"dtype": str(t.dtype),
+                                          "shape": [None, *(None if d is None else int(d)
+                                                            for d in tuple(t.shape)[1:])]}
+              for t in model.inputs}
+    struct = getattr(model, "output", None)
+    outs = sorted(struct) if isinstance(struct, dict) else list(model.output_names)
+    return inputs, _unique([str(k) for k in outs])
+
+
 def _signature(model: Any) -> dict:
-    """The ``serving_default`` signature of a Keras model: names, dtypes and shapes."""
-    in_shape = getattr(model, "input_shape_", None)
-    n_in, n_out = (len(getattr(model, a, None) or [None]) for a in ("inputs", "outputs"))
-    if n_in > 1 or n_out > 1:
-        raise ValueError(f"minitf's SavedModel signature has one input and one output; model "
-                         f"'{model.name}' has {n_in} inputs and {n_out} outputs (save it with "
-                         "model.save('m.keras') instead)")
-    if in_shape is None:
-        raise ValueError("the model has no known input shape: build it or call it once before "
-                         "saving (e.g. give the first layer input_shape=...)")
-    in_dims = [None, *(None if d is None else int(d) for d in tuple(in_shape)[1:])]
-    probe = np.zeros([1] + [d or 1 for d in in_dims[1:]], np.float32)
-    out = np.asarray(model.predict(probe, verbose=0))
-    layers = list(getattr(model, "layers", []))
-    in_name = f"{layers[0].name}_input" if layers else "input_1"
-    out_name = layers[-1].name if layers else "output_0"
-    return {"method_name": PREDICT_METHOD,
-            "inputs": {in_name: {"dtype": "float32", "shape": in_dims}},
-            "outputs": {out_name: {"dtype": str(out.dtype), "shape": [None, *out.shape[1:]]}}}
+    """The ``serving_default`` signature of a Keras model: names, dtypes and shapes.
+
+    Names follow TF 2's Keras SavedModel (``tf.saved_model.save(model)``), which TF Serving
+    users see in ``saved_model_cli``: a functional model's inputs are keyed by its ``Input``
+    layers' names and its outputs by its output layers' names (``model.output_names``; the
+    keys for a dict of outputs; a layer giving several outputs: ``name``, ``name_1``, ...); a
+    Sequential model's input is ``<first layer>_input`` and its output the last layer's name.
+    minitf differs from Keras 3's ``model.export``, which keys list outputs by position
+    (``output_0``, ``output_1``): layer names say what each output is, and the same names
+    serve ``tf.saved_model.save`` and ``model.export``.
+    """
+    from ..framework import nest
+    from ..keras.functional import Functional
+
+    if isinstance(model, Functional):
+        inputs, out_names = _functional_specs(model)
+    else:
+        in_shape = getattr(model, "input_shape_", None)
+        n_in, n_out = (len(getattr(model, a, None) or [None]) for a in ("inputs", "outputs"))
+        if n_in > 1 or n_out > 1:
+            raise ValueError(f"model '{model.name}' has {n_in} inputs and {n_out} outputs "
+                             "but is not a functional model: build it with tf.keras.Model("
+                             "inputs, outputs) to export its signature")
+        if in_shape is None:
+            raise ValueError("the model has no known input shape: build it or call it once "
+                             "before saving (e.g. give the first layer input_shape=...)")
+        layers = list(getattr(model, "layers", []))
+        in_name = f"{layers[0].name}_input" if layers else "input_1"
+        inputs = {in_name: {"dtype": "float32", "shape": [
+            None, *(None if d is None else int(d) for d in tuple(in_shape)[1:])]}}
+        out_names = [layers[-1].name if layers else "output_0"]
+    probe = [np.zeros([1] + [d or 1 for d in s["shape"][1:]], s["dtype"])
+             for s in inputs.values()]
+    outs = nest.flatten(model.predict(probe if len(probe) > 1 else probe[0], verbose=0))
+    if len(outs) != len(out_names):
+        raise ValueError(f"model '{model.name}' gave {len(outs)} outputs for "
+                         f"{len(out_names)} output names {out_names}")
+    return {"method_name": PREDICT_METHOD, "inputs": inputs,
+            "outputs": {k: {"dtype": str(np.asarray(o).dtype),
+                            "shape": [None, *np.asarray(o).shape[1:]]}
+                        for k, o in zip(out_names, outs)}}
 
 
 def save(obj: Any, export_dir: str | Path, signatures: Any = None, options: Any = None) -> None:
@@ -100,8 +150,9 @@ def read_meta(export_dir: str | Path) -> dict:
 
 
 class _Signature:
-    """A loaded signature. ``fn(name=array)`` returns ``{output name: tensor}`` as in
-    TensorFlow; minitf also takes the single input positionally and then returns the tensor."""
+    """A loaded signature. ``fn(name=array, ...)`` returns ``{output name: tensor}`` as in
+    TensorFlow; minitf also takes the model's input(s) positionally, returning what the model
+    returns."""
 
     def __init__(self, model: Any, spec: dict) -> None:
         self.model = model
@@ -109,14 +160,27 @@ class _Signature:
         self.outputs = spec["outputs"]
         self.method_name = spec.get("method_name", PREDICT_METHOD)
 
+    def model_inputs(self, named: dict) -> Any:
+        """``{input name: value}`` as the model takes it (one value, or a list in order);
+        ``ValueError`` naming the missing and unexpected names."""
+        if set(named) != set(self.inputs):
+            missing = [k for k in self.inputs if k not in named]
+            extra = sorted(set(named) - set(self.inputs))
+            raise ValueError(f"this signature takes the inputs {list(self.inputs)}; missing "
+                             f"{missing}, unexpected {extra}")
+        values = [named[k] for k in self.inputs]
+        return values if len(values) > 1 else values[0]
+
+    def named_outputs(self, out: Any) -> dict:
+        """The model's output structure as ``{output name: value}``."""
+        from ..framework import nest
+
+        return dict(zip(self.outputs, nest.flatten(out), strict=True))
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args:
-            return self.model(args[0], training=False)
-        (name,) = self.inputs
-        if set(kwargs) != {name}:
-            raise ValueError(f"this signature takes the input {name!r}, got {sorted(kwargs)}")
-        (out_name,) = self.outputs
-        return {out_name: self.model(kwargs[name], training=False)}
+            return self.model(args[0] if len(args) == 1 else list(args), training=False)
+        return self.named_outputs(self.model(self.model_inputs(kwargs), training=False))
 
 
 class _Loaded:

@@ -3,8 +3,9 @@
 Row format: ``{"instances": [...]}`` -> ``{"predictions": [...]}``; each instance is one input
 value or, for several named inputs, ``{name: value}``. Columnar format: ``{"inputs": value or
 {name: value}}`` -> ``{"outputs": value or {name: value}}``. ``{"b64": "..."}`` is a bytes
-value (string inputs only). Bad requests raise ``BadRequest`` with TF Serving's message style;
-the server answers those with 400 and ``{"error": message}``.
+value (string inputs only). Bad requests raise ``BadRequest`` with TF Serving's messages (a
+missing or unknown input name, a plain list where named inputs are due, batch sizes that
+differ across inputs); the server answers those with 400 and ``{"error": message}``.
 """
 
 from __future__ import annotations
@@ -136,41 +137,71 @@ def request_inputs(obj: dict, sig: Signature) -> tuple[Arrays, str]:
         raise BadRequest(f"Unknown keys in request JSON: {sorted(unknown)}")
     names = list(sig.inputs)
     if has_cols:
-        value = obj["inputs"]
-        if len(names) > 1 or (isinstance(value, dict) and set(value) <= set(names) and value
-                              and "b64" not in value):
-            value = _named(value, names, "inputs")
-        else:
-            value = {names[0]: value}
-        arrays = {k: to_array(v, k, sig.inputs[k]) for k, v in value.items()}
-        return _same_batch(arrays), "columnar"
+        return _columns(obj["inputs"], sig, names), "columnar"
     rows = obj["instances"]
     if not isinstance(rows, list):
         raise BadRequest("'instances' must be a list of instances")
     if not rows:
         raise BadRequest("'instances' is an empty list")
-    named = isinstance(rows[0], dict) and not (len(names) == 1 and set(rows[0]) == {"b64"})
-    if named:
-        for i, row in enumerate(rows):
-            if not isinstance(row, dict) or set(row) != set(names):
-                raise BadRequest(f"instance {i}: expected an object with the inputs "
-                                 f"{sorted(names)}, got {_short(row)}")
-        arrays = {k: to_array([row[k] for row in rows], k, sig.inputs[k]) for k in names}
-    else:
+    if _is_named(rows[0]):
+        return _named_rows(rows, sig, names), "row"
+    if len(names) > 1:
+        raise BadRequest("instances is a plain list, but expecting list of objects as multiple "
+                         f"input tensors required as per tensorinfo_map (inputs {names})")
+    for i, row in enumerate(rows):
+        if _is_named(row):
+            raise BadRequest(f"Expecting value/list but got object at item {i} of input list")
+    return {names[0]: to_array(rows, names[0], sig.inputs[names[0]])}, "row"
+
+
+def _is_named(value: Any) -> bool:
+    """An object of named inputs (not a ``{"b64": ...}`` value)."""
+    return isinstance(value, dict) and set(value) != {"b64"}
+
+
+def _named_rows(rows: list, sig: Signature, names: list[str]) -> Arrays:
+    """Row format with named inputs: every instance an object with exactly the input names."""
+    for i, row in enumerate(rows):
+        if not _is_named(row):
+            raise BadRequest(f"Expecting object but got {_kind(row)} at item {i} of input list")
+        extra = [k for k in row if k not in sig.inputs]
+        if extra:
+            raise BadRequest(f"Failed to process element: {i} key: {extra[0]} of 'instances' "
+                             f"list. Error: JSON object: does not have named input: "
+                             f"{extra[0]}")
+        if len(row) != len(names):
+            raise BadRequest(f"Failed to process element: {i} of 'instances' list. JSON "
+                             f"object: {_short(row)} must only have keys: "
+                             f"{','.join(sorted(names))}")
+    return {k: to_array([row[k] for row in rows], k, sig.inputs[k]) for k in names}
+
+
+def _columns(value: Any, sig: Signature, names: list[str]) -> Arrays:
+    """Columnar format: one value (one input) or an object keyed by input name. minitf is
+    stricter than TF Serving, which ignores names the signature lacks: they are refused, as a
+    misspelt name would otherwise hide behind a 'missing' one."""
+    if not _is_named(value) or (len(names) == 1 and not set(value) <= set(names)):
         if len(names) > 1:
-            raise BadRequest(f"this signature has several inputs {sorted(names)}: each instance "
-                             "must be an object naming them")
-        arrays = {names[0]: to_array(rows, names[0], sig.inputs[names[0]])}
-    return arrays, "row"
+            raise BadRequest("inputs is a plain value/list, but expecting an object as multiple "
+                             f"input tensors required as per tensorinfo_map (inputs {names})")
+        value = {names[0]: value}
+    extra = [k for k in value if k not in sig.inputs]
+    if extra:
+        raise BadRequest(f"JSON object: does not have named input: {extra[0]} in 'inputs' "
+                         f"object (inputs {names})")
+    missing = [k for k in names if k not in value]
+    if missing:
+        raise BadRequest(f"Missing named input: {missing[0]} in 'inputs' object.")
+    return _same_batch({k: to_array(value[k], k, sig.inputs[k]) for k in names})
 
 
-def _named(value: Any, names: list[str], key: str) -> dict:
-    if not isinstance(value, dict) or set(value) != set(names):
-        raise BadRequest(f"'{key}' must be an object with the inputs {sorted(names)}")
-    return value
+def _kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "value"
 
 
 def _same_batch(arrays: Arrays) -> Arrays:
+    """The inputs of a Keras model share the batch dimension (TF Serving passes differing
+    ones to the model, whose error is a 400 too)."""
     sizes = {k: (a.shape[0] if a.ndim else None) for k, a in arrays.items()}
     if None in sizes.values() or len(set(sizes.values())) > 1:
         raise BadRequest(f"inputs must share their first (batch) dimension, got {sizes}")

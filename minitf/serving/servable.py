@@ -75,17 +75,13 @@ def load(path: str | Path) -> Servable:
     signatures = {}
     for name, sig in loaded.signatures.items():
         inputs, outputs = _infos(sig.inputs), _infos(sig.outputs)
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise ValueError(f"{path}: signature {name!r} of a Keras model needs one input and "
-                             "one output")
-        (in_name,), (out_name,) = inputs, outputs
-        out_dtype = outputs[out_name].np_dtype
+        dtypes = {k: v.np_dtype for k, v in outputs.items()}
 
-        def fn(arrays: Arrays, in_name: str = in_name, out_name: str = out_name,
-               out_dtype: Any = out_dtype) -> Arrays:
-            x = arrays[in_name]
-            return {out_name: np.asarray(model.predict(x, batch_size=max(1, len(x)), verbose=0),
-                                         dtype=out_dtype)}
+        def fn(arrays: Arrays, sig: Any = sig, dtypes: dict = dtypes) -> Arrays:
+            rows = max(1, len(next(iter(arrays.values()))))
+            out = model.predict(sig.model_inputs(arrays), batch_size=rows, verbose=0)
+            return {k: np.asarray(v, dtype=dtypes[k])
+                    for k, v in sig.named_outputs(out).items()}
 
         signatures[name] = Signature(inputs, outputs, fn, sig.method_name)
     if SERVING_DEFAULT not in signatures:

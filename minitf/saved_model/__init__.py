@@ -52,6 +52,13 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def _is_functional(model: Any) -> bool:
+    """Whether ``model`` is a Keras functional model. Matched by class, not imported: keras
+    imports this module (``Model.export``), so importing keras here would close a cycle."""
+    return any(c.__name__ == "Functional" and c.__module__ == "minitf.keras.functional"
+               for c in type(model).__mro__)
+
+
 def _functional_specs(model: Any) -> tuple[dict, list[str]]:
     """Input specs and output keys of a functional model, in ``nest.flatten`` order."""
     inputs = {t._keras_history[0].name: {"dtype": str(t.dtype),
@@ -76,9 +83,8 @@ def _signature(model: Any) -> dict:
     serve ``tf.saved_model.save`` and ``model.export``.
     """
     from ..framework import nest
-    from ..keras.functional import Functional
 
-    if isinstance(model, Functional):
+    if _is_functional(model):
         inputs, out_names = _functional_specs(model)
     else:
         in_shape = getattr(model, "input_shape_", None)

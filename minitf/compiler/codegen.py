@@ -5,9 +5,9 @@ a tuple, and the new arrays of the variables that were given one (assigned, or u
 copy), in ``generate``'s ``writeback`` order, for the caller to store; variables updated in
 place need nothing stored. In the body:
 
-* GEMMs call BLAS (``np.matmul`` on one thread) into a planned buffer; a fused epilogue then
-  rewrites that buffer in place (an ``@numba.njit`` loop nest over the static 2-D shape, a
-  column sum in the same loop when one was fused);
+* GEMMs call BLAS (``np.matmul``; ``Compiled`` decides its threads) into a planned buffer; a
+  fused epilogue then rewrites that buffer in place (an ``@numba.njit`` loop nest over the
+  static 2-D shape, a column sum in the same loop when one was fused);
 * each other element-wise (possibly fused) node is such a loop nest writing its planned
   buffer when its shapes are static, else a ``numba.vectorize`` kernel (it broadcasts at run
   time); 0-d ones are NumPy scalar arithmetic;
@@ -242,7 +242,7 @@ def _index(shape: tuple, ix: list[str]) -> str:
 
 
 def _matmul(n: Node, a: str, b: str, out: str | None = None) -> str:
-    """BLAS product on one thread (the caller holds single-threaded BLAS), into ``out``."""
+    """BLAS product into ``out`` (on the threads the caller lets BLAS have)."""
     ta, tb = n.attrs.get("transpose_a"), n.attrs.get("transpose_b")
     a, b = f"{a}.T" if ta else a, f"{b}.T" if tb else b
     if out is None and "buffer" in n.attrs:

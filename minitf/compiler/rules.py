@@ -85,14 +85,16 @@ ARRAY: dict[str, Any] = {
     "ZerosLike": lambda n, a: f"np.zeros_like({a[0]})",
 }
 
-KERNEL = frozenset({
-    "SparseSoftmaxCrossEntropyWithLogits", "SumToShapeOf", "ArgMax", "ArgMin", "StridedSlice",
-    "Squeeze",
-    # convolutions and pooling: the backend's kernels (im2col + BLAS, Winograd, fused pooling)
+# convolutions and pooling: the backend's kernels (im2col + BLAS, Winograd, fused pooling),
+# which split the batch over the cores themselves with single-threaded BLAS
+SPLIT_KERNEL = frozenset({
     "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "FusedConv2D", "MaxPool",
     "MaxPoolGrad", "AvgPool", "AvgPoolGrad", "FusedConv2DMaxPool",
     "FusedConv2DMaxPoolBackpropInput", "FusedConv2DMaxPoolBackpropFilter", "GatherArgmax",
     "ScatterArgmax"})
+KERNEL = frozenset({
+    "SparseSoftmaxCrossEntropyWithLogits", "SumToShapeOf", "ArgMax", "ArgMin", "StridedSlice",
+    "Squeeze"}) | SPLIT_KERNEL
 
 # random draws: the registry's kernels, in the graph's order, from minitf's generators (the
 # global one, or an op seed's), so a compiled step draws what the op-by-op step draws

@@ -12,6 +12,7 @@ Binds 127.0.0.1 unless ``--rest_api_host`` says otherwise (TF Serving binds ever
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from .config import (
@@ -82,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
+    # Everything loaded so far (minitf, Numba, the models: millions of objects) goes to the
+    # collector's permanent generation, so a full collection, which parsing JSON bodies
+    # triggers every few hundred requests, no longer walks it: measured on the quiet 2-core
+    # VM, MLP with batching at 32 connections, p99 40-45 ms -> 7.5 ms (p50 unchanged).
+    gc.collect()
+    gc.freeze()
     print(f"minitf.serving: REST API on http://{args.rest_api_host}:{args.rest_api_port}",
           flush=True)
     uvicorn.run(app, host=args.rest_api_host, port=args.rest_api_port, access_log=False,

@@ -248,10 +248,10 @@ def main():
     stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     stem.with_suffix(".md").write_text(
         f"# Model optimization on MNIST (minitf tf.lite interpreter)\n\n{json.dumps(meta)}\n\n"
-        "Timed on a machine shared with other jobs (load average in each heading): wall-clock "
-        "figures are inflated by them, CPU times (this thread's) much less; the ratios pair "
-        "float32 and each variant within the same round. The lead re-runs this on a quiet "
-        "machine.\n\n" + markdown(results))
+        "Wall clock and, in brackets, this thread's CPU time; the ratios pair float32 and "
+        "each variant within the same timing round. The load average is in each heading: on "
+        "a machine shared with other jobs, trust the CPU times over the wall clock.\n\n"
+        + markdown(results))
     plot(results, stem.with_suffix(".png"))
     print(markdown(results))
 

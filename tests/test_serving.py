@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import shutil
 import signal
 import socket
@@ -443,6 +444,22 @@ def test_killed_clients_do_not_disturb_the_server(base, serve):
     assert r.status_code == 200 and len(r.json()["predictions"]) == 1
 
 
+def _read_response(c: socket.socket) -> str:
+    """One HTTP response from ``c``: uvicorn may send the head and the body in two segments,
+    so read until the body holds its Content-Length (the socket's timeout bounds each wait)."""
+    data = b""
+    while True:
+        head, sep, body = data.partition(b"\r\n\r\n")
+        if sep:
+            length = re.search(rb"(?i)content-length: *(\d+)", head)
+            if len(body) >= (int(length.group(1)) if length else 0):
+                return data.decode()
+        chunk = c.recv(4096)
+        if not chunk:
+            return data.decode()
+        data += chunk
+
+
 def test_a_stalled_body_times_out(base, serve):
     s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0), timeout_s=1.0)
     head = (b"POST /v1/models/my_model:predict HTTP/1.1\r\nHost: x\r\n"
@@ -450,7 +467,7 @@ def test_a_stalled_body_times_out(base, serve):
     with socket.create_connection(("127.0.0.1", s.port), timeout=20) as c:
         c.sendall(head)  # and then nothing more
         t = time.monotonic()
-        answer = c.recv(4096).decode()
+        answer = _read_response(c)
     assert answer.startswith("HTTP/1.1 408") and time.monotonic() - t < 10, answer
     assert "not received within 1.0 s" in answer
 

@@ -16,8 +16,10 @@ few ulp), which LLVM vectorises; a scalar ``math.tanh`` per element costs severa
 and NumPy's vectorised tanh needs a pass of its own. float64 uses ``math.tanh`` (exact, as the
 finite-difference gradient checks need). ``fastmath={"contract"}`` lets LLVM fuse a * b + c into
 one FMA (the tanh polynomial: forward kernels ~20 % faster); nothing else is relaxed. The
-kernels index rows of C-contiguous arrays, so each inner loop runs over unit-stride 1-D views
-that LLVM vectorises.
+kernels index rows of C-contiguous time-major arrays ([time, batch, ...]: a step's rows are one
+block), so each inner loop runs over unit-stride 1-D views that LLVM vectorises; a part of the
+batch is the row range ``lo:lo + len(h)`` of the full arrays (a column slice of them would not
+be contiguous).
 """
 
 from __future__ import annotations

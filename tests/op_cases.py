@@ -627,12 +627,21 @@ def _rnn_inputs(cell: str, n: int = 2, steps: int = 3, u: int = 2) -> list[Gen]:
             floats(u, g, lo=-1.0, hi=1.0), floats(g), _MASK]
 
 
-def _rnn_grad(cell: str) -> Callable[..., Any]:
+def _rnn_inputs_tm(cell: str, n: int = 2, steps: int = 3, u: int = 2) -> list[Gen]:
+    """:func:`_rnn_inputs` time-major: ``xp`` [time, batch, gates*units], mask [time, batch]."""
+    g = GATES[cell] * u
+    return [floats(steps, n, g), floats(n, u), floats(n, u if cell == "lstm" else 0),
+            floats(u, g, lo=-1.0, hi=1.0), floats(g), fixed([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])]
+
+
+def _rnn_grad(cell: str, time_major: bool = False) -> Callable[..., Any]:
     """RNNSequenceGrad on the workspace of a real forward pass (its inputs are not free)."""
+    attrs = {"cell": cell, "time_major": True} if time_major else {"cell": cell}
+
     def fn(xp, h0, c0, r, rb, mask, dhs, dcs):
-        hs, cs, ws = execute("RNNSequence", [xp, h0, c0, r, rb, mask], {"cell": cell})
+        hs, cs, ws = execute("RNNSequence", [xp, h0, c0, r, rb, mask], attrs)
         return execute("RNNSequenceGrad", [xp, h0, c0, r, rb, mask, hs, cs, ws, dhs, dcs],
-                       {"cell": cell})
+                       attrs)
 
     return fn
 
@@ -648,6 +657,15 @@ for _cell in GATES:
     case("RNNSequenceGrad", _rnn_grad(_cell), [*_rnn_inputs(_cell), floats(2, 3, 2),
                                                floats(2, 3, _cu)],
          [0, 1, 2, 3, 4, 6, 7] if _cu else [0, 1, 3, 4, 6, 7], _cell,
+         no_grad=(5,) if _cu else (2, 5),
+         second="third derivatives of the recurrence; RNNSequence's second order is checked",
+         static="its gradient unrolls the recurrence: the number of steps must be known")
+    # time-major, as the Keras layers run it
+    case("RNNSequence", lambda *a, c=_cell: rnn_ops.rnn_sequence(c, *a, time_major=True),
+         _rnn_inputs_tm(_cell), [0, 1, 2, 3, 4], f"{_cell}-time-major", no_grad=(5,))
+    case("RNNSequenceGrad", _rnn_grad(_cell, True), [*_rnn_inputs_tm(_cell), floats(3, 2, 2),
+                                                     floats(3, 2, _cu)],
+         [0, 1, 2, 3, 4, 6, 7] if _cu else [0, 1, 3, 4, 6, 7], f"{_cell}-time-major",
          no_grad=(5,) if _cu else (2, 5),
          second="third derivatives of the recurrence; RNNSequence's second order is checked",
          static="its gradient unrolls the recurrence: the number of steps must be known")

@@ -160,14 +160,16 @@ class Backend:
 
     # -- recurrent sequences (minitf/ops/rnn_ops.py; arrays and gate orders: rnn_numpy.py) -----
     # ``cell`` is 'simple', 'lstm' or 'gru' (Keras's reset_after=True).
+    # ``time_major``: the arrays with a time axis (xp, mask, hs, cs, ws, dhs, dcs, dxp) have it
+    # first, [time, batch, ...], instead of [batch, time, ...].
     def rnn_sequence(self, cell: str, xp: Array, h0: Array, c0: Array, r: Array, rb: Array,
-                     mask: Array) -> tuple[Array, Array, Array]:
+                     mask: Array, time_major: bool = False) -> tuple[Array, Array, Array]:
         """``(hs, cs, ws)``: every step's state, cell state and the backward's workspace."""
         raise NotImplementedError
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
-                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array
-                          ) -> tuple[Array, Array, Array, Array, Array]:
+                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array,
+                          time_major: bool = False) -> tuple[Array, Array, Array, Array, Array]:
         """Backpropagation through time: ``(dxp, dh0, dc0, dr, drb)``."""
         raise NotImplementedError
 

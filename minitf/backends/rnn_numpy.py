@@ -4,7 +4,9 @@ Shapes (batch-major, as Keras): ``xp`` [batch, time, gates*units] is the input p
 every step (``x @ kernel``, plus the input bias for GRU), ``h0``/``c0`` [batch, units] the
 initial state (``c0`` has 0 columns except for LSTM), ``r`` [units, gates*units] the recurrent
 kernel, ``rb`` [gates*units] the bias added to ``h @ r``, ``mask`` [batch, time] 1.0 for a real
-step and 0.0 for a padded one (the state is carried through unchanged).
+step and 0.0 for a padded one (the state is carried through unchanged). With ``time_major``
+every array with a time axis has it first instead ([time, batch, ...]; the Keras layers run
+so, since the CPU kernels are faster when each step's rows are contiguous).
 
 Gate order is Keras's: SimpleRNN ``h``; LSTM ``i, f, c, o``; GRU (``reset_after=True``)
 ``z, r, h``. The workspace ``ws`` keeps what the backward pass needs: the new state before
@@ -70,13 +72,22 @@ def step_grad(cell: str, ws: Array, h: Array, c: Array, dhn: Array, dc: Array
             np.concatenate([daz, dar, dah * rg], axis=1), dhn * zg, c)
 
 
+def _swap(a: Array) -> Array:
+    """Time-major <-> batch-major: the first two axes swapped (a view)."""
+    return np.swapaxes(a, 0, 1)
+
+
 class RnnKernelsNumpy:
     """``rnn_sequence`` and ``rnn_sequence_grad``: a loop over time, one GEMM per step."""
 
     def rnn_sequence(self, cell: str, xp: Array, h0: Array, c0: Array, r: Array, rb: Array,
-                     mask: Array) -> tuple[Array, Array, Array]:
+                     mask: Array, time_major: bool = False) -> tuple[Array, Array, Array]:
         """``(hs, cs, ws)``: the state after every step, [batch, time, units] each (``cs`` has
-        0 columns except for LSTM), and the workspace for the backward pass."""
+        0 columns except for LSTM), and the workspace for the backward pass. ``time_major``:
+        every array with a time axis has it first ([time, batch, ...])."""
+        if time_major:
+            res = self.rnn_sequence(cell, _swap(xp), h0, c0, r, rb, _swap(mask))
+            return tuple(_swap(a) for a in res)
         n, steps, _ = xp.shape
         u = h0.shape[1]
         hs = np.empty((n, steps, u), xp.dtype)
@@ -92,10 +103,14 @@ class RnnKernelsNumpy:
         return hs, cs, ws
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
-                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array
-                          ) -> tuple[Array, Array, Array, Array, Array]:
+                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array,
+                          time_major: bool = False) -> tuple[Array, Array, Array, Array, Array]:
         """Backpropagation through time: ``(dxp, dh0, dc0, dr, drb)`` given the gradients
         ``dhs``/``dcs`` on every step's state."""
+        if time_major:
+            dxp, *rest = self.rnn_sequence_grad(cell, h0, c0, r, *(
+                _swap(a) for a in (mask, hs, cs, ws, dhs, dcs)))
+            return (_swap(dxp), *rest)
         n, steps, u = hs.shape
         g = GATES[cell] * u
         dxp = np.empty((n, steps, g), hs.dtype)

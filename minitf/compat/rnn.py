@@ -331,10 +331,11 @@ def _run(cell: Any, x: Any, mask: Any, state: Any, scope: str) -> tuple:
         parts = _flat_state(state)
         h0 = parts[-1]
         c0 = parts[0] if kind == "lstm" else h0[:, :0]
-        hs, cs = rnn_ops.rnn_sequence(kind, rnn_ops.input_projection(x, k), h0, c0, r, rb,
-                                      mask)
-        final = (LSTMStateTuple(cs[:, -1], hs[:, -1]) if kind == "lstm" else hs[:, -1])
-        return hs * m3, final
+        # time-major, the layout the CPU kernels run fastest (as the Keras layers)
+        hs, cs = rnn_ops.rnn_sequence(kind, rnn_ops.input_projection(x, k, time_major=True),
+                                      h0, c0, r, rb, array_ops.transpose(mask), time_major=True)
+        final = LSTMStateTuple(cs[-1], hs[-1]) if kind == "lstm" else hs[-1]
+        return array_ops.transpose(hs, [1, 0, 2]) * m3, final
     outs = []
     for t in range(int(x.shape[1])):
         out, new = cell(x[:, t, :], state)

@@ -19,7 +19,7 @@ from ..framework.execute import convert_to_tensor, execute
 from ..framework.registry import ShapeError, defop
 from ..framework.tensor_shape import fmt
 from . import _rules
-from .array_ops import reshape, stack, zeros_like
+from .array_ops import reshape, stack, transpose, zeros_like
 from .math_ops import matmul, sigmoid, tanh
 
 _IN_NAMES = ["inputs", "h0", "c0", "recurrent_kernel", "recurrent_bias", "mask"]
@@ -36,6 +36,7 @@ def _check(cond: bool, msg: str) -> None:
 
 def _sizes(shapes: Any, dtypes: Any, attrs: dict) -> tuple:
     """Checks the six inputs of RNNSequence; ``(batch, time, units, dtype)``."""
+    tm = attrs.get("time_major", False)
     cell = attrs["cell"]
     _check(cell in GATES, f"cell must be one of {sorted(GATES)}, got {cell!r}")
     d = _rules.same_dtype(dtypes[:6], _IN_NAMES)
@@ -46,17 +47,19 @@ def _sizes(shapes: Any, dtypes: Any, attrs: dict) -> tuple:
     _check(_eq(r[1], None if u is None else gates * u),
            f"a {cell} recurrent_kernel is [units, {gates}*units], got {fmt(r)}")
     g = r[1]
+    order = "time, batch" if tm else "batch, time"
     _check(len(xp) == 3 and _eq(xp[2], g),
-           f"inputs must be [batch, time, {g}] (the input projection), got {fmt(xp)}")
-    n, steps = xp[0], xp[1]
+           f"inputs must be [{order}, {g}] (the input projection), got {fmt(xp)}")
+    n, steps = (xp[1], xp[0]) if tm else (xp[0], xp[1])
     _check(len(h0) == 2 and _eq(h0[0], n) and _eq(h0[1], u),
            f"h0 must be [batch, units] = [{n}, {u}], got {fmt(h0)}")
     cu = u if cell == "lstm" else 0
     _check(len(c0) == 2 and _eq(c0[0], n) and _eq(c0[1], cu),
            f"c0 must be [batch, {cu}] for a {cell} cell, got {fmt(c0)}")
     _check(len(rb) == 1 and _eq(rb[0], g), f"recurrent_bias must be [{g}], got {fmt(rb)}")
-    _check(len(mask) == 2 and _eq(mask[0], n) and _eq(mask[1], steps),
-           f"mask must be [batch, time] = [{n}, {steps}], got {fmt(mask)}")
+    want = (steps, n) if tm else (n, steps)
+    _check(len(mask) == 2 and _eq(mask[0], want[0]) and _eq(mask[1], want[1]),
+           f"mask must be [{order}] = [{want[0]}, {want[1]}], got {fmt(mask)}")
     return n, steps, u, d
 
 
@@ -64,7 +67,8 @@ def _seq_infer(shapes, dtypes, attrs):
     n, steps, u, d = _sizes(shapes, dtypes, attrs)
     cell = attrs["cell"]
     ws = None if u is None else WORKSPACE[cell] * u
-    return [((n, steps, u), d), ((n, steps, u if cell == "lstm" else 0), d), ((n, steps, ws), d)]
+    lead = (steps, n) if attrs.get("time_major", False) else (n, steps)
+    return [((*lead, u), d), ((*lead, u if cell == "lstm" else 0), d), ((*lead, ws), d)]
 
 
 def _grad_infer(shapes, dtypes, attrs):
@@ -86,45 +90,54 @@ def _seq_grad(op, dhs, dcs, _dws):
 def _seq_grad_grad(op, *g):
     """Second derivatives: the backward pass recomputed in primitive ops and differentiated."""
     xp, h0, c0, r, rb, mask, _, _, _, dhs, dcs = op.inputs
-    cell = op.attrs["cell"]
+    cell, tm = op.attrs["cell"], op.attrs.get("time_major", False)
 
     def first(xp, h0, c0, r, rb, dhs, dcs):
-        return vjp(lambda *a: unrolled(cell, *a, mask), [xp, h0, c0, r, rb], [dhs, dcs])
+        return vjp(lambda *a: unrolled(cell, *a, mask, time_major=tm), [xp, h0, c0, r, rb],
+                   [dhs, dcs])
 
     grads = vjp(first, [xp, h0, c0, r, rb, dhs, dcs], list(g))
     return [*grads[:5], None, None, None, None, *grads[5:]]
 
 
 defop("RNNSequence", _seq_infer,
-      lambda rt, xp, h0, c0, r, rb, mask, cell: rt.be.rnn_sequence(cell, xp, h0, c0, r, rb, mask),
+      lambda rt, xp, h0, c0, r, rb, mask, cell, time_major=False: rt.be.rnn_sequence(
+          cell, xp, h0, c0, r, rb, mask, time_major),
       _seq_grad, num_outputs=3,
       doc="A SimpleRNN/LSTM/GRU recurrence over projected inputs: (states, cell states, "
-          "workspace).")
+          "workspace); time_major: the time axis first in every array that has one.")
 defop("RNNSequenceGrad", _grad_infer,
-      lambda rt, xp, h0, c0, r, rb, mask, hs, cs, ws, dhs, dcs, cell: rt.be.rnn_sequence_grad(
-          cell, h0, c0, r, mask, hs, cs, ws, dhs, dcs),
+      lambda rt, xp, h0, c0, r, rb, mask, hs, cs, ws, dhs, dcs, cell, time_major=False:
+      rt.be.rnn_sequence_grad(cell, h0, c0, r, mask, hs, cs, ws, dhs, dcs, time_major),
       _seq_grad_grad, num_outputs=5,
       doc="Backpropagation through time of RNNSequence: gradients of its five float inputs.")
 
 
 def rnn_sequence(cell: str, xp: Any, h0: Any, c0: Any, r: Any, rb: Any, mask: Any,
-                 name: str | None = None) -> tuple:
+                 name: str | None = None, time_major: bool = False) -> tuple:
     """``(hs, cs)``: every step's state [batch, time, units] of a ``cell`` ('simple', 'lstm'
-    or 'gru' with ``reset_after=True``) run over the projected inputs ``xp``."""
+    or 'gru' with ``reset_after=True``) run over the projected inputs ``xp``. With
+    ``time_major`` ``xp``, ``mask`` and the results are [time, batch, ...]: each step's rows
+    are then contiguous, which the CPU kernels run faster."""
     xp = convert_to_tensor(xp)
     args = [xp] + [convert_to_tensor(a, dtype_hint=xp.dtype) for a in (h0, c0, r, rb, mask)]
-    hs, cs, _ = execute("RNNSequence", args, {"cell": cell}, name=name)
+    attrs = {"cell": cell, "time_major": True} if time_major else {"cell": cell}
+    hs, cs, _ = execute("RNNSequence", args, attrs, name=name)
     return hs, cs
 
 
-def input_projection(x: Any, kernel: Any) -> Any:
+def input_projection(x: Any, kernel: Any, time_major: bool = False) -> Any:
     """``x @ kernel`` for [batch, time, depth] inputs as one 2-D MatMul (its kernel gradient
-    is then one GEMM too, not a batch of them summed); batched if the time axis is unknown."""
-    steps, depth = x.shape[1], x.shape[2]
-    if steps is None or depth is None:
+    is then one GEMM too, not a batch of them summed); batched if the sizes are unknown.
+    ``time_major``: the result is [time, batch, units] (``x`` is transposed first)."""
+    if time_major:
+        x = transpose(x, [1, 0, 2])
+    first, second, depth = x.shape[0], x.shape[1], x.shape[2]
+    if depth is None or (first is None and second is None):
         return matmul(x, kernel)
     flat = matmul(reshape(x, [-1, depth]), kernel)
-    return reshape(flat, [-1, steps, kernel.shape[-1]])
+    units = kernel.shape[-1]
+    return reshape(flat, [-1, second, units] if second is not None else [first, -1, units])
 
 
 # -- the same recurrence in primitive ops -----------------------------------------------------------
@@ -148,8 +161,13 @@ def cell_step(cell: str, p: Any, hr: Any, h: Any, c: Any) -> tuple:
     return zg * h + (1.0 - zg) * hh, c
 
 
-def unrolled(cell: str, xp: Any, h0: Any, c0: Any, r: Any, rb: Any, mask: Any) -> tuple:
+def unrolled(cell: str, xp: Any, h0: Any, c0: Any, r: Any, rb: Any, mask: Any,
+             time_major: bool = False) -> tuple:
     """``(hs, cs)`` as :func:`rnn_sequence` computes them, one primitive op at a time."""
+    if time_major:
+        xp, mask = transpose(xp, [1, 0, 2]), transpose(mask)
+        hs, cs = unrolled(cell, xp, h0, c0, r, rb, mask)
+        return transpose(hs, [1, 0, 2]), transpose(cs, [1, 0, 2])
     if xp.shape[1] is None or r.shape[0] is None:
         raise ValueError(f"RNNSequence: differentiating twice unrolls the recurrence, so the "
                          f"number of steps and units must be known; got inputs {xp.shape} and "

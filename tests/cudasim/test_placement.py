@@ -64,7 +64,7 @@ def test_tensors_stay_on_device_between_ops(monkeypatch):
     np.testing.assert_allclose(s.numpy(), want, rtol=1e-5)
     assert copies and set(copies) == {"numpy"}  # .numpy() is the transfer
     with tf.device("/GPU:0"):
-        t = tf.transpose(tf.reshape(h, [3, 3, 1]), [1, 0, 2])  # no GPU kernel for this perm
+        t = tf.transpose(tf.reshape(h, [3, 3, 1]), [2, 0, 1])  # no GPU kernel for this perm
     assert copies[-1] == "op" and t.device == CPU  # ran on the host (soft placement)
 
 
@@ -76,6 +76,16 @@ def test_transpose_of_the_last_two_axes_on_gpu():
     assert _on_gpu(t) and _on_gpu(m)
     np.testing.assert_array_equal(t.numpy(), x.transpose(0, 2, 1))
     np.testing.assert_array_equal(m.numpy(), x[0].T)
+
+
+def test_transpose_of_the_first_two_axes_on_gpu():
+    x = np.arange(2 * 5 * 3 * 2, dtype=np.float32).reshape(2, 5, 3, 2)
+    with tf.device("/GPU:0"):
+        t = tf.transpose(tf.constant(x[..., 0]), [1, 0, 2])  # batch-major <-> time-major
+        u = tf.transpose(tf.constant(x), [1, 0, 2, 3])
+    assert _on_gpu(t) and _on_gpu(u)
+    np.testing.assert_array_equal(t.numpy(), x[..., 0].transpose(1, 0, 2))
+    np.testing.assert_array_equal(u.numpy(), x.transpose(1, 0, 2, 3))
 
 
 def test_variables_live_on_the_device():

@@ -36,3 +36,24 @@ def test_rnn_sequence_and_its_gradient(cell, dtype):
     want = REF.rnn_sequence_grad(cell, h0, c0, r, mask, *want, dhs, dcs)
     for a, b in zip(got, want):
         np.testing.assert_allclose(to_numpy(a), b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_time_major(cell):
+    rng = np.random.default_rng(1)
+    n, steps, u = 2, 3, 3
+    g, cu = GATES[cell] * u, (u if cell == "lstm" else 0)
+    xp, h0, c0, r, rb = (rng.uniform(-1, 1, s).astype(np.float32)
+                         for s in [(steps, n, g), (n, u), (n, cu), (u, g), (g,)])
+    mask = np.array([[1, 0], [1, 1], [0, 1]], np.float32)
+    got = CUDA.rnn_sequence(cell, xp, h0, c0, r, rb, mask, True)
+    want = REF.rnn_sequence(cell, xp, h0, c0, r, rb, mask, True)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(to_numpy(a), b, rtol=1e-5, atol=1e-5)
+    dhs = rng.uniform(-1, 1, (steps, n, u)).astype(np.float32)
+    dcs = rng.uniform(-1, 1, (steps, n, cu)).astype(np.float32)
+    got = CUDA.rnn_sequence_grad(cell, h0, c0, r, mask, *got, dhs, dcs, True)
+    want = REF.rnn_sequence_grad(cell, h0, c0, r, mask, *want, dhs, dcs, True)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(to_numpy(a), b, rtol=1e-5, atol=1e-5)

@@ -77,10 +77,13 @@ def full(shape: Sequence[int], dtype: Any, value: float) -> Any:
 
 def _transpose(rt: Any, x: Any, perm: Sequence[int]) -> Any:
     """``np.transpose(x, perm)`` on the device when ``perm`` keeps the leading axes and swaps
-    the last two (a matrix, or a batch of them); other permutations run on the host."""
+    the last two (a matrix, or a batch of them) or swaps the first two and keeps the others
+    (batch-major <-> time-major sequences); other permutations run on the host."""
     nd, perm = x.ndim, tuple(int(p) % max(x.ndim, 1) for p in perm)
     if perm == tuple(range(nd)):
         return x  # device arrays are never written in place: sharing is safe
+    if nd >= 3 and perm == (1, 0) + tuple(range(2, nd)):
+        return layout.swap01(x)
     shape = tuple(x.shape)
     z = math.prod(shape[:-2])
     if perm != tuple(range(nd - 2)) + (nd - 1, nd - 2) or z > MAX_GRID_Y or x.size == 0:

@@ -16,6 +16,7 @@ import numpy as np
 from numba import cuda
 
 from ..rnn_numpy import GATES, WORKSPACE
+from . import layout
 
 Array = Any
 BLOCK = 128
@@ -176,12 +177,15 @@ class RnnKernelsCuda:
     """``rnn_sequence`` and ``rnn_sequence_grad`` on the device (mixed into CudaBackend)."""
 
     def rnn_sequence(self, cell: str, xp: Array, h0: Array, c0: Array, r: Array, rb: Array,
-                     mask: Array) -> tuple[Array, Array, Array]:
+                     mask: Array, time_major: bool = False) -> tuple[Array, Array, Array]:
         from .backend import to_device
 
         xp, h0, c0, r, rb, mask = (to_device(a) for a in (xp, h0, c0, r, rb, mask))
         if xp.dtype not in _FLOATS or any(a.dtype != xp.dtype for a in (h0, c0, r, rb, mask)):
-            return self._on_host("rnn_sequence", cell, xp, h0, c0, r, rb, mask)
+            return self._on_host("rnn_sequence", cell, xp, h0, c0, r, rb, mask, time_major)
+        if time_major:  # the kernels index [batch, time]: swapped copies in and out
+            res = self.rnn_sequence(cell, layout.swap01(xp), h0, c0, r, rb, layout.swap01(mask))
+            return tuple(layout.swap01(a) for a in res)
         n, steps, _ = xp.shape
         u = h0.shape[1]
         hs = cuda.device_array((n, steps, u), xp.dtype)
@@ -196,14 +200,18 @@ class RnnKernelsCuda:
         return hs, cs, ws
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
-                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array
-                          ) -> tuple[Array, Array, Array, Array, Array]:
+                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array,
+                          time_major: bool = False) -> tuple[Array, Array, Array, Array, Array]:
         from .backend import to_device
 
         arrs = [to_device(a) for a in (h0, c0, r, mask, hs, cs, ws, dhs, dcs)]
         h0, c0, r, mask, hs, cs, ws, dhs, dcs = arrs
         if hs.dtype not in _FLOATS or any(a.dtype != hs.dtype for a in arrs):
-            return self._on_host("rnn_sequence_grad", cell, *arrs)
+            return self._on_host("rnn_sequence_grad", cell, *arrs, time_major)
+        if time_major:
+            dxp, *rest = self.rnn_sequence_grad(cell, h0, c0, r, *(
+                layout.swap01(a) for a in (mask, hs, cs, ws, dhs, dcs)))
+            return (layout.swap01(dxp), *rest)
         n, steps, u = hs.shape
         g = GATES[cell] * u
         dt = hs.dtype

@@ -16,8 +16,10 @@ few ulp), which LLVM vectorises; a scalar ``math.tanh`` per element costs severa
 and NumPy's vectorised tanh needs a pass of its own. float64 uses ``math.tanh`` (exact, as the
 finite-difference gradient checks need). ``fastmath={"contract"}`` lets LLVM fuse a * b + c into
 one FMA (the tanh polynomial: forward kernels ~20 % faster); nothing else is relaxed. The
-kernels index rows of C-contiguous arrays, so each inner loop runs over unit-stride 1-D views
-that LLVM vectorises.
+kernels index rows of C-contiguous time-major arrays ([time, batch, ...]: a step's rows are one
+block), so each inner loop runs over unit-stride 1-D views that LLVM vectorises; a part of the
+batch is the row range ``lo:lo + len(h)`` of the full arrays (a column slice of them would not
+be contiguous).
 """
 
 from __future__ import annotations
@@ -69,11 +71,11 @@ def _tanh_impl(x):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _simple_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
+def _simple_step(hr, xp, rb, t, lo, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     for b in range(n):
-        m = mask[b, t]
-        a, x, w, hb, ho = hr[b], xp[b, t], ws[b, t], h[b], hs[b, t]
+        m = mask[t, lo + b]
+        a, x, w, hb, ho = hr[b], xp[t, lo + b], ws[t, lo + b], h[b], hs[t, lo + b]
         for j in range(u):
             hn = _tanh(a[j] + x[j] + rb[j])
             w[j] = hn
@@ -82,12 +84,12 @@ def _simple_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _lstm_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
+def _lstm_step(hr, xp, rb, t, lo, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     half = k[0]
     for b in range(n):
-        m = mask[b, t]
-        a, x, w, ho, co = hr[b], xp[b, t], ws[b, t], hs[b, t], cs[b, t]
+        m = mask[t, lo + b]
+        a, x, w, ho, co = hr[b], xp[t, lo + b], ws[t, lo + b], hs[t, lo + b], cs[t, lo + b]
         hb, cb = h[b], c[b]
         # one loop per activation, then the state: a single loop over everything touches too
         # many arrays for LLVM's run-time aliasing checks and stays scalar (10x slower)
@@ -111,12 +113,12 @@ def _lstm_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _gru_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
+def _gru_step(hr, xp, rb, t, lo, mask, h, c, hs, cs, ws, k):
     n, u = h.shape
     half, one = k[0], k[1]
     for b in range(n):
-        m = mask[b, t]
-        a, x, w, hb, ho = hr[b], xp[b, t], ws[b, t], h[b], hs[b, t]
+        m = mask[t, lo + b]
+        a, x, w, hb, ho = hr[b], xp[t, lo + b], ws[t, lo + b], h[b], hs[t, lo + b]
         s2, a2, x2, r2 = w[:2 * u], a[:2 * u], x[:2 * u], rb[:2 * u]  # z, r
         for j in range(2 * u):
             s2[j] = half * _tanh(half * (a2[j] + x2[j] + r2[j])) + half
@@ -138,13 +140,13 @@ def _gru_step(hr, xp, rb, t, mask, h, c, hs, cs, ws, k):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
+def _simple_bwd(t, lo, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
     for b in range(n):
-        m = mask[b, t]
+        m = mask[t, lo + b]
         keep = one - m
-        w, dx, dhb, dgb, dsb = ws[b, t], dxp[b, t], dh[b], dhg[b], dhs[b, t]
+        w, dx, dhb, dgb, dsb = ws[t, lo + b], dxp[t, lo + b], dh[b], dhg[b], dhs[t, lo + b]
         for j in range(u):
             d = dhb[j] + dgb[j] + dsb[j]
             dx[j] = m * d * (one - w[j] * w[j])
@@ -154,17 +156,17 @@ def _simple_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
+def _lstm_bwd(t, lo, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
     for b in range(n):
-        m = mask[b, t]
+        m = mask[t, lo + b]
         keep = one - m
-        w, dx = ws[b, t], dxp[b, t]
+        w, dx = ws[t, lo + b], dxp[t, lo + b]
         wi, wf, wg, wo, wc = w[:u], w[u:2 * u], w[2 * u:3 * u], w[3 * u:4 * u], w[4 * u:]
         di, df, dg, do = dx[:u], dx[u:2 * u], dx[2 * u:3 * u], dx[3 * u:]
-        cp = cs[b, t - 1] if t else c0[b]
-        dhb, dgb, dcb, dsb, dcsb = dh[b], dhg[b], dc[b], dhs[b, t], dcs[b, t]
+        cp = cs[t - 1, lo + b] if t else c0[b]
+        dhb, dgb, dcb, dsb, dcsb = dh[b], dhg[b], dc[b], dhs[t, lo + b], dcs[t, lo + b]
         for j in range(u):
             d = dhb[j] + dgb[j] + dsb[j]
             dct = dcb[j] + dcsb[j]
@@ -182,18 +184,18 @@ def _lstm_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, 
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _gru_bwd(t, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
+def _gru_bwd(t, lo, h0, c0, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k):
     n, u = dh.shape
     one = k[1]
     for b in range(n):
-        m = mask[b, t]
+        m = mask[t, lo + b]
         keep = one - m
-        w, dx, dr = ws[b, t], dxp[b, t], dhr[b, t]
+        w, dx, dr = ws[t, lo + b], dxp[t, lo + b], dhr[t, lo + b]
         wz, wr, wh, wrh = w[:u], w[u:2 * u], w[2 * u:3 * u], w[3 * u:]
         dxz, dxr, dxh = dx[:u], dx[u:2 * u], dx[2 * u:]
         drz, drr, drh = dr[:u], dr[u:2 * u], dr[2 * u:]
-        hp = hs[b, t - 1] if t else h0[b]
-        dhb, dgb, dsb = dh[b], dhg[b], dhs[b, t]
+        hp = hs[t - 1, lo + b] if t else h0[b]
+        dhb, dgb, dsb = dh[b], dhg[b], dhs[t, lo + b]
         for j in range(u):
             d = dhb[j] + dgb[j] + dsb[j]
             z, r, hh, rh = wz[j], wr[j], wh[j], wrh[j]
@@ -230,19 +232,23 @@ _MIN_ROWS = 8  # fewer rows per product and a part's GEMMs lose more than the co
 
 class RnnKernelsNumba:
     """The fused recurrent kernels for float32/float64; other dtypes take the NumPy path.
+    The kernels run time-major (each step's rows are one contiguous block: batch-major rows
+    lie a whole sequence apart, and their cache misses cost more than the gate arithmetic);
+    batch-major arguments are copied, and batch-major results are views of time-major arrays.
     The batch is cut into one part per core (``workers.run_split``), each running all steps."""
 
     def rnn_sequence(self, cell: str, xp: Array, h0: Array, c0: Array, r: Array, rb: Array,
-                     mask: Array) -> tuple[Array, Array, Array]:
+                     mask: Array, time_major: bool = False) -> tuple[Array, Array, Array]:
         if xp.dtype not in (np.float32, np.float64):
-            return super().rnn_sequence(cell, xp, h0, c0, r, rb, mask)
-        n, steps, g = xp.shape
-        u = h0.shape[1]
+            return super().rnn_sequence(cell, xp, h0, c0, r, rb, mask, time_major)
         dt = xp.dtype
-        hs = np.empty((n, steps, u), dt)
-        cs = np.empty((n, steps, c0.shape[1]), dt)
-        ws = np.empty((n, steps, WORKSPACE[cell] * u), dt)
-        xp, r, rb, mask = (_c(a, dt) for a in (xp, r, rb, mask))
+        xp, mask = _tm(xp, time_major, dt), _tm(mask, time_major, dt)
+        steps, n, g = xp.shape
+        u = h0.shape[1]
+        hs = np.empty((steps, n, u), dt)
+        cs = np.empty((steps, n, c0.shape[1]), dt)
+        ws = np.empty((steps, n, WORKSPACE[cell] * u), dt)
+        r, rb = _c(r, dt), _c(rb, dt)
         kernel, k = _STEP[cell], np.array([0.5, 1.0], dt)
         skip_first = not np.any(h0)  # h0 @ r is zero: Keras's default initial state
 
@@ -253,25 +259,26 @@ class RnnKernelsNumba:
             for t in range(steps):
                 if t or not skip_first:
                     np.matmul(h, r, out=hr)
-                kernel(hr, xp[lo:hi], rb, t, mask[lo:hi], h, c, hs[lo:hi], cs[lo:hi],
-                       ws[lo:hi], k)
+                kernel(hr, xp, rb, t, lo, mask, h, c, hs, cs, ws, k)
 
         _split(n, steps, u, g, rows)
-        return hs, cs, ws
+        return tuple(_bm(a, time_major) for a in (hs, cs, ws))
 
     def rnn_sequence_grad(self, cell: str, h0: Array, c0: Array, r: Array, mask: Array,
-                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array
-                          ) -> tuple[Array, Array, Array, Array, Array]:
+                          hs: Array, cs: Array, ws: Array, dhs: Array, dcs: Array,
+                          time_major: bool = False) -> tuple[Array, Array, Array, Array, Array]:
         if hs.dtype not in (np.float32, np.float64):
-            return super().rnn_sequence_grad(cell, h0, c0, r, mask, hs, cs, ws, dhs, dcs)
-        n, steps, u = hs.shape
+            return super().rnn_sequence_grad(cell, h0, c0, r, mask, hs, cs, ws, dhs, dcs,
+                                             time_major)
         dt = hs.dtype
+        mask, hs, cs, ws, dhs, dcs = (_tm(a, time_major, dt)
+                                      for a in (mask, hs, cs, ws, dhs, dcs))
+        h0, c0 = _c(h0, dt), _c(c0, dt)
+        steps, n, u = hs.shape
         g = GATES[cell] * u
-        h0, c0, mask, hs, cs, ws, dhs, dcs = (
-            _c(a, dt) for a in (h0, c0, mask, hs, cs, ws, dhs, dcs))
-        dxp = np.empty((n, steps, g), dt)
+        dxp = np.empty((steps, n, g), dt)
         # the gradient through h @ r: the same as dxp except for GRU's candidate
-        dhr = np.empty((n, steps, g), dt) if cell == "gru" else dxp
+        dhr = np.empty((steps, n, g), dt) if cell == "gru" else dxp
         dh0, dc0 = np.empty((n, u), dt), np.empty(c0.shape, dt)
         rt = np.ascontiguousarray(r.T, dtype=dt)
         kernel, k = _BWD[cell], np.array([0.5, 1.0], dt)
@@ -279,17 +286,29 @@ class RnnKernelsNumba:
         def rows(lo: int, hi: int) -> Array:
             dh, dhg = np.zeros((hi - lo, u), dt), np.zeros((hi - lo, u), dt)
             dc, db = np.zeros((hi - lo, c0.shape[1]), dt), np.zeros(g, dt)
-            args = [a[lo:hi] for a in (h0, c0, mask, hs, cs, ws, dhs, dcs)]
-            dxp_, dhr_ = dxp[lo:hi], dhr[lo:hi]
+            h0_, c0_ = h0[lo:hi], c0[lo:hi]
             for t in range(steps - 1, -1, -1):
-                kernel(t, *args, dh, dhg, dc, dxp_, dhr_, db, k)
-                np.matmul(dhr_[:, t], rt, out=dhg)
+                kernel(t, lo, h0_, c0_, mask, hs, cs, ws, dhs, dcs, dh, dhg, dc, dxp, dhr, db, k)
+                np.matmul(dhr[t, lo:hi], rt, out=dhg)
             np.add(dh, dhg, out=dh0[lo:hi])
             dc0[lo:hi] = dc
             return db
 
         db = sum(_split(n, steps, u, g, rows))
-        h_prev = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)[:, :steps].reshape(-1, u)
-        flat = dhr.reshape(-1, g)
-        dr = workers.matmul(h_prev.T, flat, np.empty((u, g), dt))  # split over the cores
-        return dxp, dh0, dc0, dr, db
+        # the recurrent kernel's gradient, all steps in one GEMM: the state before step t is
+        # hs[t - 1] (h0 for t = 0, whose term is skipped when h0 is zero, as by default)
+        dr = workers.matmul(hs[:-1].reshape(-1, u).T, dhr[1:].reshape(-1, g),
+                            np.empty((u, g), dt))  # split over the cores
+        if steps and np.any(h0):
+            dr += h0.T @ dhr[0]
+        return _bm(dxp, time_major), dh0, dc0, dr, db
+
+
+def _tm(a: Array, time_major: bool, dt: Any) -> Array:
+    """``a`` [time, batch, ...] C-contiguous in ``dt``: copied only if it is not already."""
+    return _c(a if time_major else np.swapaxes(a, 0, 1), dt)
+
+
+def _bm(a: Array, time_major: bool) -> Array:
+    """A time-major result as the caller asked for it (a batch-major view, no copy)."""
+    return a if time_major else np.swapaxes(a, 0, 1)

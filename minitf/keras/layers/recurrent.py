@@ -434,14 +434,16 @@ class RNN(Layer):
             if mask is not None:
                 out._keras_mask = mask
         else:
-            out = hs[:, -1]
+            out = states[0] if hs is None else hs[:, -1]
         return [out, *states] if self.return_state else out
 
     def _fused(self, x: Any, states: list, fmask: Any, dp: Any) -> tuple:
-        """One MatMul for every step's input projection, then the fused recurrence."""
+        """One MatMul for every step's input projection, then the fused recurrence, both
+        time-major (each step's rows contiguous: the CPU kernels' faster layout). Returns the
+        states batch-major if the layer returns sequences (else None), and the last states."""
         cell = self.cell
         xp = rnn_ops.input_projection(x if dp is None else x * array_ops.expand_dims(dp, 1),
-                                      cell.kernel)
+                                      cell.kernel, time_major=True)
         n = cell.gates * cell.units
         if cell.bias is None:
             rb = array_ops.zeros([n], xp.dtype)
@@ -451,10 +453,12 @@ class RNN(Layer):
             rb = cell.bias
         h0 = states[0]
         c0 = states[1] if cell.kind == "lstm" else h0[:, :0]
-        mask = array_ops.ones_like(x[:, :, 0]) if fmask is None else fmask
-        hs, cs = rnn_ops.rnn_sequence(cell.kind, xp, h0, c0, cell.recurrent_kernel, rb, mask)
-        last = [hs[:, -1], cs[:, -1]] if cell.kind == "lstm" else [hs[:, -1]]
-        return hs, last
+        mask = (array_ops.ones_like(xp[:, :, 0]) if fmask is None
+                else array_ops.transpose(fmask))
+        hs, cs = rnn_ops.rnn_sequence(cell.kind, xp, h0, c0, cell.recurrent_kernel, rb, mask,
+                                      time_major=True)
+        last = [hs[-1], cs[-1]] if cell.kind == "lstm" else [hs[-1]]
+        return (array_ops.transpose(hs, [1, 0, 2]) if self.return_sequences else None), last
 
     def _loop(self, x: Any, states: list, fmask: Any, masks: tuple, training: Any) -> tuple:
         """The cell called once per step (a Python loop: the number of steps must be known)."""

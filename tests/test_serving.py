@@ -472,6 +472,21 @@ def test_a_stalled_body_times_out(base, serve):
     assert "not received within 1.0 s" in answer
 
 
+def test_a_response_is_one_write(base, serve):
+    """Head and body leave in one segment (one send): the first recv() holds all of it."""
+    s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0))
+    body = json.dumps({"instances": [[1.0, 2.0, 3.0, 4.0]]}).encode()
+    head = (f"POST /v1/models/my_model:predict HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", s.port), timeout=20) as c:
+        for _ in range(20):
+            c.sendall(head + body)
+            first = c.recv(65536).decode()
+            length = int(re.search(r"(?i)content-length: *(\d+)", first).group(1))
+            assert len(first.partition("\r\n\r\n")[2]) == length, first
+            assert first.startswith("HTTP/1.1 200") and '"predictions"' in first
+
+
 @pytest.mark.parametrize("batching", [False, True], ids=["direct", "batching"])
 def test_3000_requests_from_16_clients_without_an_error(base, serve, batching):
     params = cfg.BatchingParameters(max_batch_size=32, batch_timeout_micros=1000)

@@ -472,6 +472,37 @@ def test_a_stalled_body_times_out(base, serve):
     assert "not received within 1.0 s" in answer
 
 
+def test_methods_and_malformed_paths(base, serve):
+    """POST on /v1/models/... (the bare ASGI path) and the other methods (Starlette) answer
+    as TF Serving does; a bug answers 500 as Starlette would, and the server carries on."""
+    s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0))
+    x = {"instances": [[0.0] * 4]}
+    for method, path, status in [
+            ("POST", "/v1/models/my_model", 405), ("POST", "/v1/models/my_model/metadata", 405),
+            ("POST", "/v1/models/my_model/versions/1", 405), ("POST", "/v1/models/", 404),
+            ("POST", "/v1/models/my_model:explain", 404), ("POST", "/v1/models/a/b:predict", 404),
+            ("GET", "/v1/models/my_model:predict", 405), ("PUT", "/v1/models/my_model", 405),
+            ("DELETE", "/v1/models/my_model:predict", 405), ("GET", "/v1/models/a/b", 404)]:
+        r = requests.request(method, s.url + path, data=json.dumps(x), timeout=30)
+        assert r.status_code == status, (method, path, r.text)
+        assert r.headers["content-type"] == "application/json"
+        assert r.json()["error"].startswith("Malformed request: "), r.text
+    assert requests.patch(s.url + "/v1/models/my_model", timeout=30).status_code == 405
+    assert requests.post(s.url + "/v1/models", timeout=30).status_code == 405
+    r = s.post("/v1/models/my_model:predict", x)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert int(r.headers["content-length"]) == len(r.content)
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug")
+
+    s.manager.get = broken
+    r = s.post("/v1/models/my_model:predict", x)
+    assert (r.status_code, r.text) == (500, "Internal Server Error")
+    del s.manager.get
+    assert s.post("/v1/models/my_model:predict", x).status_code == 200
+
+
 def test_a_response_is_one_write(base, serve):
     """Head and body leave in one segment (one send): the first recv() holds all of it."""
     s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0))
@@ -485,6 +516,28 @@ def test_a_response_is_one_write(base, serve):
             length = int(re.search(r"(?i)content-length: *(\d+)", first).group(1))
             assert len(first.partition("\r\n\r\n")[2]) == length, first
             assert first.startswith("HTTP/1.1 200") and '"predictions"' in first
+
+
+@pytest.mark.parametrize("batching", [False, True], ids=["direct", "batching"])
+def test_slow_inference_answers_504_and_the_server_carries_on(tmp_path, serve, batching):
+    def loader(path):
+        def fn(x):
+            time.sleep(float(x["x"][0, 0]))
+            return {"y": x["x"]}
+
+        f32 = TensorInfo("float32", (None, 2))
+        return Servable({"serving_default": Signature({"x": f32}, {"y": f32}, fn)})
+
+    (tmp_path / "m" / "1").mkdir(parents=True)
+    (tmp_path / "m" / "1" / "saved_model.json").write_text("{}")
+    params = cfg.BatchingParameters(max_batch_size=4, batch_timeout_micros=1000)
+    s = serve(Manager([cfg.ModelConfig("m", str(tmp_path / "m"))], 0, loader=loader),
+              batching=params if batching else None, timeout_s=0.5)
+    r = s.post("/v1/models/m:predict", {"instances": [[1.5, 0]]})
+    assert r.status_code == 504 and "Deadline exceeded" in r.json()["error"], r.text
+    time.sleep(1.2)  # the late result arrives and is dropped
+    r = s.post("/v1/models/m:predict", {"instances": [[0.0, 1.0]]})
+    assert r.json() == {"predictions": [[0.0, 1.0]]}
 
 
 @pytest.mark.parametrize("batching", [False, True], ids=["direct", "batching"])

@@ -7,7 +7,7 @@
 
 Errors are ``{"error": message}`` with 400 (bad request), 404 (unknown model or version),
 408 (body not received within ``timeout_s``), 413 (body over ``max_body_bytes``), 500 (the model
-itself failed) or 504 (inference over ``timeout_s``).
+itself failed) or 504 (no answer within ``timeout_s``; one deadline covers a request, body and inference).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import re
 import sys
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -181,10 +181,19 @@ class Server:
 
     async def _predict(self, headers: list, receive: Receive, name: str,
                        version: int | None, verb: str) -> tuple[int, bytes]:
-        try:  # a client that stops sending mid-body must not hold a request forever
-            body = await _within(self._body(headers, receive), self.timeout_s)
+        received: list[bool] = []  # one timer for the whole request: the body, then the answer
+        try:
+            return await _within(self._answer(headers, receive, name, version, verb, received),
+                                 self.timeout_s)
         except asyncio.TimeoutError:
-            return 408, error_body(f"Request body not received within {self.timeout_s} s")
+            if not received:  # a client that stops sending mid-body holds nothing forever
+                return 408, error_body(f"Request body not received within {self.timeout_s} s")
+            return 504, error_body(f"Deadline exceeded: no answer within {self.timeout_s} s")
+
+    async def _answer(self, headers: list, receive: Receive, name: str, version: int | None,
+                      verb: str, received: list[bool]) -> tuple[int, bytes]:
+        body = await self._body(headers, receive)
+        received.append(True)
         loop = asyncio.get_running_loop()
         if len(body) > PARSE_IN_THREAD_BYTES:
             obj = await loop.run_in_executor(self.executor, parse_body, body)
@@ -211,13 +220,11 @@ class Server:
             rows = next(iter(inputs.values())).shape[0]
             job = self.batcher.submit(key, run, inputs, rows)
         else:
-            job = _in_thread(loop, self.executor, run, inputs)
+            job = loop.run_in_executor(self.executor, run, inputs)
         try:
-            outputs = await _result_within(job, self.timeout_s)
+            outputs = await job
         except (ValueError, TypeError) as e:  # the model rejected the values
             raise BadRequest(f"{type(e).__name__}: {e}") from None
-        except asyncio.TimeoutError:
-            return 504, error_body(f"Deadline exceeded: inference took over {self.timeout_s} s")
         except Exception as e:  # noqa: BLE001 - a fault of the model, not of the request
             return 500, error_body(f"Internal: {type(e).__name__}: {e}")
         return 200, response_body(outputs, fmt)
@@ -235,44 +242,6 @@ async def _within(coro: Any, seconds: float) -> Any:
         async with asyncio.timeout(seconds):
             return await coro
     return await asyncio.wait_for(coro, seconds)
-
-
-def _in_thread(loop: asyncio.AbstractEventLoop, executor: Executor, fn: Any,
-               *args: Any) -> asyncio.Future:
-    """A future of ``fn(*args)`` run on ``executor``; unlike ``run_in_executor``'s, it can be
-    given an exception before ``fn`` ends (``_result_within``), which then cancels ``fn`` if it
-    has not started."""
-    fut = loop.create_future()
-    job = executor.submit(fn, *args)
-    fut.add_done_callback(lambda f: job.cancel() if f.done() and not job.done() else None)
-    job.add_done_callback(lambda j: loop.call_soon_threadsafe(_settle, fut, j))
-    return fut
-
-
-def _settle(fut: asyncio.Future, job: Any) -> None:
-    if fut.done():  # timed out
-        return
-    if job.cancelled():
-        fut.cancel()
-    elif job.exception() is not None:
-        fut.set_exception(job.exception())
-    else:
-        fut.set_result(job.result())
-
-
-async def _result_within(fut: asyncio.Future, seconds: float) -> Any:
-    """``await fut``, or ``asyncio.TimeoutError`` (set on ``fut``) after ``seconds``: one timer
-    and no extra task or waiter future, which ``asyncio.wait_for`` costs on each request."""
-    timer = asyncio.get_running_loop().call_later(seconds, _expire, fut)
-    try:
-        return await fut
-    finally:
-        timer.cancel()
-
-
-def _expire(fut: asyncio.Future) -> None:
-    if not fut.done():
-        fut.set_exception(asyncio.TimeoutError())
 
 
 def _route_path(scope: Scope) -> str:

@@ -6,6 +6,7 @@ a SIGALRM timeout; every loop is bounded in count and time.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
@@ -501,6 +502,49 @@ def test_methods_and_malformed_paths(base, serve):
     assert (r.status_code, r.text) == (500, "Internal Server Error")
     del s.manager.get
     assert s.post("/v1/models/my_model:predict", x).status_code == 200
+
+
+def test_coalescing_transport_joins_one_loop_step():
+    from minitf.serving.wire import JOIN_LIMIT, _Coalescing
+
+    class Fake:
+        def __init__(self):
+            self.log = []
+
+        def write(self, data):
+            self.log.append(data)
+
+        def close(self):
+            self.log.append("close")
+
+        def abort(self):
+            self.log.append("abort")
+
+        def is_closing(self):
+            return False
+
+    async def main():
+        fake = Fake()
+        t = _Coalescing(fake, asyncio.get_running_loop())
+        t.write(b"head")
+        t.write(b"")
+        t.write(b"body")
+        assert fake.log == [] and not t.is_closing()
+        await asyncio.sleep(0)
+        assert fake.log == [b"headbody"]
+        big = b"x" * (JOIN_LIMIT + 1)
+        t.write(b"head")
+        t.write(big)  # sent at once, after what is pending, without a copy
+        assert fake.log[1:] == [b"head", big] and fake.log[2] is big
+        t.write(b"last")
+        t.close()
+        assert fake.log[3:] == [b"last", "close"]
+        t.write(b"dropped")
+        t.abort()
+        await asyncio.sleep(0)
+        assert fake.log[5:] == ["abort"]
+
+    asyncio.run(main())
 
 
 def test_a_response_is_one_write(base, serve):

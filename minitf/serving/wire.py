@@ -4,8 +4,9 @@ uvicorn writes a response's head and its body with two ``transport.write`` calls
 ``send`` system calls and two TCP segments per response, and a client that wakes up for the
 head and again for the body. Here the writes a handler makes in one step of the event loop
 are joined and sent once, at the end of that step (``loop.call_soon``): a response goes out
-in one segment, as TF Serving sends it. Nothing is held longer than the current step, and
-``close`` sends what is pending first.
+in one segment, as TF Serving sends it. Nothing is held longer than the current step;
+``close`` and ``write_eof`` send what is pending first, and a large write (over
+``JOIN_LIMIT``) goes out at once, after what is pending, rather than be copied into a join.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+JOIN_LIMIT = 64 * 1024  # bytes; past this a copy costs more than the system call it saves
 
 
 class _Coalescing:
@@ -29,6 +32,10 @@ class _Coalescing:
     def write(self, data: bytes) -> None:
         if not data:
             return
+        if len(data) > JOIN_LIMIT:
+            self.flush()
+            self._transport.write(data)
+            return
         if not self._pending:
             self._loop.call_soon(self.flush)
         self._pending.append(data)
@@ -39,9 +46,21 @@ class _Coalescing:
             self._pending.clear()
             self._transport.write(data)
 
+    def writelines(self, list_of_data: Any) -> None:
+        for data in list_of_data:
+            self.write(data)
+
     def close(self) -> None:
         self.flush()
         self._transport.close()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
 
     def __getattr__(self, name: str) -> Any:  # is_closing, get_extra_info, set_protocol, ...
         return getattr(self._transport, name)

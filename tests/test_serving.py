@@ -256,6 +256,13 @@ def _errors():
         "over the limit"
 
 
+def test_a_chunked_body_over_the_limit_answers_413(base, serve):
+    s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0), max_body_bytes=1000)
+    r = requests.post(s.url + "/v1/models/my_model:predict", timeout=30,
+                      data=iter([b'{"instances": [', b"[0, 0, 0, 0]," * 200]))
+    assert r.status_code == 413 and "over the limit of 1000 bytes" in r.json()["error"]
+
+
 @pytest.mark.parametrize("what,path,body,status,message", list(_errors()),
                          ids=[e[0] for e in _errors()])
 def test_errors_as_tf_serving_gives_them(base, serve, what, path, body, status, message):
@@ -493,6 +500,9 @@ def test_methods_and_malformed_paths(base, serve):
     r = s.post("/v1/models/my_model:predict", x)
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     assert int(r.headers["content-length"]) == len(r.content)
+    chunked = requests.post(s.url + "/v1/models/my_model:predict", timeout=30,
+                            data=iter([b'{"instances": ', b"[[0, 0, 0, 0]]}"]))
+    assert chunked.json() == r.json()  # a body in chunks, without a Content-Length
 
     def broken(*a, **k):
         raise RuntimeError("a bug")

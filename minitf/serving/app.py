@@ -7,7 +7,9 @@
 
 Errors are ``{"error": message}`` with 400 (bad request), 404 (unknown model or version),
 408 (body not received within ``timeout_s``), 413 (body over ``max_body_bytes``), 500 (the model
-itself failed) or 504 (no answer within ``timeout_s``; one deadline covers a request, body and inference).
+itself failed) or 504 (no answer within ``timeout_s``: one deadline covers body and inference).
+
+POST under ``/v1/models/`` is a bare ASGI handler (``Server.post``), the rest Starlette routes.
 """
 
 from __future__ import annotations
@@ -138,8 +140,9 @@ class Server:
 
     async def post(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST ``/v1/models/...`` (``:predict``, ``:classify``, ``:regress``) as a bare ASGI
-        app: on this, the hot path, Starlette's routing, middleware, request and response
-        objects cost about as much as the rest of the event loop's work for a small model."""
+        app: on this, the hot path, Starlette's middleware, routing, request and response
+        objects cost ~18 us a request, about a tenth of the event loop's work per request
+        for a small model."""
         try:
             status, body = await self._post(scope["path"], _route_path(scope)[len(_MODELS):],
                                             scope["headers"], receive)

@@ -6,6 +6,7 @@ a SIGALRM timeout; every loop is bounded in count and time.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
@@ -255,6 +256,13 @@ def _errors():
         "over the limit"
 
 
+def test_a_chunked_body_over_the_limit_answers_413(base, serve):
+    s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0), max_body_bytes=1000)
+    r = requests.post(s.url + "/v1/models/my_model:predict", timeout=30,
+                      data=iter([b'{"instances": [', b"[0, 0, 0, 0]," * 200]))
+    assert r.status_code == 413 and "over the limit of 1000 bytes" in r.json()["error"]
+
+
 @pytest.mark.parametrize("what,path,body,status,message", list(_errors()),
                          ids=[e[0] for e in _errors()])
 def test_errors_as_tf_serving_gives_them(base, serve, what, path, body, status, message):
@@ -470,6 +478,120 @@ def test_a_stalled_body_times_out(base, serve):
         answer = _read_response(c)
     assert answer.startswith("HTTP/1.1 408") and time.monotonic() - t < 10, answer
     assert "not received within 1.0 s" in answer
+
+
+def test_methods_and_malformed_paths(base, serve):
+    """POST on /v1/models/... (the bare ASGI path) and the other methods (Starlette) answer
+    as TF Serving does; a bug answers 500 as Starlette would, and the server carries on."""
+    s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0))
+    x = {"instances": [[0.0] * 4]}
+    for method, path, status in [
+            ("POST", "/v1/models/my_model", 405), ("POST", "/v1/models/my_model/metadata", 405),
+            ("POST", "/v1/models/my_model/versions/1", 405), ("POST", "/v1/models/", 404),
+            ("POST", "/v1/models/my_model:explain", 404), ("POST", "/v1/models/a/b:predict", 404),
+            ("GET", "/v1/models/my_model:predict", 405), ("PUT", "/v1/models/my_model", 405),
+            ("DELETE", "/v1/models/my_model:predict", 405), ("GET", "/v1/models/a/b", 404)]:
+        r = requests.request(method, s.url + path, data=json.dumps(x), timeout=30)
+        assert r.status_code == status, (method, path, r.text)
+        assert r.headers["content-type"] == "application/json"
+        assert r.json()["error"].startswith("Malformed request: "), r.text
+    assert requests.patch(s.url + "/v1/models/my_model", timeout=30).status_code == 405
+    assert requests.post(s.url + "/v1/models", timeout=30).status_code == 405
+    r = s.post("/v1/models/my_model:predict", x)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert int(r.headers["content-length"]) == len(r.content)
+    chunked = requests.post(s.url + "/v1/models/my_model:predict", timeout=30,
+                            data=iter([b'{"instances": ', b"[[0, 0, 0, 0]]}"]))
+    assert chunked.json() == r.json()  # a body in chunks, without a Content-Length
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug")
+
+    s.manager.get = broken
+    r = s.post("/v1/models/my_model:predict", x)
+    assert (r.status_code, r.text) == (500, "Internal Server Error")
+    del s.manager.get
+    assert s.post("/v1/models/my_model:predict", x).status_code == 200
+
+
+def test_coalescing_transport_joins_one_loop_step():
+    from minitf.serving.wire import JOIN_LIMIT, _Coalescing
+
+    class Fake:
+        def __init__(self):
+            self.log = []
+
+        def write(self, data):
+            self.log.append(data)
+
+        def close(self):
+            self.log.append("close")
+
+        def abort(self):
+            self.log.append("abort")
+
+        def is_closing(self):
+            return False
+
+    async def main():
+        fake = Fake()
+        t = _Coalescing(fake, asyncio.get_running_loop())
+        t.write(b"head")
+        t.write(b"")
+        t.write(b"body")
+        assert fake.log == [] and not t.is_closing()
+        await asyncio.sleep(0)
+        assert fake.log == [b"headbody"]
+        big = b"x" * (JOIN_LIMIT + 1)
+        t.write(b"head")
+        t.write(big)  # sent at once, after what is pending, without a copy
+        assert fake.log[1:] == [b"head", big] and fake.log[2] is big
+        t.write(b"last")
+        t.close()
+        assert fake.log[3:] == [b"last", "close"]
+        t.write(b"dropped")
+        t.abort()
+        await asyncio.sleep(0)
+        assert fake.log[5:] == ["abort"]
+
+    asyncio.run(main())
+
+
+def test_a_response_is_one_write(base, serve):
+    """Head and body leave in one segment (one send): the first recv() holds all of it."""
+    s = serve(Manager([cfg.ModelConfig("my_model", str(base))], 0))
+    body = json.dumps({"instances": [[1.0, 2.0, 3.0, 4.0]]}).encode()
+    head = (f"POST /v1/models/my_model:predict HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", s.port), timeout=20) as c:
+        for _ in range(20):
+            c.sendall(head + body)
+            first = c.recv(65536).decode()
+            length = int(re.search(r"(?i)content-length: *(\d+)", first).group(1))
+            assert len(first.partition("\r\n\r\n")[2]) == length, first
+            assert first.startswith("HTTP/1.1 200") and '"predictions"' in first
+
+
+@pytest.mark.parametrize("batching", [False, True], ids=["direct", "batching"])
+def test_slow_inference_answers_504_and_the_server_carries_on(tmp_path, serve, batching):
+    def loader(path):
+        def fn(x):
+            time.sleep(float(x["x"][0, 0]))
+            return {"y": x["x"]}
+
+        f32 = TensorInfo("float32", (None, 2))
+        return Servable({"serving_default": Signature({"x": f32}, {"y": f32}, fn)})
+
+    (tmp_path / "m" / "1").mkdir(parents=True)
+    (tmp_path / "m" / "1" / "saved_model.json").write_text("{}")
+    params = cfg.BatchingParameters(max_batch_size=4, batch_timeout_micros=1000)
+    s = serve(Manager([cfg.ModelConfig("m", str(tmp_path / "m"))], 0, loader=loader),
+              batching=params if batching else None, timeout_s=0.5)
+    r = s.post("/v1/models/m:predict", {"instances": [[1.5, 0]]})
+    assert r.status_code == 504 and "Deadline exceeded" in r.json()["error"], r.text
+    time.sleep(1.2)  # the late result arrives and is dropped
+    r = s.post("/v1/models/m:predict", {"instances": [[0.0, 1.0]]})
+    assert r.json() == {"predictions": [[0.0, 1.0]]}
 
 
 @pytest.mark.parametrize("batching", [False, True], ids=["direct", "batching"])

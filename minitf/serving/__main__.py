@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
+    from .wire import CoalescingHttpToolsProtocol
+
     # Everything loaded so far (minitf, Numba, the models: millions of objects) goes to the
     # collector's permanent generation, so a full collection, which parsing JSON bodies
     # triggers every few hundred requests, no longer walks it: measured on the quiet 2-core
@@ -92,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"minitf.serving: REST API on http://{args.rest_api_host}:{args.rest_api_port}",
           flush=True)
     uvicorn.run(app, host=args.rest_api_host, port=args.rest_api_port, access_log=False,
-                log_level="warning", timeout_graceful_shutdown=5)
+                log_level="warning", timeout_graceful_shutdown=5,
+                http=CoalescingHttpToolsProtocol)
     return 0
 
 

@@ -36,6 +36,7 @@ class BackgroundServer:
 
         from .app import Server, create_app
         from .manager import Manager
+        from .wire import CoalescingHttpToolsProtocol
 
         if not isinstance(models, Manager):
             if isinstance(models, dict):
@@ -45,7 +46,8 @@ class BackgroundServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.app_server = Server(models, num_threads, batching, max_body_bytes, timeout_s)
         config = uvicorn.Config(create_app(self.app_server), host="127.0.0.1", port=self.port,
-                                log_level="warning", access_log=False)
+                                log_level="warning", access_log=False,
+                                http=CoalescingHttpToolsProtocol)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="minitf-serving",
                                         daemon=True)

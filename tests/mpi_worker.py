@@ -178,6 +178,33 @@ def pipeline(rank: int) -> dict:
             **{f"ref{i}": ref.get_weights()[i] for i in mine}}
 
 
+def _two_input_model() -> tf.keras.Model:
+    a, b = tf.keras.Input((2,)), tf.keras.Input((2,))
+    h = tf.keras.layers.Dense(8, activation="tanh")(tf.keras.layers.Concatenate()([a, b]))
+    return tf.keras.Model([a, b], tf.keras.layers.Dense(3)(h))
+
+
+def two_inputs(rank: int) -> dict:
+    """fit and predict of a model with two inputs: each input array cut alike."""
+    tf.random.set_seed(rank)
+    x, y = _data()
+    xs = [x[:, :2], x[:, 2:]]
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _two_input_model()
+        _compile(model)
+    ref = _two_input_model()
+    ref.set_weights(model.get_weights())  # rank 0's, broadcast at creation
+    _compile(ref)
+    model.fit(xs, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    ref.fit(xs, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    out |= {f"ref{i}": w for i, w in enumerate(ref.get_weights())}
+    out |= {"pred": model.predict(xs, batch_size=16), "ref_pred": ref.predict(xs, batch_size=16)}
+    model.fit(xs, y, batch_size=16, epochs=1, shuffle=True, verbose=0)  # shares of gathers
+    return out | {"shuffled_w0": model.get_weights()[0]}
+
+
 def fail(rank: int) -> dict:
     hvd.init()
     if rank == 1:

@@ -90,6 +90,18 @@ def test_evaluate_and_predict_aggregate_across_workers(tmp_path):
         assert d["pred"].shape == (64, 3) and d["pred_odd"].shape == (37, 3)
 
 
+def test_a_model_with_two_inputs_trains_and_predicts_on_two_ranks(tmp_path):
+    """Every input array is cut alike (not the list of inputs): one process's training."""
+    ranks, _ = _results("two_inputs", tmp_path)
+    for i in range(len([k for k in ranks[0] if k.startswith("w")])):
+        np.testing.assert_array_equal(ranks[0][f"w{i}"], ranks[1][f"w{i}"])
+        np.testing.assert_allclose(ranks[0][f"w{i}"], ranks[0][f"ref{i}"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(ranks[0]["shuffled_w0"], ranks[1]["shuffled_w0"])
+    for d in ranks:
+        assert d["pred"].shape == (64, 3)
+        np.testing.assert_allclose(d["pred"], d["ref_pred"], rtol=1e-5, atol=1e-6)
+
+
 def test_gpipe_pipeline_equals_one_process(tmp_path):
     """Stages on two ranks, 4 micro-batches: each rank's weights and the losses are one
     process's training on the same batches."""

@@ -33,7 +33,17 @@ def collectives(rank: int) -> dict:
             loss = tf.reduce_sum(v * scale)
         return hvd.DistributedGradientTape(t1, op=hvd.Sum).gradient(loss, [v])[0]
 
+    from minitf.distribute import collective
+    from minitf.distribute._mpi import world
+
+    buf = np.array([1.0, 2.0], np.float32) * (rank + 1)
+    # one fused call, three dtypes: each packed and reduced apart, shapes and dtypes kept
+    mixed = collective.allreduce_fused([tf.constant([[1.0, 2.0]]) * float(rank + 1),
+                                        tf.constant([3 + rank, 4]),
+                                        tf.constant(np.float64(rank))], average=True)
     return {
+        "inplace_is_buf": world().allreduce_sum_inplace(buf) is buf, "inplace": buf,
+        "mixed_f32": mixed[0].numpy(), "mixed_i32": mixed[1].numpy(), "mixed_f64": mixed[2].numpy(),
         "replicas": s.num_replicas_in_sync, "task_id": s.cluster_resolver.task_id,
         "avg": hvd.allreduce(x).numpy(), "sum": hvd.allreduce(x, op=hvd.Sum).numpy(),
         "bcast": hvd.broadcast(x, root_rank=1).numpy(), "var": v.numpy(), "tape_grad": grad.numpy(),

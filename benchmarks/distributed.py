@@ -15,9 +15,14 @@ under ``tf.distribute.MultiWorkerMirroredStrategy``, ``model.fit`` on synthetic 
 
 Reported: samples/s (median of 3 timed fits of
 ``--steps`` steps after a warm-up fit), the speed-up and scaling efficiency over one worker,
-the time of one fused all-reduce of the gradients (median of 20) and its share of a step, and
+the time of one fused all-reduce of the gradients (median of 20, the ranks aligned by a barrier
+first) and its share of a step, the MPI all-reduce's median time per step inside the timed fits
+(it includes waiting for the slower rank: the excess over the aligned time is imbalance), and
 the ring all-reduce's bound on the bytes each rank sends per step, 2 (N - 1) / N x size
-(MPICH picks its own algorithm; its bytes are not measured here).
+(MPICH picks its own algorithm; its bytes are not measured here). Under the weak-scaling table,
+the hardware's bound: N plain 1-worker processes (no launcher, no MPI) run at once, their
+samples/s added, against the 1-worker row: what the shared L3 cache, memory bandwidth and clock
+leave N workers before any communication.
 
 Never ask for more workers than the machine has free cores: MPICH's ranks spin while they
 wait, so an oversubscribed run measures the scheduler.
@@ -59,6 +64,17 @@ def worker(steps: int, global_batch: int) -> None:
     y = rng.integers(0, 10, n).astype(np.int32)
     model.fit(x[:global_batch * 3], y[:global_batch * 3], batch_size=global_batch, verbose=0,
               shuffle=False)  # warm-up: compilation and tracing
+    in_fit: list[float] = []  # each step's MPI all-reduce in the timed fits, waits included
+    if w.size > 1:
+        reduce_inplace = w.allreduce_sum_inplace
+
+        def timed(a: np.ndarray) -> np.ndarray:
+            t = time.perf_counter()
+            reduce_inplace(a)
+            in_fit.append(time.perf_counter() - t)
+            return a
+
+        w.allreduce_sum_inplace = timed
     rates = []
     for _ in range(3):
         w.barrier()
@@ -66,6 +82,8 @@ def worker(steps: int, global_batch: int) -> None:
         model.fit(x, y, batch_size=global_batch, epochs=1, verbose=0, shuffle=False)
         w.barrier()
         rates.append(n / (time.perf_counter() - t))
+    if w.size > 1:
+        del w.allreduce_sum_inplace  # the class's method again
     grads = [np.zeros(v.shape, np.float32) for v in model.trainable_variables]
     times = []
     for _ in range(20):
@@ -76,7 +94,8 @@ def worker(steps: int, global_batch: int) -> None:
     if w.rank == 0:
         size = sum(g.nbytes for g in grads)
         print(json.dumps({"workers": w.size, "samples_per_s": statistics.median(rates),
-                          "allreduce_s": statistics.median(times), "gradient_bytes": size}))
+                          "allreduce_s": statistics.median(times), "gradient_bytes": size,
+                          "fit_allreduce_s": statistics.median(in_fit) if in_fit else None}))
 
 
 def run(workers: int, steps: int, global_batch: int) -> dict:
@@ -92,17 +111,40 @@ def run(workers: int, steps: int, global_batch: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def independent(processes: int, steps: int) -> dict:
+    """``processes`` plain 1-worker runs (no launcher, no MPI) at once, each 64 samples per step:
+    their combined samples/s is what the cores, caches and memory allow N workers, whatever
+    the communication."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE",
+                                                             "SLURM_STEP_NUM_TASKS")}
+    env.update(NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    procs = [subprocess.Popen([sys.executable, __file__, "--worker", "--steps", str(steps),
+                               "--global-batch", str(BATCH)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(processes)]
+    rates = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=900)
+        if proc.returncode != 0:
+            raise SystemExit(f"an independent process failed:\n{err[-3000:]}")
+        rates.append(json.loads(out.strip().splitlines()[-1])["samples_per_s"])
+    return {"processes": processes, "samples_per_s": sum(rates)}
+
+
 def table(results: list[dict], global_batches: list[int]) -> list[str]:
     base = results[0]["samples_per_s"] / results[0]["workers"]
     lines = ["| workers | global batch | samples/s | speed-up | efficiency | all-reduce ms "
-             "| share of a step | gradient bytes | ring bound: bytes each rank sends per step |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| share of a step | all-reduce in fit ms, waits included "
+             "| gradient bytes | ring bound: bytes each rank sends per step |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r, batch in zip(results, global_batches):
         n, rate = r["workers"], r["samples_per_s"]
         step_s = batch / rate
         ring = 2 * (n - 1) / n * r["gradient_bytes"]
+        in_fit = "-" if r.get("fit_allreduce_s") is None else f"{r['fit_allreduce_s'] * 1e3:.2f}"
         lines.append(f"| {n} | {batch} | {rate:.0f} | {rate / base:.2f} | {rate / base / n:.0%} | "
                      f"{r['allreduce_s'] * 1e3:.2f} | {r['allreduce_s'] / step_s:.0%} | "
+                     f"{in_fit} | "
                      f"{r['gradient_bytes']} | {ring:.0f} |")
     return lines
 
@@ -127,6 +169,13 @@ def main() -> None:
                             [BATCH] * len(args.workers))):
         results = [run(n, args.steps, b) for n, b in zip(args.workers, batches)]
         lines += [f"## {title}", ""] + table(results, batches) + [""]
+        if title.startswith("Weak") and 1 in args.workers and max(args.workers) > 1:
+            n = max(args.workers)
+            both = independent(n, args.steps)["samples_per_s"]
+            alone = results[args.workers.index(1)]["samples_per_s"]
+            lines += [f"The hardware's bound: {n} plain 1-worker processes at once (no MPI, the "
+                      f"same steps) train {both:.0f} samples/s together, {both / alone:.2f}x "
+                      "the 1-worker row.", ""]
     lines.append(f"Load average {os.getloadavg()[0]:.1f} at the end.")
     text = "\n".join(lines) + "\n"
     print(text)

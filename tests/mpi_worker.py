@@ -33,7 +33,17 @@ def collectives(rank: int) -> dict:
             loss = tf.reduce_sum(v * scale)
         return hvd.DistributedGradientTape(t1, op=hvd.Sum).gradient(loss, [v])[0]
 
+    from minitf.distribute import collective
+    from minitf.distribute._mpi import world
+
+    buf = np.array([1.0, 2.0], np.float32) * (rank + 1)
+    # one fused call, three dtypes: each packed and reduced apart, shapes and dtypes kept
+    mixed = collective.allreduce_fused([tf.constant([[1.0, 2.0]]) * float(rank + 1),
+                                        tf.constant([3 + rank, 4]),
+                                        tf.constant(np.float64(rank))], average=True)
     return {
+        "inplace_is_buf": world().allreduce_sum_inplace(buf) is buf, "inplace": buf,
+        "mixed_f32": mixed[0].numpy(), "mixed_i32": mixed[1].numpy(), "mixed_f64": mixed[2].numpy(),
         "replicas": s.num_replicas_in_sync, "task_id": s.cluster_resolver.task_id,
         "avg": hvd.allreduce(x).numpy(), "sum": hvd.allreduce(x, op=hvd.Sum).numpy(),
         "bcast": hvd.broadcast(x, root_rank=1).numpy(), "var": v.numpy(), "tape_grad": grad.numpy(),
@@ -176,6 +186,33 @@ def pipeline(rank: int) -> dict:
     return {"stage": np.array(mine), "losses": np.array(losses), "ref_losses": np.array(ref_losses),
             **{f"w{i}": model.get_weights()[i] for i in mine},
             **{f"ref{i}": ref.get_weights()[i] for i in mine}}
+
+
+def _two_input_model() -> tf.keras.Model:
+    a, b = tf.keras.Input((2,)), tf.keras.Input((2,))
+    h = tf.keras.layers.Dense(8, activation="tanh")(tf.keras.layers.Concatenate()([a, b]))
+    return tf.keras.Model([a, b], tf.keras.layers.Dense(3)(h))
+
+
+def two_inputs(rank: int) -> dict:
+    """fit and predict of a model with two inputs: each input array cut alike."""
+    tf.random.set_seed(rank)
+    x, y = _data()
+    xs = [x[:, :2], x[:, 2:]]
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = _two_input_model()
+        _compile(model)
+    ref = _two_input_model()
+    ref.set_weights(model.get_weights())  # rank 0's, broadcast at creation
+    _compile(ref)
+    model.fit(xs, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    ref.fit(xs, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    out = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    out |= {f"ref{i}": w for i, w in enumerate(ref.get_weights())}
+    out |= {"pred": model.predict(xs, batch_size=16), "ref_pred": ref.predict(xs, batch_size=16)}
+    model.fit(xs, y, batch_size=16, epochs=1, shuffle=True, verbose=0)  # shares of gathers
+    return out | {"shuffled_w0": model.get_weights()[0]}
 
 
 def fail(rank: int) -> dict:

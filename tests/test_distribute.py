@@ -49,6 +49,13 @@ def test_collectives_on_two_ranks(tmp_path):
         np.testing.assert_allclose(d["traced_grads"], [[3, 3], [5, 5]])  # 1 + 2, then 2 + 3
         np.testing.assert_allclose(d["gather"], [[0, 0], [1, 1], [1, 1]])  # uneven first dims
         np.testing.assert_allclose(d["red_mean_axis"], 5 / 3, rtol=1e-6)  # (1 + 1 + 3) / 3
+        assert d["inplace_is_buf"]  # MPI_IN_PLACE: the caller's buffer holds the sum
+        np.testing.assert_array_equal(d["inplace"], [3.0, 6.0])
+        assert d["mixed_f32"].dtype == np.float32 and d["mixed_f32"].shape == (1, 2)
+        np.testing.assert_array_equal(d["mixed_f32"], [[1.5, 3.0]])
+        assert d["mixed_i32"].dtype == np.int32  # the integer mean truncated: 7 / 2 -> 3
+        np.testing.assert_array_equal(d["mixed_i32"], [3, 4])
+        assert d["mixed_f64"].dtype == np.float64 and d["mixed_f64"] == 0.5
 
 
 @pytest.mark.parametrize("mode", ["fit", "custom_loop", "hvd_fit"])
@@ -88,6 +95,18 @@ def test_evaluate_and_predict_aggregate_across_workers(tmp_path):
         np.testing.assert_allclose(d["pred"], d["ref_pred"], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(d["pred_odd"], d["ref_pred_odd"], rtol=1e-5, atol=1e-6)
         assert d["pred"].shape == (64, 3) and d["pred_odd"].shape == (37, 3)
+
+
+def test_a_model_with_two_inputs_trains_and_predicts_on_two_ranks(tmp_path):
+    """Every input array is cut alike (not the list of inputs): one process's training."""
+    ranks, _ = _results("two_inputs", tmp_path)
+    for i in range(len([k for k in ranks[0] if k.startswith("w")])):
+        np.testing.assert_array_equal(ranks[0][f"w{i}"], ranks[1][f"w{i}"])
+        np.testing.assert_allclose(ranks[0][f"w{i}"], ranks[0][f"ref{i}"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(ranks[0]["shuffled_w0"], ranks[1]["shuffled_w0"])
+    for d in ranks:
+        assert d["pred"].shape == (64, 3)
+        np.testing.assert_allclose(d["pred"], d["ref_pred"], rtol=1e-5, atol=1e-6)
 
 
 def test_gpipe_pipeline_equals_one_process(tmp_path):
@@ -134,6 +153,16 @@ def test_one_worker_without_a_launcher():
     x = np.ones((8, 3), np.float32)
     m.fit(x, np.zeros((8, 2), np.float32), batch_size=4, epochs=1, verbose=0)
     assert not m._run_eagerly  # one worker: nothing to all-reduce, the step stays traced
+
+
+def test_allreduce_sum_inplace_on_one_worker():
+    from minitf.distribute._mpi import World
+
+    a = np.arange(4, dtype=np.float32)
+    assert World().allreduce_sum_inplace(a) is a  # one worker: the sum is the array itself
+    np.testing.assert_array_equal(a, [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        World().allreduce_sum_inplace(np.zeros((4, 4), np.float32)[:, 1])
 
 
 def test_dataset_shard():

@@ -23,7 +23,7 @@ _MAX_DIMS = 8
 
 
 class World:
-    """One communicator: rank, size, and the four collectives minitf needs."""
+    """One communicator: rank, size, and the collectives minitf needs."""
 
     def __init__(self, comm: Any = None) -> None:
         self.comm = comm
@@ -47,6 +47,17 @@ class World:
         out = np.empty_like(a)
         self.comm.Allreduce(a, out, op=MPI.SUM)
         return out.reshape(np.shape(a))
+
+    def allreduce_sum_inplace(self, a: np.ndarray) -> np.ndarray:
+        """``a`` replaced by its element-wise sum over all ranks (MPI_IN_PLACE: no copy, no
+        second buffer); ``a`` must be C-contiguous and the caller's own. Returns ``a``."""
+        if not a.flags.c_contiguous or not a.flags.writeable:
+            raise ValueError("allreduce_sum_inplace needs a writeable C-contiguous array")
+        if self.comm is not None:
+            from mpi4py import MPI
+
+            self.comm.Allreduce(MPI.IN_PLACE, a, op=MPI.SUM)
+        return a
 
     def broadcast(self, a: np.ndarray, root: int = 0) -> np.ndarray:
         """Rank ``root``'s array on every rank (shape and dtype must agree)."""

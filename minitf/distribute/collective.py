@@ -1,10 +1,10 @@
 """Collectives on tensors and variables: the NumPy world of ``_mpi`` with minitf's types.
 
 Gradients are all-reduced fused: every gradient of one dtype is packed into one flat buffer,
-reduced with one MPI call and unpacked (Horovod's tensor fusion), so a model with many small
-weights pays one latency per step instead of one per weight. Inside ``tf.function`` the
-packing is graph ops and the MPI call a ``tf.numpy_function``, so a traced step all-reduces
-each time it runs.
+reduced in place with one MPI call and unpacked as views (Horovod's tensor fusion), so a model
+with many small weights pays one latency per step instead of one per weight, and one copy of
+its gradients. Inside ``tf.function`` packing and MPI call are one ``tf.numpy_function``, so a
+traced step all-reduces each time it runs.
 """
 
 from __future__ import annotations
@@ -37,16 +37,14 @@ def allreduce_fused(values: Sequence[Any], average: bool) -> list[Tensor]:
     w = world()
     if w.size == 1:  # nothing to exchange: works inside tf.function too
         return [convert_to_tensor(v) for v in values]
-    if any(is_symbolic(v) for v in values):
-        return _allreduce_in_graph([convert_to_tensor(v) for v in values], average)
-    arrays = [to_numpy(v, "gradient") for v in values]
+    tensors = [convert_to_tensor(v) for v in values]
+    if any(is_symbolic(t) for t in tensors):
+        return _allreduce_in_graph(tensors, average)
+    arrays = [np.asarray(t) for t in tensors]  # the tensors' own buffers, only read
     out: list[np.ndarray | None] = [None] * len(arrays)
     for dtype in dict.fromkeys(a.dtype for a in arrays):
         idx = [i for i, a in enumerate(arrays) if a.dtype == dtype]
-        flat = w.allreduce_sum(np.concatenate([arrays[i].ravel() for i in idx]))
-        if average:
-            flat = (flat / w.size).astype(dtype, copy=False)
-        at = 0
+        flat, at = _reduce_flat([arrays[i] for i in idx], average), 0
         for i in idx:
             n = arrays[i].size
             out[i] = flat[at:at + n].reshape(arrays[i].shape)
@@ -54,14 +52,29 @@ def allreduce_fused(values: Sequence[Any], average: bool) -> list[Tensor]:
     return [convert_to_tensor(a) for a in out]
 
 
-def _allreduce_in_graph(values: list[Tensor], average: bool) -> list[Tensor]:
-    """``allreduce_fused`` as graph ops: concat per dtype, one MPI call, slices reshaped."""
+def _reduce_flat(arrays: Sequence[np.ndarray], average: bool) -> np.ndarray:
+    """The arrays (one dtype) packed into one new flat buffer, summed over the workers in place
+    (one MPI call), then divided in place by the number of workers when ``average``.
+
+    The packing is the only copy of the gradients: no concat op before and no send/receive
+    buffer pair in the MPI call (MPI_IN_PLACE); the caller's slices of the result are views.
+    """
     w = world()
+    flat, at = np.empty(sum(a.size for a in arrays), arrays[0].dtype), 0
+    for a in arrays:
+        flat[at:at + a.size] = a.reshape(-1)
+        at += a.size
+    w.allreduce_sum_inplace(flat)
+    if not average:
+        return flat
+    if flat.dtype.kind in "fc":
+        return np.divide(flat, w.size, out=flat)  # the same rounding as flat / size
+    return (flat / w.size).astype(flat.dtype)  # integers: the mean truncated, as before
 
-    def reduce(flat: np.ndarray) -> np.ndarray:
-        total = w.allreduce_sum(flat)
-        return (total / w.size).astype(flat.dtype, copy=False) if average else total
 
+def _allreduce_in_graph(values: list[Tensor], average: bool) -> list[Tensor]:
+    """``allreduce_fused`` as graph ops: per dtype one ``numpy_function`` that packs, reduces
+    and scales (``_reduce_flat``), then views of its result reshaped."""
     out: list[Tensor | None] = [None] * len(values)
     for dtype in dict.fromkeys(v.dtype for v in values):
         idx = [i for i, v in enumerate(values) if v.dtype == dtype]
@@ -69,8 +82,12 @@ def _allreduce_in_graph(values: list[Tensor], average: bool) -> list[Tensor]:
         if None in sizes:
             raise ValueError("minitf.distribute: all-reduce in a graph needs fully known shapes, "
                              f"got {[str(values[i].shape) for i in idx]}")
-        flat = array_ops.concat([array_ops.reshape(values[i], [-1]) for i in idx], 0)
-        total = script_ops.numpy_function(reduce, [flat], dtype, shape=[sum(sizes)])
+
+        def reduce(*arrays: np.ndarray) -> np.ndarray:
+            return _reduce_flat(arrays, average)
+
+        total = script_ops.numpy_function(reduce, [values[i] for i in idx], dtype,
+                                          shape=[sum(sizes)])
         at = 0
         for i, n in zip(idx, sizes):
             out[i] = array_ops.reshape(array_ops.slice(total, [at], [n]), values[i].shape)

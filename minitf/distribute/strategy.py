@@ -45,15 +45,20 @@ class ClusterResolver:
         return {"worker": [f"rank:{i}" for i in range(self.num_workers)]}
 
 
+def share(n: int, rank: int, size: int) -> slice:
+    """Worker ``rank``'s contiguous share of a batch of ``n`` samples
+    (``AutoShardPolicy.DATA``); a batch smaller than ``size`` is given whole to every worker,
+    so no worker steps on nothing."""
+    return slice(0, n) if n < size else slice(n * rank // size, n * (rank + 1) // size)
+
+
 def shard(a: Any, rank: int, size: int) -> Any:
-    """Worker ``rank``'s contiguous share of a batch (``AutoShardPolicy.DATA``); a batch
-    smaller than ``size`` is given whole to every worker, so no worker steps on nothing."""
+    """Worker ``rank``'s share (``share``) of a batch: an array, or a structure of arrays
+    (a model's several inputs) each cut alike along the samples."""
     if a is None:
         return None
-    n = len(a)
-    if n < size:
-        return a
-    return a[n * rank // size: n * (rank + 1) // size]
+    cut = share(len(nest.flatten(a)[0]), rank, size)
+    return nest.map_structure(lambda v: v[cut], a)
 
 
 class _ShardedFitData:
@@ -72,8 +77,8 @@ class _ShardedFitData:
 
     def batches(self) -> Iterator[tuple[Any, Any]]:
         self._same_generator()
-        for xb, yb in self._data.batches():
-            xb, yb = shard(xb, self._rank, self._size), shard(yb, self._rank, self._size)
+        # the adapter cuts the share out of each batch before gathering (shuffled) samples
+        for xb, yb in self._data.batches(lambda n: share(n, self._rank, self._size)):
             if self._model is not None:  # a model built in fit: rank 0's weights first
                 self._model._prepare(xb, yb)
                 self._strategy._sync(self._model.weights)
@@ -198,7 +203,7 @@ class MultiWorkerMirroredStrategy(StrategyBase):
 
     def _predict_batch(self, fn: Callable, xb: Any) -> np.ndarray:
         """``predict`` on one global batch: this worker's share, then every share, in order."""
-        n = len(xb)
+        n = len(nest.flatten(xb)[0])
         if self._world.size == 1 or n < self._world.size:
             return np.asarray(fn(xb))
         return self._world.allgather(np.asarray(fn(shard(xb, self._world.rank,

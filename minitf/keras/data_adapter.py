@@ -6,7 +6,7 @@ an infinite Dataset without ``steps``, ...)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -126,21 +126,17 @@ class _DataAdapter:
                              self.batch_size, self.shuffle, self.max_steps, nested=self.nested)
         return train, (_take(self.x, cut[1]), _take(self.y, cut[1]))
 
-    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    def batches(self, part: Callable[[int], slice] | None = None
+                ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """The batches; with ``part``, only the samples ``part(n)`` of each batch of ``n``
+        (a worker's share under a tf.distribute strategy), cut from every array of ``x`` and
+        ``y`` alike, and from arrays before they are gathered (shuffled) or sliced."""
         if self.dataset is not None:
-            for i, item in enumerate(self.dataset):
-                if self.max_steps is not None and i >= self.max_steps:
-                    return
-                if isinstance(item, tuple | list):
-                    yield (_to_array(item[0], self.nested[0]),
-                           _to_array(item[1], self.nested[1]) if len(item) > 1 else None)
-                elif self.generator:
-                    raise ValueError(
-                        "When passing a Python generator to a Keras model, the generator must "
-                        "return a tuple, either (input,) or (inputs, targets) or (inputs, "
-                        f"targets, sample_weights). Received: {_short(item)}")
-                else:
-                    yield _to_array(item, self.nested[0]), None
+            for xb, yb in self._dataset_batches():
+                if part is not None:
+                    cut = part(_num(xb))
+                    xb, yb = _take(xb, cut), _take(yb, cut)
+                yield xb, yb
             return
         n = self.n
         if self.shuffle:
@@ -151,8 +147,26 @@ class _DataAdapter:
             order = None
         for s in range(self.steps):
             lo, hi = s * self.batch_size, min(n, (s + 1) * self.batch_size)
+            if part is not None:
+                cut = part(hi - lo)
+                lo, hi = lo + cut.start, lo + cut.stop
             idx = slice(lo, hi) if order is None else order[lo:hi]
             yield _take(self.x, idx), _take(self.y, idx)
+
+    def _dataset_batches(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        for i, item in enumerate(self.dataset):
+            if self.max_steps is not None and i >= self.max_steps:
+                return
+            if isinstance(item, tuple | list):
+                yield (_to_array(item[0], self.nested[0]),
+                       _to_array(item[1], self.nested[1]) if len(item) > 1 else None)
+            elif self.generator:
+                raise ValueError(
+                    "When passing a Python generator to a Keras model, the generator must "
+                    "return a tuple, either (input,) or (inputs, targets) or (inputs, "
+                    f"targets, sample_weights). Received: {_short(item)}")
+            else:
+                yield _to_array(item, self.nested[0]), None
 
 
 def _short(value: Any) -> str:

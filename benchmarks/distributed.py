@@ -13,8 +13,12 @@ under ``tf.distribute.MultiWorkerMirroredStrategy``, ``model.fit`` on synthetic 
 - strong scaling: a global batch of 64 per step, so each worker computes 64 / N samples and the
   per-step overhead that does not shrink with the batch weighs N times more.
 
-Reported: samples/s (median of 3 timed fits of
-``--steps`` steps after a warm-up fit), the speed-up and scaling efficiency over one worker,
+Every worker count runs once per round, ``--rounds`` rounds in alternating order (this VM's
+speed drifts by tens of percent within minutes, so one worker count measured after the other
+can be off either way). Reported: samples/s (per run, the median of 3 timed fits of
+``--steps`` steps after a warm-up fit; in the table, the median over rounds), the speed-up over
+one worker (the median over rounds of the ratio to the same round's 1-worker run; each round's
+ratio is listed) and the scaling efficiency,
 the time of one fused all-reduce of the gradients (median of 20, the ranks aligned by a barrier
 first) and its share of a step, the MPI all-reduce's median time per step inside the timed fits
 (it includes waiting for the slower rank: the excess over the aligned time is imbalance), and
@@ -131,6 +135,17 @@ def independent(processes: int, steps: int) -> dict:
     return {"processes": processes, "samples_per_s": sum(rates)}
 
 
+def _median_round(rounds: list[dict], n: int) -> dict:
+    """``n`` workers' result with the median samples/s over the rounds, and the median over
+    rounds of its speed-up on the same round's 1-worker run."""
+    runs = sorted((r[n] for r in rounds), key=lambda r: r["samples_per_s"])
+    out = dict(runs[len(runs) // 2])
+    if all(1 in r for r in rounds):
+        out["speedup"] = statistics.median(r[n]["samples_per_s"] / r[1]["samples_per_s"]
+                                           for r in rounds)
+    return out
+
+
 def table(results: list[dict], global_batches: list[int]) -> list[str]:
     base = results[0]["samples_per_s"] / results[0]["workers"]
     lines = ["| workers | global batch | samples/s | speed-up | efficiency | all-reduce ms "
@@ -139,10 +154,11 @@ def table(results: list[dict], global_batches: list[int]) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r, batch in zip(results, global_batches):
         n, rate = r["workers"], r["samples_per_s"]
+        speedup = r.get("speedup", rate / base)
         step_s = batch / rate
         ring = 2 * (n - 1) / n * r["gradient_bytes"]
         in_fit = "-" if r.get("fit_allreduce_s") is None else f"{r['fit_allreduce_s'] * 1e3:.2f}"
-        lines.append(f"| {n} | {batch} | {rate:.0f} | {rate / base:.2f} | {rate / base / n:.0%} | "
+        lines.append(f"| {n} | {batch} | {rate:.0f} | {speedup:.2f} | {speedup / n:.0%} | "
                      f"{r['allreduce_s'] * 1e3:.2f} | {r['allreduce_s'] / step_s:.0%} | "
                      f"{in_fit} | "
                      f"{r['gradient_bytes']} | {ring:.0f} |")
@@ -155,6 +171,8 @@ def main() -> None:
     p.add_argument("--global-batch", type=int, default=BATCH, help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--rounds", type=int, default=3,
+                   help="rounds of every worker count, interleaved (medians are reported)")
     p.add_argument("--note", default="")
     args = p.parse_args()
     if args.worker:
@@ -167,15 +185,29 @@ def main() -> None:
                             [BATCH * n for n in args.workers]),
                            ("Strong scaling: a global batch of 64 per step",
                             [BATCH] * len(args.workers))):
-        results = [run(n, args.steps, b) for n, b in zip(args.workers, batches)]
+        weak = title.startswith("Weak") and 1 in args.workers and max(args.workers) > 1
+        rounds: list[dict] = []  # per round: worker count (0: the hardware's bound) -> result
+        for i in range(args.rounds):  # the order alternates: a drifting VM hits each alike
+            order = list(zip(args.workers, batches))[::1 if i % 2 == 0 else -1]
+            got = {n: run(n, args.steps, b) for n, b in order}
+            if weak:
+                got[0] = independent(max(args.workers), args.steps)
+            rounds.append(got)
+        results = [_median_round(rounds, n) for n in args.workers]
         lines += [f"## {title}", ""] + table(results, batches) + [""]
-        if title.startswith("Weak") and 1 in args.workers and max(args.workers) > 1:
+        if 1 in args.workers and len(args.workers) > 1:
             n = max(args.workers)
-            both = independent(n, args.steps)["samples_per_s"]
-            alone = results[args.workers.index(1)]["samples_per_s"]
+            per = ", ".join(f"{r[n]['samples_per_s'] / r[1]['samples_per_s']:.2f}" for r in rounds)
+            lines += [f"Speed-up of {n} workers in each round: {per} (the table gives the "
+                      "medians: samples/s over rounds, speed-up over rounds' ratios).", ""]
+        if weak:
+            n = max(args.workers)
+            bound = [r[0]["samples_per_s"] / r[1]["samples_per_s"] for r in rounds]
+            both = statistics.median(r[0]["samples_per_s"] for r in rounds)
             lines += [f"The hardware's bound: {n} plain 1-worker processes at once (no MPI, the "
-                      f"same steps) train {both:.0f} samples/s together, {both / alone:.2f}x "
-                      "the 1-worker row.", ""]
+                      f"same steps) train {both:.0f} samples/s together, "
+                      f"{statistics.median(bound):.2f}x the 1-worker run of the same round "
+                      f"(rounds: {', '.join(f'{b:.2f}' for b in bound)}).", ""]
     lines.append(f"Load average {os.getloadavg()[0]:.1f} at the end.")
     text = "\n".join(lines) + "\n"
     print(text)

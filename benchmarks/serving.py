@@ -9,7 +9,9 @@ per request (TF Serving's row format), for ``--duration`` seconds per concurrenc
 warm-up. All servers are up at once and measured in turn, ``--repeats`` rounds, so a drift in
 the machine's speed hits each alike; the figure is the round with the median req/s. The naive
 server is what a tutorial writes: Starlette + uvicorn, ``model.predict`` on
-each request in the event loop. The models are the course's MNIST MLP and CNN, untrained
+each request in the event loop. A server named ``KIND-Nproc`` is that server in N processes
+(``--rest_api_workers=N`` for minitf.serving, ``uvicorn --workers N`` for the naive app). The
+models are the course's MNIST MLP and CNN, untrained
 (weights do not change the cost). The load average is recorded with each figure: on a shared
 two-core machine, numbers taken under load are lower bounds.
 """
@@ -102,26 +104,42 @@ def naive_app(model_dir: str):  # noqa: ANN201
     return Starlette(routes=[Route("/v1/models/{name}:predict", predict, methods=["POST"])])
 
 
-def start(kind: str, model_dir: Path, port: int, params: Path) -> subprocess.Popen:
+def naive_from_env():  # noqa: ANN201
+    """``naive_app`` of ``$NAIVE_MODEL_DIR`` (uvicorn's factory in each worker)."""
+    return naive_app(os.environ["NAIVE_MODEL_DIR"])
+
+
+def start(kind: str, model_dir: Path, port: int, params: Path, log: Path) -> subprocess.Popen:
+    """Start a ``kind`` server (``naive``, ``direct`` or ``batching``, optionally ``-Nproc``)
+    and return once every one of its processes serves."""
+    base, _, procs = kind.partition("-")
+    workers = int(procs.removesuffix("proc")) if procs else 1
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    if kind == "naive":
-        cmd = [sys.executable, __file__, "--naive-server", str(model_dir), "--port", str(port)]
+    if base == "naive":
+        cmd = [sys.executable, __file__, "--naive-server", str(model_dir / "1"), "--port",
+               str(port), "--workers", str(workers)]
+        ready, count = "Application startup complete.", workers  # uvicorn's, per process
     else:
         cmd = [sys.executable, "-m", "minitf.serving", f"--rest_api_port={port}",
                f"--model_name={model_dir.name}", f"--model_base_path={model_dir}",
-               "--file_system_poll_wait_seconds=0"]
-        if kind == "batching":
+               "--file_system_poll_wait_seconds=0", f"--rest_api_workers={workers}"]
+        if base == "batching":
             cmd += ["--enable_batching", f"--batching_parameters_file={params}"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ready, count = "REST API on", 1  # printed once every worker serves
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"{kind} server exited with {proc.returncode}") from None
-            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise SystemExit(f"{kind} server exited with {proc.returncode}:\n"
+                             f"{log.read_text()[-2000:]}")
+        if log.read_text().count(ready) >= count:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return proc
+            except OSError:
+                pass
+        time.sleep(0.3)
     proc.kill()
     raise SystemExit(f"{kind} server did not start in 120 s")
 
@@ -159,6 +177,11 @@ def median_run(runs: list[dict]) -> dict:
     return out
 
 
+def _server_order(server: str) -> tuple:
+    base, _, procs = server.partition("-")
+    return ["naive", "direct", "batching"].index(base), procs
+
+
 def plot(results: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -168,7 +191,10 @@ def plot(results: list[dict], path: Path) -> None:
     models = sorted({r["model"] for r in results})
     fig, axes = plt.subplots(2, len(models), figsize=(5.5 * len(models), 7), squeeze=False)
     for j, model in enumerate(models):
-        for server, style in (("naive", "o:"), ("direct", "s--"), ("batching", "^-")):
+        for server in sorted({r["server"] for r in results}, key=_server_order):
+            style = {"naive": "o:", "direct": "s--", "batching": "^-"}[server.split("-")[0]]
+            if "-" in server:
+                style = style[0] + "-"  # several processes: solid, filled
             rows = [r for r in results if r["model"] == model and r["server"] == server]
             if not rows:
                 continue
@@ -205,18 +231,24 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--models", nargs="+", default=["mlp", "cnn"], choices=["mlp", "cnn"])
     p.add_argument("--concurrency", nargs="+", type=int, default=[1, 8, 32, 128])
-    p.add_argument("--servers", nargs="+", default=["naive", "direct", "batching"])
+    p.add_argument("--servers", nargs="+",
+                   default=["naive", "direct", "batching", "batching-2proc"],
+                   help="naive, direct, batching, each optionally -Nproc (N processes)")
     p.add_argument("--max-batch-size", type=int, default=64)
     p.add_argument("--batch-timeout-micros", type=int, default=500)
     p.add_argument("--out", default=str(RESULTS / "serving"))
     p.add_argument("--naive-server", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.naive_server:
         import uvicorn
 
-        uvicorn.run(naive_app(args.naive_server), host="127.0.0.1", port=args.port,
-                    access_log=False, log_level="warning")
+        # An import string, as uvicorn's --workers needs; "info" logs each worker's start
+        os.environ["NAIVE_MODEL_DIR"] = args.naive_server
+        sys.path.insert(0, str(Path(__file__).parent))
+        uvicorn.run("serving:naive_from_env", factory=True, host="127.0.0.1", port=args.port,
+                    workers=args.workers, access_log=False, log_level="info")
         return
     wrk = ensure_wrk()
     results = []
@@ -235,8 +267,8 @@ def main() -> None:
             try:
                 for server in args.servers:  # all up at once: each round measures every one
                     port = free_port()
-                    procs.append(start(server, model_dir / "1" if server == "naive" else
-                                       model_dir, port, params))
+                    procs.append(start(server, model_dir, port, params,
+                                       base / f"{model}-{server}.log"))
                     urls[server] = f"http://127.0.0.1:{port}/v1/models/mnist_{model}:predict"
                     run_wrk(wrk, urls[server], lua, 8, 2)  # warm-up: JIT, tracing
                 for c in args.concurrency:

@@ -42,6 +42,7 @@ def backend(request):
 # (test_course.py's 4 s cells and 12 s notebook), which another worker's load could overrun.
 SERIAL = (
     "tests/test_distribute.py", "tests/test_serving.py", "tests/test_serving_named.py",
+    "tests/test_serving_processes.py",
     "tests/test_browser_smoke.py", "tests/test_draw_pad_browser.py", "tests/test_student_lab.py",
     "tests/test_course.py", "notebooks/14_", "notebooks/16_", "solutions/14_", "solutions/16_",
 )

@@ -1,4 +1,4 @@
-"""``python -m minitf.serving --rest_api_workers=N``: several server processes on one port.
+"""`python -m minitf.serving` as a process: one, or several on one port (`--rest_api_workers`).
 
 Each test starts the command-line server on a free 127.0.0.1 port, bounds every wait, and
 stops the server (and checks its workers are gone) before it ends. Linux: the checks read
@@ -216,3 +216,20 @@ def test_a_version_swap_with_two_workers_fails_no_request(model_dir):
 def test_the_workers_flag_is_checked_before_anything_starts(tmp_path, capsys):
     assert main(["--rest_api_workers=0", f"--model_base_path={tmp_path}"]) == 2
     assert "--rest_api_workers must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_one_process_prints_its_address_only_once_it_listens(model_dir):
+    base, _ = model_dir
+    flags = ["--model_name=my_model", f"--model_base_path={base}"]
+    server = Served(flags)
+    try:
+        assert server.wait_ready().strip().endswith(f"127.0.0.1:{server.port}")
+        second = subprocess.run(
+            [sys.executable, "-m", "minitf.serving", f"--rest_api_port={server.port}", *flags],
+            cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert "REST API on" not in second.stdout and "address already in use" in second.stderr
+    finally:
+        server.stop()
+    # uvicorn re-raises the signal it caught once it has shut down gracefully
+    assert server.proc.returncode == -signal.SIGTERM

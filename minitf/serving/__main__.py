@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    from .processes import WorkerApp, freeze_heap, serve_workers
+    from .processes import WorkerApp, freeze_heap, serve_one, serve_workers
     from .wire import CoalescingHttpToolsProtocol
 
     where = f"minitf.serving: REST API on http://{args.rest_api_host}:{args.rest_api_port}"
@@ -109,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                    http=CoalescingHttpToolsProtocol)
     if args.rest_api_workers == 1:
         freeze_heap()
-        print(where, flush=True)
-        uvicorn.run(app, **options)
-        return 0
+        return serve_one(uvicorn.Config(app, **options), lambda: print(where, flush=True))
     config = uvicorn.Config(WorkerApp(argv), factory=True, workers=args.rest_api_workers,
                             **options)
     try:

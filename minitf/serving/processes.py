@@ -1,9 +1,12 @@
-"""Several server processes on one port (``--rest_api_workers``), under uvicorn's supervisor.
+"""Running the command-line server: one process, or several on one port.
 
-A Python process serves from one core at most: its event loop holds the GIL. uvicorn's
-``Multiprocess`` supervisor starts the workers (``spawn``: each imports minitf and loads the
-models itself), restarts a worker that dies and stops them all on SIGINT or SIGTERM. Two
-changes to how uvicorn runs it:
+With one process (``serve_one``), uvicorn's ``Server`` runs it and the address line is
+printed once it listens, so a taken port never shows a "ready" line.
+
+With several (``--rest_api_workers``, ``serve_workers``), since a Python process serves from
+one core at most (its event loop holds the GIL): uvicorn's ``Multiprocess`` supervisor starts
+the workers (``spawn``: each imports minitf and loads the models itself), restarts a worker
+that dies and stops them all on SIGINT or SIGTERM. Two changes to how uvicorn runs it:
 
 - Each worker listens on a socket of its own, bound with ``SO_REUSEPORT``, and the kernel
   spreads new connections over them by their addresses. On uvicorn's one shared socket,
@@ -21,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from uvicorn import Config
+from uvicorn import Config, Server
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
@@ -134,6 +137,30 @@ class _Supervisor(Multiprocess):
     def keep_subprocess_alive(self) -> None:
         self.failed |= any(p.exitcode == STARTUP_FAILURE for p in self.processes)
         super().keep_subprocess_alive()
+
+
+class _Announcing(Server):
+    """uvicorn's server, calling ``on_ready`` once it listens."""
+
+    def __init__(self, config: Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self.on_ready()
+
+
+def serve_one(config: Config, on_ready: Callable[[], None]) -> int:
+    """Serve ``config`` in this process until SIGINT or SIGTERM; 1 if it could not start
+    (uvicorn logs why, e.g. the port is taken), else 0."""
+    server = _Announcing(config, on_ready)
+    try:
+        server.run()
+    except SystemExit:  # uvicorn's exit on a failed bind, after logging it
+        return 1
+    return 0 if server.started else 1
 
 
 def serve_workers(config: Config, on_ready: Callable[[], None],

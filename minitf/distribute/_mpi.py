@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,9 @@ import numpy as np
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS")
 
 _world: World | None = None
+# an all-reduce of at least this many bytes goes through the node's shared memory (when every
+# rank is on this node): below it, MPI's own small-message algorithms are as fast
+SHM_MIN_BYTES = 64 * 1024
 _DTYPES = [np.dtype(t) for t in ("float32", "float64", "float16", "int32", "int64", "uint8")]
 _MAX_DIMS = 8
 
@@ -30,12 +34,31 @@ class World:
         self.rank = 0 if comm is None else comm.Get_rank()
         self.size = 1 if comm is None else comm.Get_size()
         self.local_rank = self.rank
+        self._shm: _SharedSum | None = None
         if comm is not None:
             from mpi4py import MPI
 
             local = comm.Split_type(MPI.COMM_TYPE_SHARED)
             self.local_rank = local.Get_rank()
+            on_one_node = local.Get_size() == self.size
             local.Free()
+            if on_one_node and self.size > 1 and os.environ.get("MINITF_SHM_ALLREDUCE") != "0":
+                self._shm = _SharedSum(comm)
+
+    def allreduce_sum_packed(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        """The arrays (one dtype) packed into one flat array and summed over all ranks: a new
+        array, the same on every rank.
+
+        When every rank is on this node and the data is large (``SHM_MIN_BYTES``), each rank
+        packs into its own slot of a shared-memory window, one barrier, and every rank adds the
+        slots itself in rank order (no message, no rendezvous: the rank that comes last pays
+        one pass over the data after the barrier, where MPI's all-reduce makes it wait for its
+        peer's copy too). Otherwise: packed, then MPI's in-place all-reduce."""
+        n = sum(a.size for a in arrays)
+        dtype = np.dtype(arrays[0].dtype) if arrays else np.dtype(np.float32)
+        if self._shm is not None and n * dtype.itemsize >= SHM_MIN_BYTES:
+            return self._shm.sum(arrays, n, dtype)
+        return self.allreduce_sum_inplace(_pack(arrays, np.empty(n, dtype)))
 
     def allreduce_sum(self, a: np.ndarray) -> np.ndarray:
         """The element-wise sum over all ranks (the same array on every rank)."""
@@ -102,6 +125,62 @@ class World:
     def barrier(self) -> None:
         if self.comm is not None:
             self.comm.Barrier()
+
+
+def _pack(arrays: Sequence[np.ndarray], flat: np.ndarray) -> np.ndarray:
+    """The arrays copied one after the other into ``flat`` (of their total size)."""
+    at = 0
+    for a in arrays:
+        flat[at:at + a.size] = a.reshape(-1)
+        at += a.size
+    return flat
+
+
+class _SharedSum:
+    """Sums over the ranks of one node through an MPI-3 shared-memory window (each rank reads
+    the others' packed arrays in place).
+
+    The window holds two slots of one segment per rank; call k uses slot k % 2. A rank writes
+    its segment of slot k % 2 again at call k + 2 only after the barrier of call k + 1, which
+    every rank passes only once it has finished reading call k's slot: one barrier per call
+    suffices. Every rank adds the segments in rank order, so all get the same bits. The window
+    grows (a collective, but every rank asks for the same sizes, as MPI_Allreduce's counts must
+    match) and is freed with the communicator's world at exit."""
+
+    def __init__(self, comm: Any) -> None:
+        self.comm, self.win, self.capacity, self.calls = comm, None, 0, 0
+        self.segments: list[list[np.ndarray]] = []
+
+    def _grow(self, nbytes: int) -> None:
+        from mpi4py import MPI
+
+        if self.win is not None:
+            self.win.Unlock_all()
+            self.win.Free()
+        size = self.comm.Get_size()
+        capacity = max(nbytes, 2 * self.capacity)
+        self.capacity = capacity + (-capacity) % 64  # every segment 64-byte aligned
+        self.win = MPI.Win.Allocate_shared(2 * self.capacity, 1, comm=self.comm)
+        self.win.Lock_all(MPI.MODE_NOCHECK)  # the shared-memory model: Sync + Barrier
+        bases = [np.frombuffer(self.win.Shared_query(r)[0], np.uint8) for r in range(size)]
+        self.segments = [[b[s * self.capacity:(s + 1) * self.capacity] for b in bases]
+                         for s in (0, 1)]
+        self.calls = 0
+
+    def sum(self, arrays: Sequence[np.ndarray], n: int, dtype: np.dtype) -> np.ndarray:
+        nbytes = n * dtype.itemsize
+        if nbytes > self.capacity:
+            self._grow(nbytes)
+        slot = [seg[:nbytes].view(dtype) for seg in self.segments[self.calls % 2]]
+        self.calls += 1
+        _pack(arrays, slot[self.comm.Get_rank()])
+        self.win.Sync()  # my writes visible, then everyone's
+        self.comm.Barrier()
+        self.win.Sync()
+        out = np.add(slot[0], slot[1])
+        for other in slot[2:]:
+            np.add(out, other, out=out)
+        return out
 
 
 def launched_by_mpi() -> bool:

@@ -140,8 +140,27 @@ def shared_sum(rank: int) -> dict:
     grads = [rng.normal(size=(300, 100)).astype(np.float32) * (rank + 1),
              rng.normal(size=100).astype(np.float32)]
     mean = collective.allreduce_fused(grads, average=True)
+    shm_used = w._shm is not None and w._shm.capacity > 0
+    # over the window's limit: MPI's all-reduce, the window left as it was
+    _mpi.SHM_WINDOW_BYTES, capacity = 2 * 1024 * 1024, w._shm.capacity
+    big_one = [rng.normal(size=1_000_000).astype(np.float32)]
+    same.append(np.array_equal(w.allreduce_sum_packed(big_one),
+                               w.allreduce_sum_inplace(big_one[0].copy())))
+    kept = w._shm.capacity == capacity
+    # no window to be had (a full /dev/shm) on every rank: MPI from then on, the same sums
+    from mpi4py import MPI
+
+    def no_window(nbytes: int) -> None:
+        raise MPI.Exception(MPI.ERR_NO_MEM)
+
+    w._shm = _mpi._SharedSum(w.comm)
+    w._shm._allocate = no_window
+    small = [rng.normal(size=30_000).astype(np.float32)]
+    same.append(np.array_equal(w.allreduce_sum_packed(small),
+                               w.allreduce_sum_inplace(small[0].copy())))
     return {"same": np.array(same), "big_calls": np.array(big), "calls": np.array(calls),
-            "shm_used": np.array(w._shm is not None and w._shm.capacity > 0),
+            "shm_used": np.array(shm_used), "limit_kept_window": np.array(kept),
+            "fell_back": np.array(w._shm is None),
             "mean0": mean[0].numpy(), "mean1": mean[1].numpy(),
             "both0": np.stack(w.allgather(grads[0][None])), "both1": np.stack(
                 w.allgather(grads[1][None]))}

@@ -90,10 +90,13 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
 
 def test_shared_memory_sum_equals_mpi_allreduce(tmp_path):
     """Ranks on one node sum large arrays through a shared-memory window: bit for bit MPI's
-    all-reduce of the same packed data, whatever the dtype, size (the window grows) or call."""
+    all-reduce of the same packed data, whatever the dtype, size (the window grows) or call;
+    data over the window's limit, or no window to be had, goes through MPI, with the same
+    sums."""
     ranks, _ = _results("shared_sum", tmp_path)
     for d in ranks:
         assert d["shm_used"] and d["big_calls"] > 0 and d["big_calls"] < d["calls"]
+        assert d["limit_kept_window"] and d["fell_back"]
         assert d["same"].all(), np.flatnonzero(~d["same"])
         np.testing.assert_array_equal(d["mean0"], (d["both0"][0] + d["both0"][1]) / 2)
         np.testing.assert_array_equal(d["mean1"], (d["both1"][0] + d["both1"][1]) / 2)

@@ -106,6 +106,66 @@ def fit(rank: int) -> dict:
     return out | _one_process_fit(init0, x, y)
 
 
+def fit_shm(rank: int) -> dict:
+    """``fit`` with every all-reduce (gradients, metric states) through the node's shared
+    memory, however small."""
+    from minitf.distribute import _mpi
+
+    _mpi.SHM_MIN_BYTES = 0
+    out = fit(rank)
+    out["shm_capacity"] = np.array(_mpi.world()._shm.capacity)
+    return out
+
+
+def shared_sum(rank: int) -> dict:
+    """The shared-memory sum against MPI's all-reduce of the same packed data: sizes that grow
+    the window (and shrink again), three dtypes, a non-contiguous array, and 2 calls in a row
+    per size (the two slots)."""
+    from minitf.distribute import _mpi, collective
+
+    w = _mpi.world()
+    rng = np.random.default_rng(rank)
+    same, calls, big = [], 0, 0
+    for n in (5_000, 70_000, 300_000, 70_000, 1_000_000):
+        for dtype in (np.float32, np.float64, np.int32):
+            for _ in range(2):
+                arrays = [(rng.normal(size=n) * 100).astype(dtype), np.arange(3, dtype=dtype),
+                          (rng.normal(size=(2 * n // 4, 2)) * 10).astype(dtype)[::2, 1]]
+                flat = np.concatenate([a.reshape(-1) for a in arrays])
+                got = w.allreduce_sum_packed(arrays)
+                big += flat.nbytes >= _mpi.SHM_MIN_BYTES
+                calls += 1
+                same.append(got.dtype == dtype and
+                            np.array_equal(got, w.allreduce_sum_inplace(flat)))
+    grads = [rng.normal(size=(300, 100)).astype(np.float32) * (rank + 1),
+             rng.normal(size=100).astype(np.float32)]
+    mean = collective.allreduce_fused(grads, average=True)
+    shm_used = w._shm is not None and w._shm.capacity > 0
+    # over the window's limit: MPI's all-reduce, the window left as it was
+    _mpi.SHM_WINDOW_BYTES, capacity = 2 * 1024 * 1024, w._shm.capacity
+    big_one = [rng.normal(size=1_000_000).astype(np.float32)]
+    same.append(np.array_equal(w.allreduce_sum_packed(big_one),
+                               w.allreduce_sum_inplace(big_one[0].copy())))
+    kept = w._shm.capacity == capacity
+    # no window to be had (a full /dev/shm) on every rank: MPI from then on, the same sums
+    from mpi4py import MPI
+
+    def no_window(nbytes: int) -> None:
+        raise MPI.Exception(MPI.ERR_NO_MEM)
+
+    w._shm = _mpi._SharedSum(w.comm)
+    w._shm._allocate = no_window
+    small = [rng.normal(size=30_000).astype(np.float32)]
+    same.append(np.array_equal(w.allreduce_sum_packed(small),
+                               w.allreduce_sum_inplace(small[0].copy())))
+    return {"same": np.array(same), "big_calls": np.array(big), "calls": np.array(calls),
+            "shm_used": np.array(shm_used), "limit_kept_window": np.array(kept),
+            "fell_back": np.array(w._shm is None),
+            "mean0": mean[0].numpy(), "mean1": mean[1].numpy(),
+            "both0": np.stack(w.allgather(grads[0][None])), "both1": np.stack(
+                w.allgather(grads[1][None]))}
+
+
 def custom_loop(rank: int) -> dict:
     tf.random.set_seed(rank)
     x, y = _data()

@@ -58,7 +58,7 @@ def test_collectives_on_two_ranks(tmp_path):
         assert d["mixed_f64"].dtype == np.float64 and d["mixed_f64"] == 0.5
 
 
-@pytest.mark.parametrize("mode", ["fit", "custom_loop", "hvd_fit"])
+@pytest.mark.parametrize("mode", ["fit", "fit_shm", "custom_loop", "hvd_fit"])
 def test_data_parallel_training_equals_one_process(mode, tmp_path):
     """Each rank trains on half of each global batch; the result is one process's training on
     the global batches, and the weights are the same on both ranks."""
@@ -67,7 +67,9 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
     for i in range(n):
         np.testing.assert_array_equal(ranks[0][f"w{i}"], ranks[1][f"w{i}"])
         np.testing.assert_allclose(ranks[0][f"w{i}"], ranks[0][f"ref{i}"], rtol=1e-4, atol=1e-5)
-    if mode == "fit":  # only rank 0 prints progress; the epoch's loss is the global batches'
+    if mode == "fit_shm":  # every all-reduce went through the node's shared memory
+        assert all(d["shm_capacity"] > 0 for d in ranks)
+    if mode in ("fit", "fit_shm"):  # only rank 0 prints progress; the epoch's loss is global
         assert proc.stdout.count("Epoch 3/3") == 1, proc.stdout
         for d in ranks:
             np.testing.assert_allclose(d["loss"], d["ref_loss"], rtol=1e-4)
@@ -84,6 +86,20 @@ def test_data_parallel_training_equals_one_process(mode, tmp_path):
             np.testing.assert_array_equal(w, ranks[0][f"w{i}"])
     if mode == "custom_loop":  # strategy.reduce gives every rank the same losses
         np.testing.assert_array_equal(ranks[0]["losses"], ranks[1]["losses"])
+
+
+def test_shared_memory_sum_equals_mpi_allreduce(tmp_path):
+    """Ranks on one node sum large arrays through a shared-memory window: bit for bit MPI's
+    all-reduce of the same packed data, whatever the dtype, size (the window grows) or call;
+    data over the window's limit, or no window to be had, goes through MPI, with the same
+    sums."""
+    ranks, _ = _results("shared_sum", tmp_path)
+    for d in ranks:
+        assert d["shm_used"] and d["big_calls"] > 0 and d["big_calls"] < d["calls"]
+        assert d["limit_kept_window"] and d["fell_back"]
+        assert d["same"].all(), np.flatnonzero(~d["same"])
+        np.testing.assert_array_equal(d["mean0"], (d["both0"][0] + d["both0"][1]) / 2)
+        np.testing.assert_array_equal(d["mean1"], (d["both1"][0] + d["both1"][1]) / 2)
 
 
 def test_evaluate_and_predict_aggregate_across_workers(tmp_path):
@@ -163,6 +179,15 @@ def test_allreduce_sum_inplace_on_one_worker():
     np.testing.assert_array_equal(a, [0, 1, 2, 3])
     with pytest.raises(ValueError, match="C-contiguous"):
         World().allreduce_sum_inplace(np.zeros((4, 4), np.float32)[:, 1])
+
+
+def test_allreduce_sum_packed_on_one_worker():
+    from minitf.distribute._mpi import World
+
+    parts = [np.arange(3, dtype=np.float32), np.ones((2, 2), np.float32)[:, 0]]
+    flat = World().allreduce_sum_packed(parts)  # one worker: the arrays packed, a new array
+    np.testing.assert_array_equal(flat, [0, 1, 2, 1, 1])
+    assert flat.dtype == np.float32 and not np.shares_memory(flat, parts[0])
 
 
 def test_dataset_shard():

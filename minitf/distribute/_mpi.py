@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,11 @@ import numpy as np
 _SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS")
 
 _world: World | None = None
+# an all-reduce of at least this many bytes goes through the node's shared memory (when every
+# rank is on this node): below it, MPI's own small-message algorithms are as fast; the window
+# (two slots per rank) stays within SHM_WINDOW_BYTES of /dev/shm, larger data goes through MPI
+SHM_MIN_BYTES = 64 * 1024
+SHM_WINDOW_BYTES = 64 * 1024 * 1024
 _DTYPES = [np.dtype(t) for t in ("float32", "float64", "float16", "int32", "int64", "uint8")]
 _MAX_DIMS = 8
 
@@ -30,12 +36,36 @@ class World:
         self.rank = 0 if comm is None else comm.Get_rank()
         self.size = 1 if comm is None else comm.Get_size()
         self.local_rank = self.rank
+        self._shm: _SharedSum | None = None
         if comm is not None:
             from mpi4py import MPI
 
             local = comm.Split_type(MPI.COMM_TYPE_SHARED)
             self.local_rank = local.Get_rank()
+            on_one_node = local.Get_size() == self.size
             local.Free()
+            if on_one_node and self.size > 1 and os.environ.get("MINITF_SHM_ALLREDUCE") != "0":
+                self._shm = _SharedSum(comm)
+
+    def allreduce_sum_packed(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        """The arrays (one dtype) packed into one flat array and summed over all ranks: a new
+        array, the same on every rank.
+
+        When every rank is on this node and the data is large (``SHM_MIN_BYTES``, and the
+        window within ``SHM_WINDOW_BYTES``), each rank packs into its own slot of a
+        shared-memory window, one barrier, and every rank adds the slots itself in rank order
+        (no message, no rendezvous: the rank that comes last pays one pass over the data after
+        the barrier, where MPI's all-reduce makes it wait for its peer's copy too). Otherwise,
+        or with ``MINITF_SHM_ALLREDUCE=0``: packed, then MPI's in-place all-reduce."""
+        n = sum(a.size for a in arrays)
+        dtype = np.dtype(arrays[0].dtype) if arrays else np.dtype(np.float32)
+        nbytes = n * dtype.itemsize
+        if self._shm is not None and SHM_MIN_BYTES <= nbytes <= self._shm.max_bytes():
+            out = self._shm.sum(arrays, n, dtype)
+            if out is not None:
+                return out
+            self._shm = None  # no window could be had (/dev/shm full?): MPI on every rank
+        return self.allreduce_sum_inplace(_pack(arrays, np.empty(n, dtype)))
 
     def allreduce_sum(self, a: np.ndarray) -> np.ndarray:
         """The element-wise sum over all ranks (the same array on every rank)."""
@@ -102,6 +132,84 @@ class World:
     def barrier(self) -> None:
         if self.comm is not None:
             self.comm.Barrier()
+
+
+def _pack(arrays: Sequence[np.ndarray], flat: np.ndarray) -> np.ndarray:
+    """The arrays copied one after the other into ``flat`` (of their total size)."""
+    at = 0
+    for a in arrays:
+        flat[at:at + a.size] = a.reshape(-1)
+        at += a.size
+    return flat
+
+
+class _SharedSum:
+    """Sums over the ranks of one node through an MPI-3 shared-memory window (each rank reads
+    the others' packed arrays in place).
+
+    The window holds two slots of one segment per rank; call k uses slot k % 2. A rank writes
+    its segment of slot k % 2 again at call k + 2 only after the barrier of call k + 1, which
+    every rank passes only once it has finished reading call k's slot: one barrier per call
+    suffices. Every rank adds the segments in rank order, so all get the same bits. The window
+    grows (a collective, but every rank asks for the same sizes, as MPI_Allreduce's counts must
+    match) up to ``SHM_WINDOW_BYTES`` and stays until exit."""
+
+    def __init__(self, comm: Any) -> None:
+        self.comm, self.win, self.capacity, self.calls = comm, None, 0, 0
+        self.segments: list[list[np.ndarray]] = []
+
+    def max_bytes(self) -> int:
+        """The largest sum that fits the window's limit (``SHM_WINDOW_BYTES``)."""
+        return SHM_WINDOW_BYTES // (2 * self.comm.Get_size()) // 64 * 64
+
+    def _allocate(self, nbytes: int) -> Any:
+        from mpi4py import MPI
+
+        return MPI.Win.Allocate_shared(nbytes, 1, comm=self.comm)
+
+    def _grow(self, nbytes: int) -> bool:
+        """A window for ``nbytes`` per slot (doubling, within the limit); False on every rank
+        when any rank could not get one."""
+        from mpi4py import MPI
+
+        if self.win is not None:
+            self.win.Unlock_all()
+            self.win.Free()
+            self.win = None
+        capacity = min(max(nbytes, 2 * self.capacity), self.max_bytes())
+        self.capacity = capacity + (-capacity) % 64  # every segment 64-byte aligned
+        try:
+            win = self._allocate(2 * self.capacity)
+        except MPI.Exception:
+            win = None
+        if not self.comm.allreduce(win is not None, op=MPI.LAND):
+            if win is not None:
+                win.Free()
+            return False
+        size, self.win = self.comm.Get_size(), win
+        self.win.Lock_all(MPI.MODE_NOCHECK)  # the shared-memory model: Sync + Barrier
+        bases = [np.frombuffer(self.win.Shared_query(r)[0], np.uint8) for r in range(size)]
+        self.segments = [[b[s * self.capacity:(s + 1) * self.capacity] for b in bases]
+                         for s in (0, 1)]
+        self.calls = 0
+        return True
+
+    def sum(self, arrays: Sequence[np.ndarray], n: int, dtype: np.dtype) -> np.ndarray | None:
+        """The packed arrays summed over the ranks (a new array), or None (on every rank) when
+        no window could be allocated."""
+        nbytes = n * dtype.itemsize
+        if nbytes > self.capacity and not self._grow(nbytes):
+            return None
+        slot = [seg[:nbytes].view(dtype) for seg in self.segments[self.calls % 2]]
+        self.calls += 1
+        _pack(arrays, slot[self.comm.Get_rank()])
+        self.win.Sync()  # my writes visible, then everyone's
+        self.comm.Barrier()
+        self.win.Sync()
+        out = np.add(slot[0], slot[1])
+        for other in slot[2:]:
+            np.add(out, other, out=out)
+        return out
 
 
 def launched_by_mpi() -> bool:

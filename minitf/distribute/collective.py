@@ -53,18 +53,15 @@ def allreduce_fused(values: Sequence[Any], average: bool) -> list[Tensor]:
 
 
 def _reduce_flat(arrays: Sequence[np.ndarray], average: bool) -> np.ndarray:
-    """The arrays (one dtype) packed into one new flat buffer, summed over the workers in place
-    (one MPI call), then divided in place by the number of workers when ``average``.
+    """The arrays (one dtype) packed into one new flat buffer and summed over the workers
+    (``World.allreduce_sum_packed``: through the node's shared memory, or MPI's in-place
+    all-reduce), then divided in place by the number of workers when ``average``.
 
     The packing is the only copy of the gradients: no concat op before and no send/receive
-    buffer pair in the MPI call (MPI_IN_PLACE); the caller's slices of the result are views.
+    buffer pair; the caller's slices of the result are views.
     """
     w = world()
-    flat, at = np.empty(sum(a.size for a in arrays), arrays[0].dtype), 0
-    for a in arrays:
-        flat[at:at + a.size] = a.reshape(-1)
-        at += a.size
-    w.allreduce_sum_inplace(flat)
+    flat = w.allreduce_sum_packed(arrays)
     if not average:
         return flat
     if flat.dtype.kind in "fc":

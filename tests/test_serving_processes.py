@@ -233,3 +233,15 @@ def test_one_process_prints_its_address_only_once_it_listens(model_dir):
         server.stop()
     # uvicorn re-raises the signal it caught once it has shut down gracefully
     assert server.proc.returncode == -signal.SIGTERM
+
+
+def test_a_worker_that_cannot_build_the_app_stops_the_server(tmp_path, capsys):
+    from uvicorn.config import STARTUP_FAILURE
+
+    from minitf.serving.processes import WorkerApp
+
+    # the config file was there for the parent's check and is gone when the worker starts
+    with pytest.raises(SystemExit) as exit_:
+        WorkerApp([f"--model_config_file={tmp_path / 'gone.config'}"])()
+    assert exit_.value.code == STARTUP_FAILURE  # the supervisor stops, it does not restart
+    assert "gone.config" in capsys.readouterr().err

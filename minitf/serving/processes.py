@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -100,7 +101,13 @@ class WorkerApp:
     def __call__(self) -> Any:
         from .__main__ import build, parser
 
-        app = build(parser().parse_args(self.argv))
+        try:
+            app = build(parser().parse_args(self.argv))
+        except Exception as e:  # noqa: BLE001 - e.g. the config file went away since the check
+            # uvicorn's "failed to start" code: the supervisor stops instead of restarting
+            # a worker that would fail the same way forever
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            raise SystemExit(STARTUP_FAILURE) from None
         freeze_heap()
         return app
 

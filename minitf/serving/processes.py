@@ -42,15 +42,17 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def _socket(host: str, port: int, *, reuse_address: bool) -> socket.socket:
-    """A TCP socket bound to (``host``, ``port``) with ``SO_REUSEPORT``, not listening."""
+def _socket(host: str, port: int, *, reuse_address: bool,
+            reuse_port: bool = True) -> socket.socket:
+    """A TCP socket bound to (``host``, ``port``), not listening."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     try:
         if reuse_address:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
     except OSError:
         sock.close()
@@ -70,11 +72,7 @@ def _hold(host: str, port: int) -> socket.socket:
     silently take half the connections, so a plain socket is bound first (fails if anything
     listens there), then the claim, without ``SO_REUSEADDR``: a second server's plain socket
     then fails on it too, even before the workers listen."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(address)
+    _socket(host, port, reuse_address=True, reuse_port=False).close()
     return _socket(host, port, reuse_address=False)
 
 

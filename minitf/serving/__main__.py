@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     try:
-        app = build(args) if args.rest_api_workers == 1 else _configs(args)
+        if args.rest_api_workers == 1:
+            app = build(args)
+        else:
+            _configs(args)  # checked here, once; each worker builds its own application
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
